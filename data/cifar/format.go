@@ -1,0 +1,176 @@
+package cifar
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Geometry of one CIFAR-10 record.
+const (
+	Height      = 32
+	Width       = 32
+	Channels    = 3
+	ImageBytes  = Channels * Height * Width // 3072
+	RecordBytes = 1 + ImageBytes            // 3073
+	NumClasses  = 10
+)
+
+// ClassNames are the CIFAR-10 class names, indexed by label.
+var ClassNames = [NumClasses]string{
+	"airplane", "automobile", "bird", "cat", "deer",
+	"dog", "frog", "horse", "ship", "truck",
+}
+
+// TrainFiles and TestFile are the member names of the official binary release.
+var (
+	TrainFiles = []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"}
+	TestFile   = "test_batch.bin"
+)
+
+// Dataset is a set of labelled 32x32 RGB images kept as raw bytes.
+// Images holds Len()*ImageBytes bytes, record i at [i*ImageBytes, (i+1)*ImageBytes)
+// in CHW order; Labels holds one label in 0..9 per record.
+type Dataset struct {
+	Images []uint8
+	Labels []uint8
+}
+
+// Len returns the number of records.
+func (d *Dataset) Len() int { return len(d.Labels) }
+
+// Image returns the CHW bytes of record i (a view, not a copy).
+func (d *Dataset) Image(i int) []uint8 { return d.Images[i*ImageBytes : (i+1)*ImageBytes] }
+
+// Float32 writes record i as float32 values in [0,1] (v/255), CHW, into dst,
+// which must hold ImageBytes values.
+func (d *Dataset) Float32(i int, dst []float32) {
+	for j, v := range d.Image(i) {
+		dst[j] = float32(v) / 255
+	}
+}
+
+// Subset returns a new dataset made of the given record indices, in order.
+func (d *Dataset) Subset(idx []int) *Dataset {
+	out := &Dataset{Images: make([]uint8, 0, len(idx)*ImageBytes), Labels: make([]uint8, 0, len(idx))}
+	for _, i := range idx {
+		out.Images = append(out.Images, d.Image(i)...)
+		out.Labels = append(out.Labels, d.Labels[i])
+	}
+	return out
+}
+
+// Append adds all records of o to d.
+func (d *Dataset) Append(o *Dataset) {
+	d.Images = append(d.Images, o.Images...)
+	d.Labels = append(d.Labels, o.Labels...)
+}
+
+// ClassCounts returns the number of records of each class.
+func (d *Dataset) ClassCounts() [NumClasses]int {
+	var c [NumClasses]int
+	for _, l := range d.Labels {
+		if int(l) < NumClasses {
+			c[l]++
+		}
+	}
+	return c
+}
+
+// Parse decodes raw record bytes. name is used in error messages only.
+// The input must be a non-empty whole number of records, every label in 0..9.
+func Parse(name string, raw []byte) (*Dataset, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("cifar: %s: empty file (want a whole number of %d-byte records)", name, RecordBytes)
+	}
+	if rem := len(raw) % RecordBytes; rem != 0 {
+		n := len(raw) / RecordBytes
+		return nil, fmt.Errorf("cifar: %s: record %d: truncated, %d of %d bytes (file size %d is not a multiple of %d)",
+			name, n, rem, RecordBytes, len(raw), RecordBytes)
+	}
+	n := len(raw) / RecordBytes
+	d := &Dataset{Images: make([]uint8, n*ImageBytes), Labels: make([]uint8, n)}
+	for i := 0; i < n; i++ {
+		rec := raw[i*RecordBytes : (i+1)*RecordBytes]
+		if rec[0] >= NumClasses {
+			return nil, fmt.Errorf("cifar: %s: record %d: label %d out of range 0..%d", name, i, rec[0], NumClasses-1)
+		}
+		d.Labels[i] = rec[0]
+		copy(d.Images[i*ImageBytes:], rec[1:])
+	}
+	return d, nil
+}
+
+// Encode returns the records of d in the official binary layout.
+func Encode(d *Dataset) []byte {
+	out := make([]byte, 0, d.Len()*RecordBytes)
+	for i := 0; i < d.Len(); i++ {
+		out = append(out, d.Labels[i])
+		out = append(out, d.Image(i)...)
+	}
+	return out
+}
+
+// ReadFile reads one CIFAR-10 binary file.
+func ReadFile(path string) (*Dataset, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("cifar: %s: file not found", path)
+		}
+		return nil, fmt.Errorf("cifar: %s: %w", path, err)
+	}
+	return Parse(path, raw)
+}
+
+// Split names which part of a directory in the official layout to read.
+type Split string
+
+const (
+	// Train is data_batch_1.bin .. data_batch_5.bin, concatenated in order.
+	Train Split = "train"
+	// Test is test_batch.bin.
+	Test Split = "test"
+)
+
+// Load reads a split from a path. If path is a directory in the official layout
+// the split's files are read (all five training files must exist for Train);
+// if it is a single file, that file is returned whatever the split.
+func Load(path string, split Split) (*Dataset, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("cifar: %s: no such file or directory", path)
+		}
+		return nil, fmt.Errorf("cifar: %w", err)
+	}
+	if !st.IsDir() {
+		return ReadFile(path)
+	}
+	var names []string
+	switch split {
+	case Train:
+		names = TrainFiles
+	case Test:
+		names = []string{TestFile}
+	default:
+		return nil, fmt.Errorf("cifar: unknown split %q (want %q or %q)", split, Train, Test)
+	}
+	out := &Dataset{}
+	for _, n := range names {
+		d, err := ReadFile(filepath.Join(path, n))
+		if err != nil {
+			return nil, err
+		}
+		out.Append(d)
+	}
+	return out, nil
+}
+
+// Write writes d to w in the official layout.
+func Write(w io.Writer, d *Dataset) error {
+	_, err := w.Write(Encode(d))
+	return err
+}

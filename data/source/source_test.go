@@ -1,0 +1,32 @@
+package source
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/advbench/advbench/data/cifar"
+	"github.com/advbench/advbench/data/synth"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBuiltinAndPath(t *testing.T) {
+	s := Spec{Synth: synth.Config{NTrain: 30, NTest: 20}}
+	assert.True(t, s.IsBuiltin())
+	assert.Equal(t, "builtin synth (seed 1, 30 train, 20 test)", s.Describe())
+	te, err := Load(s, cifar.Test)
+	require.NoError(t, err)
+	assert.Equal(t, 20, te.Len())
+
+	f := filepath.Join(t.TempDir(), "x.bin")
+	require.NoError(t, os.WriteFile(f, cifar.Encode(te), 0o644))
+	p := Spec{Path: f}
+	assert.False(t, p.IsBuiltin())
+	back, err := Load(p, cifar.Train)
+	require.NoError(t, err)
+	assert.Equal(t, te.Images, back.Images)
+
+	_, err = Load(Spec{Path: filepath.Join(t.TempDir(), "missing")}, cifar.Test)
+	assert.ErrorContains(t, err, "no such file or directory")
+}
