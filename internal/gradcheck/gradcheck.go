@@ -1,0 +1,149 @@
+// Package gradcheck compares the analytic gradients gorgonia computes for a
+// scalar loss with central finite differences in float64. It is used by the
+// tests of every differentiable piece of advbench.
+//
+// The error reported per checked tensor is the relative error of the
+// gradient vector in the infinity norm:
+//
+//	max_i |analytic_i - numeric_i| / max_i |numeric_i|
+//
+// over the checked elements, with numeric_i = (L(w_i + h) - L(w_i - h)) / 2h.
+package gradcheck
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Result is the outcome for one tensor.
+type Result struct {
+	Name    string
+	Checked int     // elements compared
+	RelErr  float64 // max |a-n| / max |n|
+	AbsErr  float64 // max |a-n|
+	MaxGrad float64 // max |n|
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%s: rel %.2e (abs %.2e, max |grad| %.2e, %d elements)", r.Name, r.RelErr, r.AbsErr, r.MaxGrad, r.Checked)
+}
+
+// Options tune a check. Zero values mean: H 1e-6, every element.
+type Options struct {
+	H      float64    // finite-difference step
+	Sample int        // check at most this many elements per tensor (0 = all)
+	Rand   *rand.Rand // picks the sampled elements; nil = seeded 0
+}
+
+// Check differentiates loss (a scalar node of g) with respect to each node in
+// wrt — nodes bound to float64 *tensor.Dense values — and compares with
+// central differences obtained by perturbing the bound values in place.
+func Check(g *gorgonia.ExprGraph, loss *gorgonia.Node, wrt []*gorgonia.Node, opt Options) ([]Result, error) {
+	if opt.H == 0 {
+		opt.H = 1e-6
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.New(rand.NewPCG(0, 0))
+	}
+	grads, err := gorgonia.Grad(loss, wrt...)
+	if err != nil {
+		return nil, fmt.Errorf("gradcheck: grad: %w", err)
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	run := func() (float64, error) {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			return 0, err
+		}
+		return scalar(loss.Value())
+	}
+	if _, err := run(); err != nil {
+		return nil, fmt.Errorf("gradcheck: run: %w", err)
+	}
+	analytic := make([][]float64, len(wrt))
+	for i, gn := range grads {
+		d, ok := gn.Value().Data().([]float64)
+		if !ok {
+			return nil, fmt.Errorf("gradcheck: gradient of %s is %T, want []float64", wrt[i].Name(), gn.Value().Data())
+		}
+		analytic[i] = append([]float64(nil), d...)
+	}
+	var out []Result
+	for i, n := range wrt {
+		val, ok := n.Value().(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("gradcheck: %s is not bound to a *tensor.Dense", n.Name())
+		}
+		data, ok := val.Data().([]float64)
+		if !ok {
+			return nil, fmt.Errorf("gradcheck: %s is not float64", n.Name())
+		}
+		idx := opt.Rand.Perm(len(data))
+		if opt.Sample > 0 && opt.Sample < len(idx) {
+			idx = idx[:opt.Sample]
+		}
+		r := Result{Name: n.Name(), Checked: len(idx)}
+		var maxDiff float64
+		for _, j := range idx {
+			orig := data[j]
+			data[j] = orig + opt.H
+			lp, err := run()
+			if err != nil {
+				return nil, err
+			}
+			data[j] = orig - opt.H
+			lm, err := run()
+			if err != nil {
+				return nil, err
+			}
+			data[j] = orig
+			num := (lp - lm) / (2 * opt.H)
+			maxDiff = math.Max(maxDiff, math.Abs(num-analytic[i][j]))
+			r.MaxGrad = math.Max(r.MaxGrad, math.Abs(num))
+		}
+		r.AbsErr = maxDiff
+		if r.MaxGrad > 0 {
+			r.RelErr = maxDiff / r.MaxGrad
+		} else if maxDiff > 0 {
+			r.RelErr = math.Inf(1)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func scalar(v gorgonia.Value) (float64, error) {
+	switch x := v.Data().(type) {
+	case float64:
+		return x, nil
+	case []float64:
+		if len(x) == 1 {
+			return x[0], nil
+		}
+	}
+	return 0, fmt.Errorf("gradcheck: loss is %T, want a float64 scalar", v.Data())
+}
+
+// WeightedSum returns Σ r⊙y for a fixed random tensor r ~ N(0,1) of y's
+// shape: a scalar loss whose gradient with respect to y is r, so that every
+// output element matters with a different weight.
+func WeightedSum(g *gorgonia.ExprGraph, y *gorgonia.Node, rng *rand.Rand) (*gorgonia.Node, []float64, error) {
+	n := y.Shape().TotalSize()
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	wt := tensor.New(tensor.WithShape(y.Shape().Clone()...), tensor.WithBacking(w))
+	wn := gorgonia.NodeFromAny(g, wt, gorgonia.WithName("gradcheck.weights"))
+	prod, err := gorgonia.HadamardProd(y, wn)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := gorgonia.Sum(prod)
+	return s, w, err
+}

@@ -1,0 +1,62 @@
+package gradcheck
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestCheckerOnKnownFunction checks the checker itself on L = Σ r⊙(x⊙x), whose
+// gradient 2 r⊙x is known.
+func TestCheckerOnKnownFunction(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := gorgonia.NewGraph()
+	xv := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, -2, 3, 0.5, -1.5, 2.5}))
+	x := gorgonia.NodeFromAny(g, xv, gorgonia.WithName("x"))
+	sq, err := gorgonia.HadamardProd(x, x)
+	require.NoError(t, err)
+	loss, w, err := WeightedSum(g, sq, rng)
+	require.NoError(t, err)
+	res, err := Check(g, loss, []*gorgonia.Node{x}, Options{})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	assert.Less(t, res[0].RelErr, 1e-8)
+	want := 0.0
+	for i, v := range xv.Data().([]float64) {
+		want = math.Max(want, math.Abs(2*w[i]*v))
+	}
+	assert.InDelta(t, want, res[0].MaxGrad, 1e-6)
+}
+
+// TestCheckerFlagsWrongGradient uses gorgonia's InverseSqrt, whose derivative
+// is wrong (GORGONIA.md trap 6), next to Inverse(Sqrt(x)), whose is right.
+func TestCheckerFlagsWrongGradient(t *testing.T) {
+	build := func(wrong bool) Result {
+		g := gorgonia.NewGraph()
+		xv := tensor.New(tensor.WithShape(4), tensor.WithBacking([]float64{0.5, 1.5, 2, 3}))
+		x := gorgonia.NodeFromAny(g, xv, gorgonia.WithName("x"))
+		var y *gorgonia.Node
+		var err error
+		if wrong {
+			y, err = gorgonia.InverseSqrt(x)
+		} else {
+			var s *gorgonia.Node
+			s, err = gorgonia.Sqrt(x)
+			require.NoError(t, err)
+			y, err = gorgonia.Inverse(s)
+		}
+		require.NoError(t, err)
+		loss, _, err := WeightedSum(g, y, rand.New(rand.NewPCG(3, 4)))
+		require.NoError(t, err)
+		res, err := Check(g, loss, []*gorgonia.Node{x}, Options{})
+		require.NoError(t, err)
+		return res[0]
+	}
+	assert.Less(t, build(false).RelErr, 1e-7)
+	assert.Greater(t, build(true).RelErr, 0.1, "a wrong derivative is flagged")
+}

@@ -1,0 +1,22 @@
+// Package norms provides the branch-aware normalization layers whose effect
+// on adversarial robustness advbench measures: bn, sabn, ccbn, auxbn,
+// saauxbn, modenorm and switchnorm, each in a file of its own and registered
+// by name (Names, New).
+//
+// Every layer is one fused gorgonia op with an analytic backward pass. The
+// forward pass computes per-(sample, channel) moments of the input, turns them
+// into a per-(sample, channel) scale a and shift b through a small "statistics
+// core" (batch or running statistics for the BN family, soft mode gates for
+// ModeNorm, an IN/LN/BN mixture for SwitchNorm) followed by a chain of
+// per-channel affine transforms, and writes y = a*x + b. The backward pass is
+// one reduction over the incoming gradient, the analytic backward of the
+// small per-(sample, channel) computation in float64, and one pass to write
+// the input gradient.
+//
+// Conventions are PyTorch's: eps 1e-5, momentum 0.1 (running = 0.9*running +
+// 0.1*batch), the biased batch variance to normalise, the unbiased one into
+// running variance, running statistics updated only in training mode and used
+// in evaluation mode. Running statistics and parameters belong to the layer
+// (nn.Var), not to a graph, so attack, training and evaluation graphs share
+// them. The same code runs in float32 (speed) and float64 (gradient checks).
+package norms

@@ -1,0 +1,141 @@
+package norms
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/advbench/advbench/nn"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Norm is a normalization slot of a network.
+type Norm interface {
+	// Apply returns x (N,C,H,W) normalised for branch b in mode m, as a node
+	// of g. Training mode uses batch statistics and updates the layer's
+	// running statistics each time the graph runs; evaluation mode uses them.
+	Apply(g *nn.Graph, x *gorgonia.Node, b nn.Branch, m nn.Mode) (*gorgonia.Node, error)
+	// State lists the learnable parameters and the buffers (running
+	// statistics) with stable names.
+	State() (params, buffers []*nn.Var)
+	// Branches is the number of branches the layer tells apart: 1 when both
+	// branches share one network (bn, modenorm, switchnorm).
+	Branches() int
+}
+
+// Config configures a new layer. Zero values mean the documented defaults.
+type Config struct {
+	Prefix   string       // prefix of every Var name, e.g. "layer1.0.bn1"
+	Channels int          // C; required
+	Dtype    tensor.Dtype // tensor.Float32 (default) or tensor.Float64
+	Branches int          // branches of multi-branch layers; 0 means 2
+	Modes    int          // ModeNorm's K; 0 means 2
+	Eps      float64      // 0 means 1e-5
+	Momentum float64      // 0 means 0.1
+	Rand     *rand.Rand   // initialisation randomness; nil means a generator seeded with 0
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Channels < 1 {
+		return c, fmt.Errorf("norms: %s: channels %d must be at least 1", c.Prefix, c.Channels)
+	}
+	if c.Dtype == (tensor.Dtype{}) {
+		c.Dtype = tensor.Float32
+	}
+	if c.Dtype != tensor.Float32 && c.Dtype != tensor.Float64 {
+		return c, fmt.Errorf("norms: %s: dtype %v: want float32 or float64", c.Prefix, c.Dtype)
+	}
+	if c.Branches == 0 {
+		c.Branches = 2
+	}
+	if c.Branches < 1 {
+		return c, fmt.Errorf("norms: %s: branches %d must be at least 1", c.Prefix, c.Branches)
+	}
+	if c.Modes == 0 {
+		c.Modes = 2
+	}
+	if c.Modes < 1 {
+		return c, fmt.Errorf("norms: %s: modes %d must be at least 1", c.Prefix, c.Modes)
+	}
+	if c.Eps == 0 {
+		c.Eps = 1e-5
+	}
+	if c.Momentum == 0 {
+		c.Momentum = 0.1
+	}
+	if c.Rand == nil {
+		c.Rand = rand.New(rand.NewPCG(0, 0))
+	}
+	return c, nil
+}
+
+// name joins the prefix and a suffix with a dot.
+func (c Config) name(suffix string) string {
+	if c.Prefix == "" {
+		return suffix
+	}
+	return c.Prefix + "." + suffix
+}
+
+// Factory builds a layer from a configuration with defaults applied.
+type Factory func(Config) Norm
+
+type entry struct {
+	summary string
+	factory Factory
+}
+
+var registry = map[string]entry{}
+
+// register adds a layer kind; each layer's file calls it from init.
+func register(name, summary string, f Factory) {
+	if _, dup := registry[name]; dup {
+		panic("norms: duplicate registration of " + name)
+	}
+	registry[name] = entry{summary, f}
+}
+
+// Names returns the registered layer kinds, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Summary returns a one-line description of a registered kind.
+func Summary(name string) string { return registry[name].summary }
+
+// New builds a layer of the named kind.
+func New(name string, cfg Config) (Norm, error) {
+	e, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("norms: unknown norm %q (known: %v)", name, Names())
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return e.factory(cfg), nil
+}
+
+// checkBranch validates a branch for a layer with the given branch count;
+// single-branch layers accept any non-negative branch.
+func checkBranch(prefix string, b nn.Branch, branches int) error {
+	if b < 0 || (branches > 1 && int(b) >= branches) {
+		return fmt.Errorf("norms: %s: branch %d out of range 0..%d", prefix, int(b), branches-1)
+	}
+	return nil
+}
+
+// fill sets every element of v to val.
+func fill(v *nn.Var, val float64) {
+	d := make([]float64, v.Value.Shape().TotalSize())
+	for i := range d {
+		d[i] = val
+	}
+	v.SetFloat64s(d)
+}

@@ -1,0 +1,323 @@
+package norms
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/advbench/advbench/nn"
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// core is the per-(sample, channel) statistics stage of a layer: from the
+// moments of the input it makes a scale a0 and shift b0 per (n, c) such that
+// x̂ = a0*x + b0 is the normalised input, and it knows its own backward pass.
+// All slices are row-major (N, C); p holds the op's parameter inputs as
+// float64, dp their gradients (to be accumulated into).
+type core interface {
+	forward(s *shape, mu, v []float64, p [][]float64) (a0, b0 []float64, saved any, err error)
+	backward(s *shape, mu, v []float64, p [][]float64, saved any, da0, db0 []float64, dp [][]float64) (dmu, dv []float64)
+}
+
+// shape is the geometry of one batch.
+type shape struct{ n, c, hw int }
+
+// affineRef locates one per-channel affine h = γ*h + β of a chain: γ is
+// p[gIn][gOff : gOff+C] and β is p[bIn][bOff : bOff+C].
+type affineRef struct{ gIn, gOff, bIn, bOff int }
+
+// spec is what a layer contributes to one fused op: the parameter inputs, the
+// statistics core and the affine chain applied after it, first to last.
+type spec struct {
+	label  string
+	params []*nn.Var
+	core   core
+	chain  []affineRef
+}
+
+var opIDs atomic.Uint64
+
+// build adds the fused op for x to g.
+func (sp spec) build(g *nn.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("norms: %s: input must be (N,C,H,W), got shape %v", sp.label, x.Shape())
+	}
+	op := &normOp{spec: sp, id: opIDs.Add(1), cache: &opCache{}}
+	inputs := []*gorgonia.Node{x}
+	for _, p := range sp.params {
+		inputs = append(inputs, g.Node(p))
+	}
+	out, err := gorgonia.ApplyOp(op, inputs...)
+	if err != nil {
+		return nil, fmt.Errorf("norms: %s: %w", sp.label, err)
+	}
+	return out, nil
+}
+
+// opCache carries what the forward pass computed to the backward pass of the
+// same op node.
+type opCache struct {
+	s      shape
+	mu, v  []float64
+	p      [][]float64
+	saved  any
+	chainA [][]float64 // a before each chain layer (chainA[0] = a0) and after the last
+	chainB [][]float64
+	dp     [][]float64 // parameter gradients of the last backward pass
+}
+
+// normOp is the fused forward op: inputs x then the spec's parameters.
+type normOp struct {
+	spec
+	id    uint64
+	cache *opCache
+}
+
+func (op *normOp) Arity() int { return 1 + len(op.params) }
+
+func (op *normOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	ts := []hm.Type{gorgonia.TensorType{Dims: 4, Of: a}}
+	for _, p := range op.params {
+		ts = append(ts, gorgonia.TensorType{Dims: p.Value.Dims(), Of: a})
+	}
+	ts = append(ts, gorgonia.TensorType{Dims: 4, Of: a})
+	return hm.NewFnType(ts...)
+}
+
+func (op *normOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("norms: %s: cannot infer shape from %T", op.label, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op *normOp) ReturnsPtr() bool      { return false }
+func (op *normOp) CallsExtern() bool     { return false }
+func (op *normOp) OverwritesInput() int  { return -1 }
+func (op *normOp) String() string        { return op.label }
+func (op *normOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "norm-%s-%d", op.label, op.id) }
+func (op *normOp) Hashcode() uint32      { return hashOf(op) }
+
+func hashOf(op gorgonia.Op) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op *normOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	x := vals[0].(*tensor.Dense)
+	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	return op.UsePreallocDo(out, vals...)
+}
+
+// UsePreallocDo writes the output into prealloc when it has the right shape
+// and dtype (the tape machine then reuses buffers across runs).
+func (op *normOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
+	x := vals[0].(*tensor.Dense)
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || !out.Shape().Eq(x.Shape()) || out.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("norms: %s: preallocated value does not fit", op.label)
+	}
+	sh := x.Shape()
+	s := shape{n: sh[0], c: sh[1], hw: sh[2] * sh[3]}
+	c := op.cache
+	c.s = s
+	c.p = c.p[:0]
+	for _, v := range vals[1:] {
+		c.p = append(c.p, nn.ToFloat64(v.(tensor.Tensor)))
+	}
+	c.mu, c.v = grow(c.mu, s.n*s.c), grow(c.v, s.n*s.c)
+	switch xd := x.Data().(type) {
+	case []float32:
+		moments(xd, s, c.mu, c.v)
+	case []float64:
+		moments(xd, s, c.mu, c.v)
+	default:
+		return nil, fmt.Errorf("norms: %s: unsupported dtype %v", op.label, x.Dtype())
+	}
+	a0, b0, saved, err := op.core.forward(&s, c.mu, c.v, c.p)
+	if err != nil {
+		return nil, fmt.Errorf("norms: %s: %w", op.label, err)
+	}
+	c.saved = saved
+	a, b := op.chainForward(a0, b0)
+	switch xd := x.Data().(type) {
+	case []float32:
+		scaleShift(xd, out.Data().([]float32), s, a, b)
+	case []float64:
+		scaleShift(xd, out.Data().([]float64), s, a, b)
+	}
+	return out, nil
+}
+
+// chainForward applies the affine chain to (a0, b0) and keeps every
+// intermediate for the backward pass.
+func (op *normOp) chainForward(a0, b0 []float64) (a, b []float64) {
+	c := op.cache
+	s := c.s
+	c.chainA, c.chainB = append(c.chainA[:0], a0), append(c.chainB[:0], b0)
+	a, b = a0, b0
+	for _, r := range op.chain {
+		g, be := c.p[r.gIn][r.gOff:r.gOff+s.c], c.p[r.bIn][r.bOff:r.bOff+s.c]
+		na, nb := make([]float64, len(a)), make([]float64, len(b))
+		for n := 0; n < s.n; n++ {
+			for ch := 0; ch < s.c; ch++ {
+				i := n*s.c + ch
+				na[i] = g[ch] * a[i]
+				nb[i] = g[ch]*b[i] + be[ch]
+			}
+		}
+		a, b = na, nb
+		c.chainA, c.chainB = append(c.chainA, a), append(c.chainB, b)
+	}
+	return a, b
+}
+
+// backward computes the input gradient from x and the output gradient gy and
+// leaves the parameter gradients in the cache.
+func (op *normOp) backward(x, gy tensor.Tensor) (tensor.Tensor, error) {
+	c := op.cache
+	s := c.s
+	if c.mu == nil {
+		return nil, fmt.Errorf("norms: %s: backward before forward", op.label)
+	}
+	A, B := make([]float64, s.n*s.c), make([]float64, s.n*s.c)
+	switch xd := x.Data().(type) {
+	case []float32:
+		reduceGrad(xd, gy.Data().([]float32), s, c.mu, A, B)
+	case []float64:
+		reduceGrad(xd, gy.Data().([]float64), s, c.mu, A, B)
+	default:
+		return nil, fmt.Errorf("norms: %s: unsupported dtype %v", op.label, x.Dtype())
+	}
+	// y = a*x + b: dL/da = Σ g*x = B + μ*A, dL/db = A.
+	da, db := make([]float64, len(A)), A
+	for i := range da {
+		da[i] = B[i] + c.mu[i]*A[i]
+	}
+	c.dp = c.dp[:0]
+	for _, p := range c.p {
+		c.dp = append(c.dp, make([]float64, len(p)))
+	}
+	for l := len(op.chain) - 1; l >= 0; l-- {
+		r := op.chain[l]
+		aPrev, bPrev := c.chainA[l], c.chainB[l]
+		g := c.p[r.gIn][r.gOff : r.gOff+s.c]
+		dg, dbe := c.dp[r.gIn][r.gOff:r.gOff+s.c], c.dp[r.bIn][r.bOff:r.bOff+s.c]
+		nda, ndb := make([]float64, len(da)), make([]float64, len(db))
+		for n := 0; n < s.n; n++ {
+			for ch := 0; ch < s.c; ch++ {
+				i := n*s.c + ch
+				dg[ch] += da[i]*aPrev[i] + db[i]*bPrev[i]
+				dbe[ch] += db[i]
+				nda[i] = g[ch] * da[i]
+				ndb[i] = g[ch] * db[i]
+			}
+		}
+		da, db = nda, ndb
+	}
+	dmu, dv := op.core.backward(&s, c.mu, c.v, c.p, c.saved, da, db, c.dp)
+	a := c.chainA[len(c.chainA)-1]
+	dx := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	switch xd := x.Data().(type) {
+	case []float32:
+		inputGrad(xd, gy.Data().([]float32), dx.Data().([]float32), s, a, c.mu, dmu, dv)
+	case []float64:
+		inputGrad(xd, gy.Data().([]float64), dx.Data().([]float64), s, a, c.mu, dmu, dv)
+	}
+	return dx, nil
+}
+
+func (op *normOp) DiffWRT(n int) []bool {
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = true
+	}
+	return out
+}
+
+// SymDiff returns the input gradient node and one node per parameter; the
+// parameter-gradient nodes read what the input-gradient node computed, and
+// take it as their input so they run after it.
+func (op *normOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := gorgonia.ApplyOp(&normGradOp{fwd: op}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	out := gorgonia.Nodes{dx}
+	for i := range op.params {
+		dp, err := gorgonia.ApplyOp(&paramGradOp{fwd: op, i: i}, dx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dp)
+	}
+	return out, nil
+}
+
+// normGradOp computes the input gradient (x, dy) -> dx.
+type normGradOp struct{ fwd *normOp }
+
+func (op *normGradOp) Arity() int { return 2 }
+func (op *normGradOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t, t)
+}
+func (op *normGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op *normGradOp) ReturnsPtr() bool      { return false }
+func (op *normGradOp) CallsExtern() bool     { return false }
+func (op *normGradOp) OverwritesInput() int  { return -1 }
+func (op *normGradOp) String() string        { return op.fwd.label + "-grad" }
+func (op *normGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "normgrad-%d", op.fwd.id) }
+func (op *normGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *normGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.fwd.backward(vals[0].(tensor.Tensor), vals[1].(tensor.Tensor))
+}
+
+// paramGradOp returns the gradient of parameter i computed by the last
+// normGradOp run of the same forward op. Its input is that op's output.
+type paramGradOp struct {
+	fwd *normOp
+	i   int
+}
+
+func (op *paramGradOp) Arity() int { return 1 }
+func (op *paramGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(gorgonia.TensorType{Dims: 4, Of: a}, gorgonia.TensorType{Dims: op.fwd.params[op.i].Value.Dims(), Of: a})
+}
+func (op *paramGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.fwd.params[op.i].Value.Shape().Clone(), nil
+}
+func (op *paramGradOp) ReturnsPtr() bool     { return false }
+func (op *paramGradOp) CallsExtern() bool    { return false }
+func (op *paramGradOp) OverwritesInput() int { return -1 }
+func (op *paramGradOp) String() string {
+	return fmt.Sprintf("%s-grad-%s", op.fwd.label, op.fwd.params[op.i].Name)
+}
+func (op *paramGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "normparamgrad-%d-%d", op.fwd.id, op.i) }
+func (op *paramGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *paramGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	c := op.fwd.cache
+	if op.i >= len(c.dp) {
+		return nil, fmt.Errorf("norms: %s: parameter gradient read before the backward pass", op.String())
+	}
+	p := op.fwd.params[op.i].Value
+	out := tensor.New(tensor.WithShape(p.Shape().Clone()...), tensor.Of(p.Dtype()))
+	nn.FromFloat64(out, c.dp[op.i])
+	return out, nil
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
