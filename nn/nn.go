@@ -69,6 +69,10 @@ func (v *Var) SetFloat64s(src []float64) { FromFloat64(v.Value, src) }
 // use of a Var creates a node bound to the Var's tensor, later uses in the
 // same graph return that node, so a parameter used twice (e.g. a shared
 // affine in both AdvProp branches) receives the sum of both gradients.
+//
+// Beware: gorgonia merges input nodes of equal name and shape into one node
+// whatever values they are bound to, so every other input of a graph (the
+// clean and the adversarial batch, say) needs a name of its own.
 type Graph struct {
 	G     *gorgonia.ExprGraph
 	nodes map[*Var]*gorgonia.Node

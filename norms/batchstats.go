@@ -52,7 +52,7 @@ func (bc *batchCore) forward(s *shape, mu, v []float64, _ [][]float64) (a0, b0 [
 	m, V := make([]float64, s.c), make([]float64, s.c)
 	if bc.training {
 		if s.n*s.hw < 2 {
-			return nil, nil, nil, fmt.Errorf("training mode needs more than one value per channel, got N*H*W = %d", s.n*s.hw)
+			return nil, nil, nil, errTooFewValues(s.n * s.hw)
 		}
 		channelStats(s, mu, v, m, V)
 		bc.stats.update(m, V, s.n*s.hw)
@@ -122,4 +122,10 @@ func batchBackward(s *shape, mu, m, dm, dV, dmu, dv []float64) {
 			dv[i] += dV[c] / fn
 		}
 	}
+}
+
+// errTooFewValues is the error of batch statistics over a single value, whose
+// unbiased variance is undefined (PyTorch refuses the same).
+func errTooFewValues(count int) error {
+	return fmt.Errorf("training mode needs more than one value per channel, got N*H*W = %d", count)
 }

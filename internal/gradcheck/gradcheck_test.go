@@ -60,3 +60,20 @@ func TestCheckerFlagsWrongGradient(t *testing.T) {
 	assert.Less(t, build(false).RelErr, 1e-7)
 	assert.Greater(t, build(true).RelErr, 0.1, "a wrong derivative is flagged")
 }
+
+// TestGorgoniaMergesSameNamedInputs records the trap WeightedSum avoids:
+// two input nodes of equal name and shape become one node, whatever values
+// they are bound to.
+func TestGorgoniaMergesSameNamedInputs(t *testing.T) {
+	g := gorgonia.NewGraph()
+	a := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 2})), gorgonia.WithName("w"))
+	b := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{3, 4})), gorgonia.WithName("w"))
+	assert.Same(t, a, b, "if gorgonia stops merging these, the warning in nn.Graph can go")
+	r := rand.New(rand.NewPCG(1, 1))
+	y := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 1})), gorgonia.WithName("y"))
+	_, w1, err := WeightedSum(g, y, r)
+	require.NoError(t, err)
+	_, w2, err := WeightedSum(g, y, r)
+	require.NoError(t, err)
+	assert.NotEqual(t, w1, w2)
+}
