@@ -1,0 +1,166 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/advbench/advbench/internal/gradcheck"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func randDense(rng *rand.Rand, shape ...int) *tensor.Dense {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = rng.NormFloat64()
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+}
+
+// checkGrads gradient-checks loss = Σ r⊙y(inputs) with respect to every input.
+func checkGrads(t *testing.T, build func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error), inputs ...*tensor.Dense) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := gorgonia.NewGraph()
+	var nodes []*gorgonia.Node
+	for i, v := range inputs {
+		nodes = append(nodes, gorgonia.NodeFromAny(g, v, gorgonia.WithName(fmt.Sprintf("in%d", i))))
+	}
+	y, err := build(g, nodes)
+	require.NoError(t, err)
+	loss := y
+	if y.Shape().TotalSize() > 1 || y.Dims() > 0 {
+		loss, _, err = gradcheck.WeightedSum(g, y, rng)
+		require.NoError(t, err)
+	}
+	res, err := gradcheck.Check(g, loss, nodes, gradcheck.Options{})
+	require.NoError(t, err)
+	for _, r := range res {
+		assert.Greater(t, r.MaxGrad, 0.0, r.Name)
+		assert.LessOrEqual(t, r.RelErr, 1e-8, r.String())
+	}
+}
+
+func TestConvGradients(t *testing.T) {
+	for _, c := range []struct{ k, stride, pad, h int }{{3, 1, 1, 5}, {3, 2, 1, 6}, {1, 2, 0, 6}, {1, 1, 0, 4}, {3, 1, 0, 5}} {
+		t.Run(fmt.Sprintf("k%d_s%d_p%d", c.k, c.stride, c.pad), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.k), uint64(c.stride)))
+			checkGrads(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+				return Conv2d(in[0], in[1], c.stride, c.pad)
+			}, randDense(rng, 3, 2, c.h, c.h), randDense(rng, 4, 2, c.k, c.k))
+		})
+	}
+}
+
+// TestConvMatchesGorgonia compares the conv op with gorgonia's Conv2d on
+// random inputs: forward and both backward passes, float64 ≤ 1e-9 relative.
+func TestConvMatchesGorgonia(t *testing.T) {
+	for _, c := range []struct{ k, stride, pad int }{{3, 1, 1}, {3, 2, 1}, {1, 2, 0}} {
+		t.Run(fmt.Sprintf("k%d_s%d_p%d", c.k, c.stride, c.pad), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(c.k+c.stride)))
+			x, w := randDense(rng, 2, 3, 8, 8), randDense(rng, 5, 3, c.k, c.k)
+			run := func(ours bool) [][]float64 {
+				g := gorgonia.NewGraph()
+				xn := gorgonia.NodeFromAny(g, x.Clone().(*tensor.Dense), gorgonia.WithName("x"))
+				wn := gorgonia.NodeFromAny(g, w.Clone().(*tensor.Dense), gorgonia.WithName("w"))
+				var y *gorgonia.Node
+				var err error
+				if ours {
+					y, err = Conv2d(xn, wn, c.stride, c.pad)
+				} else {
+					y, err = gorgonia.Conv2d(xn, wn, tensor.Shape{c.k, c.k}, []int{c.pad, c.pad}, []int{c.stride, c.stride}, []int{1, 1})
+				}
+				require.NoError(t, err)
+				loss, _, err := gradcheck.WeightedSum(g, y, rand.New(rand.NewPCG(5, 5)))
+				require.NoError(t, err)
+				grads, err := gorgonia.Grad(loss, xn, wn)
+				require.NoError(t, err)
+				m := gorgonia.NewTapeMachine(g)
+				defer m.Close()
+				require.NoError(t, m.RunAll())
+				return [][]float64{ToFloat64(y.Value().(tensor.Tensor)), ToFloat64(grads[0].Value().(tensor.Tensor)), ToFloat64(grads[1].Value().(tensor.Tensor))}
+			}
+			ours, theirs := run(true), run(false)
+			for i, name := range []string{"forward", "dx", "dw"} {
+				require.Len(t, ours[i], len(theirs[i]), name)
+				assert.LessOrEqual(t, maxRel(ours[i], theirs[i]), 1e-9, name)
+			}
+		})
+	}
+}
+
+func maxRel(a, b []float64) float64 {
+	worst, scale := 0.0, 0.0
+	for i := range a {
+		worst = math.Max(worst, math.Abs(a[i]-b[i]))
+		scale = math.Max(scale, math.Abs(b[i]))
+	}
+	return worst / scale
+}
+
+func TestPoolLinearStandardizeGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	t.Run("pool", func(t *testing.T) {
+		checkGrads(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return GlobalAvgPool(in[0])
+		}, randDense(rng, 3, 4, 2, 2))
+	})
+	t.Run("linear", func(t *testing.T) {
+		checkGrads(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Linear(in[0], in[1], in[2])
+		}, randDense(rng, 3, 5), randDense(rng, 4, 5), randDense(rng, 4))
+	})
+	t.Run("standardize", func(t *testing.T) {
+		checkGrads(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Standardize(in[0], []float64{0.4, 0.5}, []float64{0.2, 0.3})
+		}, randDense(rng, 2, 2, 3, 3))
+	})
+	t.Run("crossentropy", func(t *testing.T) {
+		labels := tensor.New(tensor.WithShape(4), tensor.WithBacking([]float64{0, 2, 1, 2}))
+		g := gorgonia.NewGraph()
+		logits := gorgonia.NodeFromAny(g, randDense(rng, 4, 3), gorgonia.WithName("logits"))
+		lab := gorgonia.NodeFromAny(g, labels, gorgonia.WithName("labels"))
+		loss, err := CrossEntropy(logits, lab)
+		require.NoError(t, err)
+		res, err := gradcheck.Check(g, loss, []*gorgonia.Node{logits}, gradcheck.Options{})
+		require.NoError(t, err)
+		assert.LessOrEqual(t, res[0].RelErr, 1e-8, res[0].String())
+	})
+}
+
+func TestValues(t *testing.T) {
+	g := gorgonia.NewGraph()
+	logits := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 2, 3, 0, 0, 0})), gorgonia.WithName("l"))
+	labels := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{2, 1})), gorgonia.WithName("y"))
+	loss, err := CrossEntropy(logits, labels)
+	require.NoError(t, err)
+	x := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(1, 2, 1, 2), tensor.WithBacking([]float64{1, 3, 5, 9})), gorgonia.WithName("x"))
+	pool, err := GlobalAvgPool(x)
+	require.NoError(t, err)
+	std, err := Standardize(x, []float64{1, 5}, []float64{2, 4})
+	require.NoError(t, err)
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	require.NoError(t, m.RunAll())
+	want := ((math.Log(math.Exp(1)+math.Exp(2)+math.Exp(3)) - 3) + math.Log(3)) / 2
+	assert.InDelta(t, want, loss.Value().Data(), 1e-12)
+	assert.Equal(t, []float64{2, 7}, pool.Value().Data())
+	assert.Equal(t, []float64{0, 1, 0, 1}, std.Value().Data())
+
+	bad := gorgonia.NewGraph()
+	l2 := gorgonia.NodeFromAny(bad, tensor.New(tensor.WithShape(1, 3), tensor.WithBacking([]float64{1, 2, 3})), gorgonia.WithName("l"))
+	y2 := gorgonia.NodeFromAny(bad, tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{3})), gorgonia.WithName("y"))
+	_, err = CrossEntropy(l2, y2)
+	require.NoError(t, err)
+	m2 := gorgonia.NewTapeMachine(bad)
+	defer m2.Close()
+	assert.ErrorContains(t, m2.RunAll(), "label 3 of example 0")
+}
