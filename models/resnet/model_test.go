@@ -1,0 +1,244 @@
+package resnet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/advbench/advbench/internal/gradcheck"
+	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/norms"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func TestParameterCountWidth1(t *testing.T) {
+	m, err := New(Config{})
+	require.NoError(t, err)
+	assert.Equal(t, 11_171_146, m.NumParams(), "reference PreAct ResNet-18, 10 classes")
+	ps, bs := m.State()
+	assert.Equal(t, "conv1.weight", ps[0].Name)
+	assert.Equal(t, "layer1.0.bn1.weight", ps[1].Name)
+	assert.Equal(t, "linear.bias", ps[len(ps)-1].Name)
+	assert.Equal(t, "layer1.0.bn1.running_mean", bs[0].Name)
+	names := map[string]bool{}
+	for _, v := range append(ps, bs...) {
+		assert.False(t, names[v.Name], "duplicate %s", v.Name)
+		names[v.Name] = true
+	}
+	for _, want := range []string{"layer2.0.shortcut.0.weight", "layer4.1.conv2.weight", "layer3.1.bn2.running_var"} {
+		assert.True(t, names[want], want)
+	}
+	assert.False(t, names["layer1.0.shortcut.0.weight"], "no shortcut where the shape is kept")
+}
+
+func TestWidthRounding(t *testing.T) {
+	assert.Equal(t, 4, channels(64, 1.0/16))
+	assert.Equal(t, 1, channels(64, 0.001))
+	assert.Equal(t, 16, channels(64, 0.25))
+	_, err := New(Config{Width: -1})
+	assert.ErrorContains(t, err, "width -1")
+	_, err = New(Config{Norm: "nope"})
+	assert.ErrorContains(t, err, `unknown norm "nope"`)
+}
+
+// TestNetworkGradients checks the whole network at width 1/16 in float64,
+// training mode, for every norm and branch: the input gradient and a sample
+// of parameter gradients (stem, first and last norm slot, a shortcut, the
+// last conv, the classifier) against fourth-order central differences of
+// the cross-entropy loss; max relative error ≤ 1e-6. Images are 16x16 to
+// keep it quick (the pool is global, so the network accepts them). ReLU
+// kinks inside the stencil are detected and re-differenced (gradcheck).
+func TestNetworkGradients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-network gradient check skipped in -short")
+	}
+	for _, name := range norms.Names() {
+		for _, b := range []nn.Branch{nn.Clean, nn.Adv} {
+			t.Run(fmt.Sprintf("%s/%s", name, b), func(t *testing.T) {
+				m, err := New(Config{Norm: name, Width: 1.0 / 16, Dtype: tensor.Float64, Seed: 3})
+				require.NoError(t, err)
+				rng := rand.New(rand.NewPCG(4, uint64(b)))
+				perturbParams(m, rng)
+				g := nn.NewGraph()
+				// Each image gets its own brightness and contrast so that
+				// per-sample statistics (ModeNorm's gates) differ.
+				xd := make([]float64, 3*3*16*16)
+				for i := range xd {
+					n := i / (3 * 16 * 16)
+					xd[i] = 0.2*float64(n) + (0.2+0.3*float64(n))*rng.Float64()
+				}
+				x := gorgonia.NodeFromAny(g.G, tensor.New(tensor.WithShape(3, 3, 16, 16), tensor.WithBacking(xd)), gorgonia.WithName("x"))
+				logits, err := m.Forward(g, x, b, nn.Train)
+				require.NoError(t, err)
+				labels := gorgonia.NodeFromAny(g.G, tensor.New(tensor.WithShape(3), tensor.WithBacking([]float64{1, 7, 3})), gorgonia.WithName("labels"))
+				loss, err := nn.CrossEntropy(logits, labels)
+				require.NoError(t, err)
+				params, _ := m.State()
+				pick := map[string]bool{"conv1.weight": true, "layer2.0.shortcut.0.weight": true, "layer4.1.conv2.weight": true, "linear.weight": true, "linear.bias": true}
+				first, last := m.blocks[0].n1, m.blocks[len(m.blocks)-1].n2
+				for _, s := range []norms.Norm{first, last} {
+					ps, _ := s.State()
+					for _, p := range ps {
+						pick[p.Name] = true
+					}
+				}
+				bound := map[*nn.Var]bool{}
+				for _, v := range g.Bound() {
+					bound[v] = true
+				}
+				wrt := []*gorgonia.Node{x}
+				for _, p := range params {
+					if pick[p.Name] && bound[p] { // the other branch's parameters are not in this graph
+						wrt = append(wrt, g.Node(p))
+					}
+				}
+				res, err := gradcheck.Check(g.G, loss, wrt, gradcheck.Options{H: 1e-5, Sample: 12, Rand: rng, Kinks: true})
+				require.NoError(t, err)
+				for _, r := range res {
+					t.Log(r)
+					if r.MaxGrad == 0 {
+						assert.Zero(t, r.AbsErr, r.Name)
+						continue
+					}
+					assert.LessOrEqual(t, r.RelErr, 1e-6, r.String())
+				}
+			})
+		}
+	}
+}
+
+// perturbParams moves every parameter off its initial value so that no
+// gradient is special: convolutions and the classifier by 0.05, norm
+// parameters by 0.3 (ModeNorm's modes must differ for its gates to matter).
+func perturbParams(m *Model, rng *rand.Rand) {
+	normParams := map[*nn.Var]bool{}
+	for _, s := range m.slots {
+		ps, _ := s.State()
+		for _, p := range ps {
+			normParams[p] = true
+		}
+	}
+	for _, p := range m.Params() {
+		scale := 0.05
+		if normParams[p] {
+			scale = 0.3
+		}
+		d := p.Float64s()
+		for i := range d {
+			d[i] += scale * rng.NormFloat64()
+		}
+		p.SetFloat64s(d)
+	}
+}
+
+func randImages(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n*3*32*32)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	return x
+}
+
+// TestProgramsShareVariables: an SGD step made with AdvProp's gradients is
+// seen by the already built logits and input-gradient programs, and the
+// AdvProp loss goes down.
+func TestProgramsShareVariables(t *testing.T) {
+	m, err := New(Config{Norm: "saauxbn", Width: 1.0 / 16, Seed: 1})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(2, 2))
+	x, xa := randImages(rng, 8), randImages(rng, 8)
+	y := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	before, err := m.Logits(x, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	_, lgBefore, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	assert.Equal(t, before, lgBefore, "logits and input-gradient programs agree")
+
+	r0, err := m.AdvProp(x, xa, y)
+	require.NoError(t, err)
+	assert.InDelta(t, (r0.CleanLoss+r0.AdvLoss)/2, r0.Loss, 1e-5)
+	require.Len(t, r0.Grads, len(m.Params()))
+	for _, p := range m.Params() {
+		d, g := p.Float64s(), r0.Grads[p]
+		for i := range d {
+			d[i] -= 0.05 * g[i]
+		}
+		p.SetFloat64s(d)
+	}
+	r1, err := m.AdvProp(x, xa, y)
+	require.NoError(t, err)
+	assert.Less(t, r1.Loss, r0.Loss, "a gradient step lowers the loss")
+
+	after, err := m.Logits(x, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	assert.NotEqual(t, before, after, "the logits program sees the update")
+	_, lgAfter, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	assert.Equal(t, after, lgAfter, "so does the input-gradient program")
+	assert.Len(t, m.progs, 3, "one graph per purpose, reused")
+}
+
+// TestEvalModeIsPerExample: in evaluation mode an example's logits do not
+// depend on the rest of the batch; in training mode they do.
+func TestEvalModeIsPerExample(t *testing.T) {
+	m, err := New(Config{Norm: "auxbn", Width: 1.0 / 16, Seed: 5})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(6, 6))
+	x := randImages(rng, 4)
+	full, err := m.Logits(x, nn.Adv, nn.Eval)
+	require.NoError(t, err)
+	one, err := m.Logits(x[:3*32*32], nn.Adv, nn.Eval)
+	require.NoError(t, err)
+	for i := range one {
+		assert.InDelta(t, full[i], one[i], 1e-5)
+	}
+	trainFull, err := m.Logits(x, nn.Adv, nn.Train)
+	require.NoError(t, err)
+	trainPart, err := m.Logits(x[:2*3*32*32], nn.Adv, nn.Train)
+	require.NoError(t, err)
+	diff := 0.0
+	for i := range trainPart {
+		diff = math.Max(diff, math.Abs(float64(trainFull[i]-trainPart[i])))
+	}
+	assert.Greater(t, diff, 1e-4, "batch statistics couple the examples")
+}
+
+func TestInputGradientMatchesFiniteDifference(t *testing.T) {
+	// The float32 program attacks use, against a float64 finite difference of
+	// the same network in eval mode (BN running statistics).
+	m, err := New(Config{Norm: "bn", Width: 1.0 / 16, Seed: 7})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(8, 8))
+	x := randImages(rng, 2)
+	y := []int{3, 9}
+	_, _, grad, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	loss := func(x []float32) float64 {
+		l, _, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+		require.NoError(t, err)
+		return l
+	}
+	for _, i := range []int{0, 100, 1500, 4000, 6143} {
+		xp := append([]float32(nil), x...)
+		xm := append([]float32(nil), x...)
+		xp[i] += 1e-2
+		xm[i] -= 1e-2
+		num := (loss(xp) - loss(xm)) / 2e-2
+		assert.InDelta(t, num, float64(grad[i]), 2e-3*math.Max(1e-2, math.Abs(num))+2e-4, "element %d", i)
+	}
+}
+
+func TestBadBatches(t *testing.T) {
+	m, err := New(Config{Width: 1.0 / 16})
+	require.NoError(t, err)
+	_, err = m.Logits(make([]float32, 100), nn.Clean, nn.Eval)
+	assert.ErrorContains(t, err, "not a whole number of 3x32x32 images")
+	_, _, _, err = m.LossGrad(make([]float32, 3072), []int{10}, nn.Clean, nn.Eval)
+	assert.ErrorContains(t, err, "label 10 of example 0 out of range 0..9")
+	_, err = m.AdvProp(make([]float32, 3072), make([]float32, 6144), []int{1})
+	assert.ErrorContains(t, err, "adversarial batch")
+}

@@ -1,0 +1,299 @@
+package resnet
+
+import (
+	"fmt"
+
+	"github.com/advbench/advbench/nn"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// purpose names what a compiled graph computes.
+type purpose int
+
+const (
+	purposeLogits    purpose = iota // x -> logits
+	purposeInputGrad                // x, y -> loss, logits, dloss/dx
+	purposeAdvProp                  // x, x_adv, y -> AdvProp loss and every parameter gradient
+)
+
+type progKey struct {
+	purpose purpose
+	branch  nn.Branch
+	mode    nn.Mode
+	batch   int
+}
+
+// program is one compiled graph with its input buffers. Inputs are tensors
+// bound to input nodes; a run copies the batch into them.
+type program struct {
+	g      *nn.Graph
+	vm     gorgonia.VM
+	x      *tensor.Dense
+	xAdv   *tensor.Dense
+	labels *tensor.Dense
+
+	logits, logitsAdv *gorgonia.Node
+	loss, lossAdv     *gorgonia.Node // lossAdv: AdvProp only (loss is the clean CE there)
+	total             *gorgonia.Node // AdvProp only
+	gradX             *gorgonia.Node
+	params            []*nn.Var
+	paramGrads        []*gorgonia.Node
+}
+
+func (m *Model) inputTensor(n int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(n, 3, 32, 32), tensor.Of(m.cfg.Dtype))
+}
+
+// program returns the compiled graph for a key, building it on first use.
+func (m *Model) program(k progKey) (*program, error) {
+	if p, ok := m.progs[k]; ok {
+		return p, nil
+	}
+	p, err := m.build(k)
+	if err != nil {
+		return nil, err
+	}
+	m.progs[k] = p
+	return p, nil
+}
+
+func (m *Model) build(k progKey) (*program, error) {
+	g := nn.NewGraph()
+	p := &program{g: g, x: m.inputTensor(k.batch)}
+	// Input nodes need distinct names: gorgonia merges equal-named inputs.
+	xn := gorgonia.NodeFromAny(g.G, p.x, gorgonia.WithName("x"))
+	var err error
+	forward := func(x *gorgonia.Node, b nn.Branch) (*gorgonia.Node, error) { return m.Forward(g, x, b, k.mode) }
+	loss := func(logits *gorgonia.Node) (*gorgonia.Node, error) {
+		if p.labels == nil {
+			p.labels = tensor.New(tensor.WithShape(k.batch), tensor.Of(m.cfg.Dtype))
+		}
+		yn := gorgonia.NodeFromAny(g.G, p.labels, gorgonia.WithName("labels"))
+		return nn.CrossEntropy(logits, yn)
+	}
+	switch k.purpose {
+	case purposeLogits:
+		if p.logits, err = forward(xn, k.branch); err != nil {
+			return nil, err
+		}
+		p.vm = gorgonia.NewTapeMachine(g.G)
+	case purposeInputGrad:
+		if p.logits, err = forward(xn, k.branch); err != nil {
+			return nil, err
+		}
+		if p.loss, err = loss(p.logits); err != nil {
+			return nil, err
+		}
+		grads, err := gorgonia.Grad(p.loss, xn)
+		if err != nil {
+			return nil, fmt.Errorf("resnet: input gradient: %w", err)
+		}
+		p.gradX = grads[0]
+		// Only what leads to the loss, the logits and the input gradient:
+		// Grad also adds every weight-gradient op, which attacks never need.
+		p.vm = gorgonia.NewTapeMachine(g.G.SubgraphRoots(p.loss, p.logits, p.gradX))
+	case purposeAdvProp:
+		p.xAdv = m.inputTensor(k.batch)
+		xa := gorgonia.NodeFromAny(g.G, p.xAdv, gorgonia.WithName("x_adv"))
+		if p.logits, err = forward(xn, nn.Clean); err != nil {
+			return nil, err
+		}
+		if p.logitsAdv, err = forward(xa, nn.Adv); err != nil {
+			return nil, err
+		}
+		if p.loss, err = loss(p.logits); err != nil {
+			return nil, err
+		}
+		if p.lossAdv, err = loss(p.logitsAdv); err != nil {
+			return nil, err
+		}
+		sum, err := gorgonia.Add(p.loss, p.lossAdv)
+		if err != nil {
+			return nil, err
+		}
+		half := gorgonia.NewConstant(halfOf(m.cfg.Dtype), gorgonia.WithName("half"))
+		if p.total, err = gorgonia.Mul(sum, half); err != nil {
+			return nil, err
+		}
+		p.params = g.Bound()
+		var wrt []*gorgonia.Node
+		for _, v := range p.params {
+			wrt = append(wrt, g.Node(v))
+		}
+		if p.paramGrads, err = gorgonia.Grad(p.total, wrt...); err != nil {
+			return nil, fmt.Errorf("resnet: advprop gradients: %w", err)
+		}
+		p.vm = gorgonia.NewTapeMachine(g.G)
+	}
+	return p, nil
+}
+
+func halfOf(dt tensor.Dtype) any {
+	if dt == tensor.Float64 {
+		return 0.5
+	}
+	return float32(0.5)
+}
+
+// setImages copies a batch (N*3*32*32 values in [0,1]) into an input tensor.
+func setImages(dst *tensor.Dense, x []float32) error {
+	switch d := dst.Data().(type) {
+	case []float32:
+		if len(x) != len(d) {
+			return fmt.Errorf("resnet: batch has %d values, want %d", len(x), len(d))
+		}
+		copy(d, x)
+	case []float64:
+		if len(x) != len(d) {
+			return fmt.Errorf("resnet: batch has %d values, want %d", len(x), len(d))
+		}
+		for i, v := range x {
+			d[i] = float64(v)
+		}
+	}
+	return nil
+}
+
+func (m *Model) setLabels(dst *tensor.Dense, y []int) error {
+	if len(y) != dst.Shape()[0] {
+		return fmt.Errorf("resnet: %d labels for a batch of %d", len(y), dst.Shape()[0])
+	}
+	f := make([]float64, len(y))
+	for i, l := range y {
+		if l < 0 || l >= m.cfg.Classes {
+			return fmt.Errorf("resnet: label %d of example %d out of range 0..%d", l, i, m.cfg.Classes-1)
+		}
+		f[i] = float64(l)
+	}
+	nn.FromFloat64(dst, f)
+	return nil
+}
+
+func (p *program) run() error {
+	p.vm.Reset()
+	return p.vm.RunAll()
+}
+
+func batchOf(x []float32) (int, error) {
+	const per = 3 * 32 * 32
+	if len(x) == 0 || len(x)%per != 0 {
+		return 0, fmt.Errorf("resnet: batch of %d values is not a whole number of 3x32x32 images", len(x))
+	}
+	return len(x) / per, nil
+}
+
+func float32s(v gorgonia.Value) []float32 {
+	switch d := v.Data().(type) {
+	case []float32:
+		return append([]float32(nil), d...)
+	case []float64:
+		out := make([]float32, len(d))
+		for i, e := range d {
+			out[i] = float32(e)
+		}
+		return out
+	}
+	return nil
+}
+
+func scalar(v gorgonia.Value) float64 {
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d)
+	case float64:
+		return d
+	}
+	return nn.ToFloat64(v.(tensor.Tensor))[0]
+}
+
+// Logits returns the logits (N x classes, row-major) of a batch x (N*3*32*32
+// pixel values in [0,1]) on a branch in a mode.
+func (m *Model) Logits(x []float32, b nn.Branch, mode nn.Mode) ([]float32, error) {
+	n, err := batchOf(x)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.program(progKey{purposeLogits, b, mode, n})
+	if err != nil {
+		return nil, err
+	}
+	if err := setImages(p.x, x); err != nil {
+		return nil, err
+	}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	return float32s(p.logits.Value()), nil
+}
+
+// LossGrad returns the mean cross-entropy of a batch on a branch in a mode,
+// its logits, and the gradient of the loss with respect to the input pixels.
+// It is what attacks need; in training mode it updates running statistics
+// as the reference code's train-mode attack does.
+func (m *Model) LossGrad(x []float32, y []int, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
+	n, err := batchOf(x)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	p, err := m.program(progKey{purposeInputGrad, b, mode, n})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if err := setImages(p.x, x); err != nil {
+		return 0, nil, nil, err
+	}
+	if err := m.setLabels(p.labels, y); err != nil {
+		return 0, nil, nil, err
+	}
+	if err := p.run(); err != nil {
+		return 0, nil, nil, err
+	}
+	return scalar(p.loss.Value()), float32s(p.logits.Value()), float32s(p.gradX.Value()), nil
+}
+
+// AdvPropResult is one AdvProp step's losses, logits and parameter gradients.
+type AdvPropResult struct {
+	Loss, CleanLoss, AdvLoss float64
+	CleanLogits, AdvLogits   []float32
+	// Grads maps every parameter to the gradient of Loss, in the model's dtype.
+	Grads map[*nn.Var][]float64
+}
+
+// AdvProp computes the AdvProp loss (CE(clean branch, x) + CE(adv branch,
+// x_adv)) / 2 in training mode, the two passes normalised by their own batch
+// statistics, and the gradient of every parameter.
+func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
+	n, err := batchOf(x)
+	if err != nil {
+		return nil, err
+	}
+	if len(xAdv) != len(x) {
+		return nil, fmt.Errorf("resnet: adversarial batch has %d values, clean batch %d", len(xAdv), len(x))
+	}
+	p, err := m.program(progKey{purposeAdvProp, nn.Clean, nn.Train, n})
+	if err != nil {
+		return nil, err
+	}
+	if err := setImages(p.x, x); err != nil {
+		return nil, err
+	}
+	if err := setImages(p.xAdv, xAdv); err != nil {
+		return nil, err
+	}
+	if err := m.setLabels(p.labels, y); err != nil {
+		return nil, err
+	}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	r := &AdvPropResult{
+		Loss: scalar(p.total.Value()), CleanLoss: scalar(p.loss.Value()), AdvLoss: scalar(p.lossAdv.Value()),
+		CleanLogits: float32s(p.logits.Value()), AdvLogits: float32s(p.logitsAdv.Value()),
+		Grads: map[*nn.Var][]float64{},
+	}
+	for i, v := range p.params {
+		r.Grads[v] = nn.ToFloat64(p.paramGrads[i].Value().(tensor.Tensor))
+	}
+	return r, nil
+}
