@@ -82,6 +82,7 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 		Action:          requireSubcommand,
 		Commands: []*cli.Command{
 			newDataCommand(),
+			newModelCommand(),
 		},
 	}
 	setUsageHandlers(app.Commands)

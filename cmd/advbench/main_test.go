@@ -115,3 +115,21 @@ func TestFlagsFirst(t *testing.T) {
 	got := flagsFirst(app, []string{"advbench", "data", "inspect", "f.bin", "--sheet", "s.png", "--grid=3", "--", "-odd"})
 	assert.Equal(t, []string{"advbench", "data", "inspect", "--sheet", "s.png", "--grid=3", "f.bin", "--", "-odd"}, got)
 }
+
+func TestModelSummary(t *testing.T) {
+	code, out, stderr := runCLI(t, "model", "summary", "--format", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var s modelSummary
+	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	assert.Equal(t, 11_171_146, s.Params)
+	assert.InDelta(t, 555e6, float64(s.MACs), 2e6)
+
+	code, out, _ = runCLI(t, "model", "summary", "--norm", "saauxbn", "--width", "0.25")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "norm saauxbn, width 0.25")
+	assert.Contains(t, out, "layer4.1.conv2")
+
+	code, _, stderr = runCLI(t, "model", "summary", "--norm", "groupnorm")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "want one of auxbn, bn, ccbn")
+}

@@ -242,3 +242,23 @@ func TestBadBatches(t *testing.T) {
 	_, err = m.AdvProp(make([]float32, 3072), make([]float32, 6144), []int{1})
 	assert.ErrorContains(t, err, "adversarial batch")
 }
+
+func TestSummary(t *testing.T) {
+	m, err := New(Config{})
+	require.NoError(t, err)
+	layers := m.Summary()
+	total := 0
+	for _, l := range layers {
+		total += l.Params
+	}
+	assert.Equal(t, m.NumParams(), total, "the summary accounts for every parameter")
+	assert.InDelta(t, 555e6, float64(m.MACs()), 2e6, "about 555 M MACs per image at width 1")
+	assert.Equal(t, "conv1", layers[0].Name)
+	assert.Equal(t, []int{64, 32, 32}, layers[0].Shape)
+	assert.Equal(t, []int{512, 4, 4}, layers[len(layers)-3].Shape)
+	assert.Equal(t, []int{10}, layers[len(layers)-1].Shape)
+
+	q, err := New(Config{Width: 0.25})
+	require.NoError(t, err)
+	assert.InDelta(t, float64(m.MACs())/16, float64(q.MACs()), float64(m.MACs())/16*0.01, "MACs scale with width²")
+}
