@@ -13,11 +13,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/advbench/advbench/internal/version"
 	"github.com/urfave/cli/v2"
 )
-
-// version is the advbench version written into results and checkpoints.
-const version = "0.1.0-dev"
 
 // Exit codes.
 const (
@@ -62,7 +60,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "advbench",
 		Usage:   "benchmark how normalization layers change adversarial robustness",
-		Version: version,
+		Version: version.Version,
 		Description: `advbench reproduces and extends the adversarial-robustness experiment of
 "Sandwich Batch Normalization" (Gong et al.): a CIFAR-10 PreAct ResNet-18 whose
 normalization slots swap between BN, ModeNorm, AuxBN, SaAuxBN and more, PGD-10 /

@@ -1,0 +1,95 @@
+package checkpoint
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/advbench/advbench/nn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
+)
+
+func vars() []*nn.Var {
+	a := nn.NewVar("conv1.weight", tensor.Float32, 2, 1, 3, 3)
+	b := nn.NewVar("linear.bias", tensor.Float64, 3)
+	da := make([]float64, 18)
+	for i := range da {
+		da[i] = float64(i)*0.25 - 1
+	}
+	a.SetFloat64s(da)
+	b.SetFloat64s([]float64{1.5, -2, 3e-9})
+	return []*nn.Var{a, b}
+}
+
+func TestRoundTripAndLayout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	src := vars()
+	require.NoError(t, Write(path, src, map[string]string{"norm": "bn", "epoch": "3"}))
+
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	n := binary.LittleEndian.Uint64(raw[:8])
+	assert.Zero(t, n%8, "header padded to 8 bytes")
+	var header map[string]any
+	require.NoError(t, json.Unmarshal(raw[8:8+n], &header))
+	e := header["conv1.weight"].(map[string]any)
+	assert.Equal(t, "F32", e["dtype"])
+	assert.Equal(t, []any{2.0, 1.0, 3.0, 3.0}, e["shape"])
+	assert.Equal(t, []any{0.0, 72.0}, e["data_offsets"])
+	assert.Equal(t, uint64(len(raw))-8-n, uint64(72+24), "raw data follows the header")
+
+	f, err := Read(path)
+	require.NoError(t, err)
+	assert.Equal(t, "bn", f.Meta["norm"])
+	assert.Len(t, f.Meta[ChecksumKey], 64)
+	assert.Equal(t, []string{"conv1.weight", "linear.bias"}, []string{f.Entries[0].Name, f.Entries[1].Name})
+	dst := vars()
+	for _, v := range dst {
+		v.SetFloat64s(make([]float64, v.Value.Shape().TotalSize()))
+	}
+	require.NoError(t, f.Assign(dst, nil))
+	for i := range src {
+		assert.Equal(t, src[i].Value.Data(), dst[i].Value.Data())
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	require.NoError(t, Write(path, vars(), nil))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	trunc := filepath.Join(dir, "trunc.safetensors")
+	require.NoError(t, os.WriteFile(trunc, raw[:len(raw)-5], 0o644))
+	_, err = Read(trunc)
+	assert.ErrorContains(t, err, "trunc.safetensors: truncated")
+
+	short := filepath.Join(dir, "short.safetensors")
+	require.NoError(t, os.WriteFile(short, raw[:20], 0o644))
+	_, err = Read(short)
+	assert.ErrorContains(t, err, "short.safetensors: truncated")
+
+	corrupt := filepath.Join(dir, "corrupt.safetensors")
+	bad := append([]byte{}, raw...)
+	bad[len(bad)-3] ^= 0x40
+	require.NoError(t, os.WriteFile(corrupt, bad, 0o644))
+	_, err = Read(corrupt)
+	assert.ErrorContains(t, err, "corrupt.safetensors: checksum mismatch")
+
+	f, err := Read(path)
+	require.NoError(t, err)
+	wrongShape := []*nn.Var{nn.NewVar("conv1.weight", tensor.Float32, 4, 1, 3, 3), nn.NewVar("linear.bias", tensor.Float64, 3)}
+	err = f.Assign(wrongShape, nil)
+	assert.ErrorContains(t, err, "tensor conv1.weight: the model has float32 [4 1 3 3], the checkpoint float32 [2 1 3 3]")
+	missing := append(vars(), nn.NewVar("layer1.0.bn1.embed.weight", tensor.Float32, 3, 8))
+	err = f.Assign(missing, nil)
+	assert.ErrorContains(t, err, "tensor layer1.0.bn1.embed.weight (shape [3 8]) is not in the checkpoint")
+	err = f.Assign(vars()[:1], nil)
+	assert.ErrorContains(t, err, "tensor linear.bias (shape [3]) has no place in the model")
+	assert.NoError(t, f.Assign(vars()[:1], func(n string) bool { return n == "linear.bias" }))
+}
