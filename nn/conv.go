@@ -170,10 +170,20 @@ func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 	}
 }
 
-// convOp is y = conv(x, w).
+// convPart says which of the convolution's three computations an op does.
+type convPart int
+
+const (
+	convY  convPart = iota // (x, w) -> y
+	convDx                 // (w, dy) -> dx
+	convDw                 // (x, dy) -> dw
+)
+
+// convOp is one of the convolution's computations; all take two 4-D inputs.
 type convOp struct {
 	pureOp
-	g convGeom
+	g    convGeom
+	part convPart
 }
 
 func (op *convOp) Arity() int { return 2 }
@@ -182,106 +192,79 @@ func (op *convOp) Type() hm.Type {
 	return hm.NewFnType(t, t, t)
 }
 func (op *convOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	xs, ok := in[0].(tensor.Shape)
+	s, ok := in[op.batchInput()].(tensor.Shape)
 	if !ok {
-		return nil, fmt.Errorf("nn: conv2d: cannot infer shape from %T", in[0])
+		return nil, fmt.Errorf("nn: %s: cannot infer shape from %T", op, in[op.batchInput()])
 	}
-	return tensor.Shape{xs[0], op.g.cout, op.g.outH(), op.g.outW()}, nil
+	return op.outShape(s[0]), nil
 }
-func (op *convOp) String() string        { return "conv2d(" + op.g.String() + ")" }
+
+// batchInput is the input whose first dimension is the batch.
+func (op *convOp) batchInput() int {
+	if op.part == convDx {
+		return 1
+	}
+	return 0
+}
+
+func (op *convOp) outShape(n int) tensor.Shape {
+	switch op.part {
+	case convDx:
+		return tensor.Shape{n, op.g.c, op.g.h, op.g.w}
+	case convDw:
+		return tensor.Shape{op.g.cout, op.g.c, op.g.k, op.g.k}
+	}
+	return tensor.Shape{n, op.g.cout, op.g.outH(), op.g.outW()}
+}
+
+func (op *convOp) String() string {
+	return [...]string{"conv2d", "conv2d-dx", "conv2d-dw"}[op.part] + "(" + op.g.String() + ")"
+}
 func (op *convOp) WriteHash(h hash.Hash) { hashOp(op, h) }
 func (op *convOp) Hashcode() uint32      { return hash32(op) }
 func (op *convOp) DiffWRT(int) []bool    { return []bool{true, true} }
+
 func (op *convOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	x, err := dense(op.String(), vals[0])
+	a, err := dense(op.String(), vals[0])
 	if err != nil {
 		return nil, err
 	}
-	w, err := dense(op.String(), vals[1])
+	b, err := dense(op.String(), vals[1])
 	if err != nil {
 		return nil, err
 	}
-	n := x.Shape()[0]
-	y := newLike(x, n, op.g.cout, op.g.outH(), op.g.outW())
-	switch xd := x.Data().(type) {
+	n := vals[op.batchInput()].Shape()[0]
+	out := newLike(a, op.outShape(n)...)
+	switch ad := a.Data().(type) {
 	case []float32:
-		convForward(xd, w.Data().([]float32), y.Data().([]float32), n, op.g)
+		convDo(op, ad, b.Data().([]float32), out.Data().([]float32), n)
 	case []float64:
-		convForward(xd, w.Data().([]float64), y.Data().([]float64), n, op.g)
+		convDo(op, ad, b.Data().([]float64), out.Data().([]float64), n)
 	default:
-		return nil, fmt.Errorf("nn: conv2d: unsupported dtype %v", x.Dtype())
+		return nil, fmt.Errorf("nn: %s: unsupported dtype %v", op, a.Dtype())
 	}
-	return y, nil
+	return out, nil
 }
+
+func convDo[T Float](op *convOp, a, b, out []T, n int) {
+	switch op.part {
+	case convY:
+		convForward(a, b, out, n, op.g)
+	case convDx:
+		convBackwardData(a, b, out, n, op.g)
+	case convDw:
+		convBackwardWeight(a, b, out, n, op.g)
+	}
+}
+
 func (op *convOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&convDataOp{g: op.g}, in[1], grad)
+	dx, err := gorgonia.ApplyOp(&convOp{g: op.g, part: convDx}, in[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := gorgonia.ApplyOp(&convWeightOp{g: op.g}, in[0], grad)
+	dw, err := gorgonia.ApplyOp(&convOp{g: op.g, part: convDw}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	return gorgonia.Nodes{dx, dw}, nil
-}
-
-// convDataOp is (w, dy) -> dx.
-type convDataOp struct {
-	pureOp
-	g convGeom
-}
-
-func (op *convDataOp) Arity() int { return 2 }
-func (op *convDataOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	return hm.NewFnType(t, t, t)
-}
-func (op *convDataOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	ys := in[1].(tensor.Shape)
-	return tensor.Shape{ys[0], op.g.c, op.g.h, op.g.w}, nil
-}
-func (op *convDataOp) String() string        { return "conv2d-dx(" + op.g.String() + ")" }
-func (op *convDataOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *convDataOp) Hashcode() uint32      { return hash32(op) }
-func (op *convDataOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	w, dy := vals[0].(tensor.Tensor), vals[1].(tensor.Tensor)
-	n := dy.Shape()[0]
-	dx := newLike(dy, n, op.g.c, op.g.h, op.g.w)
-	switch wd := w.Data().(type) {
-	case []float32:
-		convBackwardData(wd, dy.Data().([]float32), dx.Data().([]float32), n, op.g)
-	case []float64:
-		convBackwardData(wd, dy.Data().([]float64), dx.Data().([]float64), n, op.g)
-	}
-	return dx, nil
-}
-
-// convWeightOp is (x, dy) -> dw.
-type convWeightOp struct {
-	pureOp
-	g convGeom
-}
-
-func (op *convWeightOp) Arity() int { return 2 }
-func (op *convWeightOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
-	return hm.NewFnType(t, t, t)
-}
-func (op *convWeightOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.g.cout, op.g.c, op.g.k, op.g.k}, nil
-}
-func (op *convWeightOp) String() string        { return "conv2d-dw(" + op.g.String() + ")" }
-func (op *convWeightOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *convWeightOp) Hashcode() uint32      { return hash32(op) }
-func (op *convWeightOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	x, dy := vals[0].(tensor.Tensor), vals[1].(tensor.Tensor)
-	n := x.Shape()[0]
-	dw := newLike(x, op.g.cout, op.g.c, op.g.k, op.g.k)
-	switch xd := x.Data().(type) {
-	case []float32:
-		convBackwardWeight(xd, dy.Data().([]float32), dw.Data().([]float32), n, op.g)
-	case []float64:
-		convBackwardWeight(xd, dy.Data().([]float64), dw.Data().([]float64), n, op.g)
-	}
-	return dw, nil
 }

@@ -285,7 +285,7 @@ func toF32(d []float64) []float32 {
 }
 
 // runRaw is run for any dtype, returning the raw output data.
-func runRaw(t *testing.T, n Norm, x *tensor.Dense, b nn.Branch, m nn.Mode) any {
+func runRaw(t testing.TB, n Norm, x *tensor.Dense, b nn.Branch, m nn.Mode) any {
 	t.Helper()
 	g := nn.NewGraph()
 	xn := gorgonia.NodeFromAny(g.G, x, gorgonia.WithName("x"))

@@ -6,7 +6,6 @@ import (
 
 	"github.com/advbench/advbench/nn"
 	"github.com/stretchr/testify/require"
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -45,12 +44,17 @@ func randInput(rng *rand.Rand, shape ...int) *tensor.Dense {
 // and returns y's data.
 func run(t testing.TB, n Norm, x *tensor.Dense, b nn.Branch, m nn.Mode) []float64 {
 	t.Helper()
-	g := nn.NewGraph()
-	xn := gorgonia.NodeFromAny(g.G, x, gorgonia.WithName("x"))
-	y, err := n.Apply(g, xn, b, m)
-	require.NoError(t, err)
-	vm := gorgonia.NewTapeMachine(g.G)
-	defer vm.Close()
-	require.NoError(t, vm.RunAll())
-	return nn.ToFloat64(y.Value().(tensor.Tensor))
+	switch d := runRaw(t, n, x, b, m).(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out
+	case []float64:
+		return d
+	default:
+		t.Fatalf("unexpected output data %T", d)
+		return nil
+	}
 }

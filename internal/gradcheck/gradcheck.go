@@ -28,6 +28,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
+	"testing"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -183,4 +184,23 @@ func WeightedSum(g *gorgonia.ExprGraph, y *gorgonia.Node, rng *rand.Rand) (*gorg
 	}
 	s, err := gorgonia.Sum(prod)
 	return s, w, err
+}
+
+// Assert logs every result and fails t for any tensor whose relative error
+// exceeds tol. A tensor with an all-zero numeric gradient (a parameter the
+// graph does not use in this mode) must have an all-zero analytic one.
+func Assert(t testing.TB, res []Result, tol float64) {
+	t.Helper()
+	for _, r := range res {
+		t.Log(r)
+		if r.MaxGrad == 0 {
+			if r.AbsErr != 0 {
+				t.Errorf("%s: numeric gradient is zero, analytic is not (max diff %.2e)", r.Name, r.AbsErr)
+			}
+			continue
+		}
+		if r.RelErr > tol {
+			t.Errorf("%s: relative error %.2e > %.0e", r, r.RelErr, tol)
+		}
+	}
 }
