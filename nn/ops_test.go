@@ -164,3 +164,24 @@ func TestValues(t *testing.T) {
 	defer m2.Close()
 	assert.ErrorContains(t, m2.RunAll(), "label 3 of example 0")
 }
+
+func TestMarginValueAndGradient(t *testing.T) {
+	g := gorgonia.NewGraph()
+	logits := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 4, 2, 0.5, -1, 3})), gorgonia.WithName("l"))
+	labels := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 0})), gorgonia.WithName("y"))
+	loss, err := ApplyLoss(CWMargin, logits, labels)
+	require.NoError(t, err)
+	m := gorgonia.NewTapeMachine(g)
+	require.NoError(t, m.RunAll())
+	m.Close()
+	// Example 0: max other 2 - z_y 4 = -2; example 1: 3 - 0.5 = 2.5.
+	assert.InDelta(t, (-2+2.5)/2, loss.Value().Data(), 1e-12)
+	res, err := gradcheck.Check(g, loss, []*gorgonia.Node{logits}, gradcheck.Options{})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, res[0].RelErr, 1e-8)
+	l, err := ParseLoss("cw")
+	require.NoError(t, err)
+	assert.Equal(t, CWMargin, l)
+	_, err = ParseLoss("hinge")
+	assert.ErrorContains(t, err, `"hinge"`)
+}

@@ -27,7 +27,7 @@ func BenchmarkModel(b *testing.B) {
 		}
 		work := map[string]func() error{
 			"forward":    func() error { _, err := m.Logits(x, nn.Clean, nn.Eval); return err },
-			"input-grad": func() error { _, _, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval); return err },
+			"input-grad": func() error { _, _, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval); return err },
 			"advprop":    func() error { _, err := m.AdvProp(x, xa, y); return err },
 		}
 		for _, name := range []string{"forward", "input-grad", "advprop"} {

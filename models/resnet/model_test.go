@@ -147,7 +147,7 @@ func TestProgramsShareVariables(t *testing.T) {
 	y := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	before, err := m.Logits(x, nn.Clean, nn.Eval)
 	require.NoError(t, err)
-	_, lgBefore, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+	_, lgBefore, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
 	require.NoError(t, err)
 	assert.Equal(t, before, lgBefore, "logits and input-gradient programs agree")
 
@@ -169,7 +169,7 @@ func TestProgramsShareVariables(t *testing.T) {
 	after, err := m.Logits(x, nn.Clean, nn.Eval)
 	require.NoError(t, err)
 	assert.NotEqual(t, before, after, "the logits program sees the update")
-	_, lgAfter, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+	_, lgAfter, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
 	require.NoError(t, err)
 	assert.Equal(t, after, lgAfter, "so does the input-gradient program")
 	assert.Len(t, m.progs, 3, "one graph per purpose, reused")
@@ -208,10 +208,10 @@ func TestInputGradientMatchesFiniteDifference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	x := randImages(rng, 2)
 	y := []int{3, 9}
-	_, _, grad, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+	_, _, grad, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
 	require.NoError(t, err)
 	loss := func(x []float32) float64 {
-		l, _, _, err := m.LossGrad(x, y, nn.Clean, nn.Eval)
+		l, _, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
 		require.NoError(t, err)
 		return l
 	}
@@ -230,7 +230,7 @@ func TestBadBatches(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Logits(make([]float32, 100), nn.Clean, nn.Eval)
 	assert.ErrorContains(t, err, "not a whole number of 3x32x32 images")
-	_, _, _, err = m.LossGrad(make([]float32, 3072), []int{10}, nn.Clean, nn.Eval)
+	_, _, _, err = m.LossGrad(make([]float32, 3072), []int{10}, nn.CE, nn.Clean, nn.Eval)
 	assert.ErrorContains(t, err, "label 10 of example 0 out of range 0..9")
 	_, err = m.AdvProp(make([]float32, 3072), make([]float32, 6144), []int{1})
 	assert.ErrorContains(t, err, "adversarial batch")

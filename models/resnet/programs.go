@@ -22,6 +22,7 @@ type progKey struct {
 	branch  nn.Branch
 	mode    nn.Mode
 	batch   int
+	loss    nn.Loss // purposeInputGrad only
 }
 
 // program is one compiled graph with its input buffers. Inputs are tensors
@@ -70,7 +71,7 @@ func (m *Model) build(k progKey) (*program, error) {
 			p.labels = tensor.New(tensor.WithShape(k.batch), tensor.Of(m.cfg.Dtype))
 		}
 		yn := gorgonia.NodeFromAny(g.G, p.labels, gorgonia.WithName("labels"))
-		return nn.CrossEntropy(logits, yn)
+		return nn.ApplyLoss(k.loss, logits, yn)
 	}
 	switch k.purpose {
 	case purposeLogits:
@@ -214,7 +215,7 @@ func (m *Model) Logits(x []float32, b nn.Branch, mode nn.Mode) ([]float32, error
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.program(progKey{purposeLogits, b, mode, n})
+	p, err := m.program(progKey{purpose: purposeLogits, branch: b, mode: mode, batch: n})
 	if err != nil {
 		return nil, err
 	}
@@ -227,16 +228,16 @@ func (m *Model) Logits(x []float32, b nn.Branch, mode nn.Mode) ([]float32, error
 	return float32s(p.logits.Value()), nil
 }
 
-// LossGrad returns the mean cross-entropy of a batch on a branch in a mode,
-// its logits, and the gradient of the loss with respect to the input pixels.
-// It is what attacks need; in training mode it updates running statistics
-// as the reference code's train-mode attack does.
-func (m *Model) LossGrad(x []float32, y []int, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
+// LossGrad returns the batch-mean loss (cross-entropy or CW margin) of a
+// batch on a branch in a mode, its logits, and the gradient of the loss with
+// respect to the input pixels. It is what attacks need; in training mode it
+// updates running statistics as the reference code's train-mode attack does.
+func (m *Model) LossGrad(x []float32, y []int, kind nn.Loss, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
 	n, err := batchOf(x)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	p, err := m.program(progKey{purposeInputGrad, b, mode, n})
+	p, err := m.program(progKey{purposeInputGrad, b, mode, n, kind})
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -271,7 +272,7 @@ func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
 	if len(xAdv) != len(x) {
 		return nil, fmt.Errorf("resnet: adversarial batch has %d values, clean batch %d", len(xAdv), len(x))
 	}
-	p, err := m.program(progKey{purposeAdvProp, nn.Clean, nn.Train, n})
+	p, err := m.program(progKey{purpose: purposeAdvProp, branch: nn.Clean, mode: nn.Train, batch: n})
 	if err != nil {
 		return nil, err
 	}
