@@ -1,0 +1,194 @@
+package attack
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/advbench/advbench/nn"
+)
+
+// Model is what an attack needs from a classifier. x holds N images of
+// 3x32x32 pixel values in [0,1], row-major; logits are N x classes.
+type Model interface {
+	// LossGrad returns the batch-mean loss of the given kind, the logits and
+	// the gradient of the loss with respect to x, for a branch in a mode.
+	LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error)
+	// Logits returns the logits of x for a branch in a mode.
+	Logits(x []float32, b nn.Branch, m nn.Mode) ([]float32, error)
+}
+
+// Setting is what an attack is run against: the branch attacked (the same
+// branch that is evaluated: white-box) and the mode of its statistics.
+type Setting struct {
+	Branch nn.Branch
+	Mode   nn.Mode
+}
+
+// Outcome is the result of attacking one batch.
+type Outcome struct {
+	// XAdv is the adversarial batch: per example, the first perturbation that
+	// fooled the model, else the last restart's.
+	XAdv []float32
+	// Fooled says, per example, whether some restart's x_adv was misclassified.
+	Fooled []bool
+	// ZeroGrad says, per example, whether its input gradient was exactly zero
+	// at the first step (a sign of masked or saturated gradients).
+	ZeroGrad []bool
+}
+
+// Attack perturbs batches.
+type Attack interface {
+	// Name is the registry name, e.g. "pgd-20".
+	Name() string
+	// Params describes the attack as data (for results).
+	Params() Params
+	// Perturb attacks one batch with labels y.
+	Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) (*Outcome, error)
+}
+
+// Params are an attack's hyper-parameters as recorded in results.
+type Params struct {
+	Name        string  `json:"name"`
+	Eps         float64 `json:"eps"`
+	Eps255      string  `json:"eps_255"` // the eps as n/255
+	Step        float64 `json:"step,omitempty"`
+	Steps       int     `json:"steps"`
+	Restarts    int     `json:"restarts"`
+	RandomStart bool    `json:"random_start"`
+	ClampStart  bool    `json:"clamp_start"`
+	Loss        string  `json:"loss"`
+}
+
+// Options are the knobs of the registered attacks. DefaultOptions gives the
+// paper's values: eps 8/255, step 2/255, one restart, random start not
+// clamped to [0,1] (as the reference code), cross-entropy.
+type Options struct {
+	Eps        float64
+	Step       float64
+	Restarts   int
+	NoRandom   bool // no random start
+	ClampStart bool // clamp the random start to [0,1]
+	Loss       nn.Loss
+}
+
+// DefaultOptions returns the paper's attack settings.
+func DefaultOptions() Options {
+	return Options{Eps: 8.0 / 255, Step: 2.0 / 255, Restarts: 1}
+}
+
+type factory struct {
+	summary string
+	make    func(Options) Attack
+}
+
+var registry = map[string]factory{}
+
+func register(name, summary string, f func(Options) Attack) {
+	if _, dup := registry[name]; dup {
+		panic("attack: duplicate registration of " + name)
+	}
+	registry[name] = factory{summary, f}
+}
+
+// Names returns the registered attack names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Summary describes a registered attack in one line.
+func Summary(name string) string { return registry[name].summary }
+
+// New returns the named attack with the given options.
+func New(name string, o Options) (Attack, error) {
+	f, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("attack: unknown attack %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	if o.Eps < 0 || o.Step < 0 || math.IsNaN(o.Eps) || math.IsNaN(o.Step) {
+		return nil, fmt.Errorf("attack: eps %v and step %v must be non-negative", o.Eps, o.Step)
+	}
+	if o.Restarts < 1 {
+		o.Restarts = 1
+	}
+	return f.make(o), nil
+}
+
+// ParseEps reads an eps as a number ("0.0314") or a fraction ("8/255").
+func ParseEps(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if num, den, ok := strings.Cut(s, "/"); ok {
+		n, err1 := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		d, err2 := strconv.ParseFloat(strings.TrimSpace(den), 64)
+		if err1 != nil || err2 != nil || d == 0 {
+			return 0, fmt.Errorf("attack: eps %q: want a number or n/d such as 8/255", s)
+		}
+		return checkEps(s, n/d)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("attack: eps %q: want a number or n/d such as 8/255", s)
+	}
+	return checkEps(s, v)
+}
+
+func checkEps(s string, v float64) (float64, error) {
+	if v < 0 || v > 1 || math.IsNaN(v) {
+		return 0, fmt.Errorf("attack: eps %q = %v out of range [0, 1]", s, v)
+	}
+	return v, nil
+}
+
+// Eps255 spells an eps as n/255 (n to two decimals when not whole).
+func Eps255(eps float64) string {
+	n := eps * 255
+	if math.Abs(n-math.Round(n)) < 1e-9 {
+		return fmt.Sprintf("%d/255", int(math.Round(n)))
+	}
+	return fmt.Sprintf("%.2f/255", n)
+}
+
+// predictions returns the arg-max class of each row of logits.
+func predictions(logits []float32, n int) []int {
+	k := len(logits) / n
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		best := 0
+		for j := 1; j < k; j++ {
+			if logits[i*k+j] > logits[i*k+best] {
+				best = j
+			}
+		}
+		out[i] = best
+	}
+	return out
+}
+
+// project clips x_adv into the eps-ball around x and into [0,1], in place.
+func project(xAdv, x []float32, eps float64) {
+	e := float32(eps)
+	for i, v := range xAdv {
+		lo, hi := max(x[i]-e, 0), min(x[i]+e, 1)
+		xAdv[i] = min(max(v, lo), hi)
+	}
+}
+
+func sign(v float32) float32 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+const imageSize = 3 * 32 * 32

@@ -1,0 +1,274 @@
+package attack
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/advbench/advbench/nn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var evalSetting = Setting{Branch: nn.Clean, Mode: nn.Eval}
+
+// TestPGDFindsOptimum: on a two-class linear model the gradient sign is the
+// same everywhere, so PGD from any start in the ball reaches the optimal
+// corner within 2·eps/step steps; 10 steps of 2/255 at eps 8/255 suffice.
+func TestPGDFindsOptimum(t *testing.T) {
+	for _, loss := range []nn.Loss{nn.CE, nn.CWMargin} {
+		for _, random := range []bool{false, true} {
+			rng := rand.New(rand.NewPCG(1, 1))
+			m := newLinear(2, 0.01, rng)
+			x := images(rng, 4)
+			y := []int{0, 1, 1, 0}
+			o := DefaultOptions()
+			o.Loss, o.NoRandom = loss, !random
+			a, err := New("pgd-10", o)
+			require.NoError(t, err)
+			out, err := a.Perturb(m, x, y, evalSetting, rand.New(rand.NewPCG(2, 2)))
+			require.NoError(t, err)
+			assert.Equal(t, m.optimal(x, y, o.Eps), out.XAdv, "loss %s, random start %v", loss, random)
+			assert.Equal(t, 10, m.grad)
+		}
+	}
+}
+
+func TestFGSMIsOneSignedStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	m := newLinear(2, 0.01, rng)
+	x := images(rng, 3)
+	y := []int{1, 0, 1}
+	a, err := New("fgsm", DefaultOptions())
+	require.NoError(t, err)
+	out, err := a.Perturb(m, x, y, evalSetting, nil)
+	require.NoError(t, err)
+	assert.Equal(t, m.optimal(x, y, 8.0/255), out.XAdv, "for a linear two-class model one step is optimal")
+	assert.Equal(t, 1, m.grad)
+}
+
+// recorder is a model with zero gradients that records the inputs it is
+// given and is fooled according to a script: fooled[call][example] for each
+// Logits call (one per restart).
+type recorder struct {
+	lossInputs  [][]float32
+	logitInputs [][]float32
+	fooled      [][]bool
+}
+
+func (r *recorder) LossGrad(x []float32, y []int, _ nn.Loss, _ nn.Branch, _ nn.Mode) (float64, []float32, []float32, error) {
+	r.lossInputs = append(r.lossInputs, append([]float32(nil), x...))
+	return 0, make([]float32, 2*len(y)), make([]float32, len(x)), nil
+}
+
+func (r *recorder) Logits(x []float32, _ nn.Branch, _ nn.Mode) ([]float32, error) {
+	call := len(r.logitInputs)
+	r.logitInputs = append(r.logitInputs, append([]float32(nil), x...))
+	n := len(x) / imageSize
+	out := make([]float32, 2*n)
+	for i := 0; i < n; i++ {
+		// The true label is 0 for every example; fooled means class 1 wins.
+		if call < len(r.fooled) && r.fooled[call][i] {
+			out[2*i+1] = 1
+		} else {
+			out[2*i] = 1
+		}
+	}
+	return out, nil
+}
+
+// TestRestartsWorstCasePerExample: an example is robust only if it survives
+// every restart, and its x_adv is the one from the restart that fooled it.
+func TestRestartsWorstCasePerExample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	x := images(rng, 4)
+	y := []int{0, 0, 0, 0}
+	r := &recorder{fooled: [][]bool{
+		{false, true, false, false}, // restart 0 fools example 1
+		{false, false, false, true}, // restart 1 fools example 3
+		{false, true, false, false}, // restart 2 fools example 1 again
+	}}
+	o := DefaultOptions()
+	o.Restarts = 3
+	a := NewPGD(2, o)
+	out, err := a.Perturb(r, x, y, evalSetting, rand.New(rand.NewPCG(5, 5)))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, true, false, true}, out.Fooled)
+	assert.Len(t, r.lossInputs, 6, "2 steps x 3 restarts")
+	assert.Len(t, r.logitInputs, 3, "one check per restart")
+	seg := func(v []float32, i int) []float32 { return v[i*imageSize : (i+1)*imageSize] }
+	assert.Equal(t, seg(r.logitInputs[0], 1), seg(out.XAdv, 1), "example 1 keeps restart 0's x_adv")
+	assert.Equal(t, seg(r.logitInputs[1], 3), seg(out.XAdv, 3), "example 3 keeps restart 1's x_adv")
+	assert.Equal(t, seg(r.logitInputs[2], 0), seg(out.XAdv, 0), "robust examples keep the last restart's")
+	assert.NotEqual(t, seg(r.logitInputs[0], 0), seg(r.logitInputs[1], 0), "each restart draws a new start")
+	assert.Equal(t, []bool{true, true, true, true}, out.ZeroGrad)
+}
+
+// TestStartAndProjection: the random start is x + U(−eps, eps), left outside
+// [0,1] unless ClampStart; every step ends inside the ball and [0,1].
+func TestStartAndProjection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	x := images(rng, 2)
+	for _, clamp := range []bool{false, true} {
+		r := &recorder{}
+		o := DefaultOptions()
+		o.ClampStart = clamp
+		_, err := NewPGD(1, o).Perturb(r, x, []int{0, 0}, evalSetting, rand.New(rand.NewPCG(7, 7)))
+		require.NoError(t, err)
+		start := r.lossInputs[0]
+		outside, maxDev := 0, 0.0
+		for i, v := range start {
+			if v < 0 || v > 1 {
+				outside++
+			}
+			maxDev = math.Max(maxDev, math.Abs(float64(v-x[i])))
+		}
+		assert.LessOrEqual(t, maxDev, 8.0/255+1e-7)
+		assert.Greater(t, maxDev, 7.0/255, "the start uses the whole ball")
+		if clamp {
+			assert.Zero(t, outside)
+		} else {
+			assert.Greater(t, outside, 0, "the reference code does not clamp the start")
+		}
+		for i, v := range r.logitInputs[0] {
+			assert.True(t, v >= 0 && v <= 1 && math.Abs(float64(v-x[i])) <= 8.0/255+1e-7, "projected")
+		}
+	}
+	// Without random start and with eps 0 the attack is the identity.
+	r := &recorder{}
+	o := DefaultOptions()
+	o.Eps = 0
+	out, err := NewPGD(3, o).Perturb(r, x, []int{0, 0}, evalSetting, rand.New(rand.NewPCG(8, 8)))
+	require.NoError(t, err)
+	assert.Equal(t, x, out.XAdv)
+}
+
+func TestRegistryAndEps(t *testing.T) {
+	assert.Equal(t, []string{"fgsm", "pgd-10", "pgd-20"}, Names())
+	a, err := New("pgd-20", DefaultOptions())
+	require.NoError(t, err)
+	p := a.Params()
+	assert.Equal(t, 20, p.Steps)
+	assert.Equal(t, "8/255", p.Eps255)
+	assert.InDelta(t, 8.0/255, p.Eps, 1e-15)
+	assert.True(t, p.RandomStart)
+	_, err = New("cw-100", DefaultOptions())
+	assert.ErrorContains(t, err, `unknown attack "cw-100"`)
+
+	for s, want := range map[string]float64{"8/255": 8.0 / 255, "0.5": 0.5, " 16 / 255 ": 16.0 / 255, "0": 0} {
+		got, err := ParseEps(s)
+		require.NoError(t, err, s)
+		assert.InDelta(t, want, got, 1e-15, s)
+	}
+	for _, s := range []string{"eight", "8/0", "-1", "2"} {
+		_, err := ParseEps(s)
+		assert.Error(t, err, s)
+	}
+	assert.Equal(t, "2.50/255", Eps255(2.5/255))
+}
+
+// TestEvaluateLinear: on the two-class linear model the exact robust set is
+// known (the optimal attack flips the sign of the margin), and eps 0
+// reproduces SA exactly; every sanity check passes.
+func TestEvaluateLinear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m := newLinear(2, 0.004, rng)
+	x := images(rng, 40)
+	y := make([]int, 40)
+	z := m.logits(x)
+	for i := range y {
+		y[i] = i % 2
+		if i%5 == 0 { // a few wrong labels, so SA < 1
+			y[i] = 1 - argmax(z[2*i:2*i+2])
+		} else {
+			y[i] = argmax(z[2*i : 2*i+2])
+		}
+	}
+	batches := func(fn func(x []float32, y []int) error) error {
+		for lo := 0; lo < 40; lo += 16 {
+			hi := min(lo+16, 40)
+			if err := fn(x[lo*imageSize:hi*imageSize], y[lo:hi]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// At 8/255 this model loses every example; at 1/255 only some.
+	small := Options{Eps: 1.0 / 255, Step: 0.25 / 255, Restarts: 1}
+	zeroEps := small
+	zeroEps.Eps = 0
+	pgd10, _ := New("pgd-10", small)
+	pgd20, _ := New("pgd-20", small)
+	id := NewPGD(5, zeroEps)
+	res, err := Evaluate(m, batches, []Attack{pgd10, pgd20, id}, EvalConfig{Setting: evalSetting, Seed: 1, Model: "linear", Data: "synthetic"})
+	require.NoError(t, err)
+	assert.Equal(t, 40, res.Examples)
+	assert.InDelta(t, 32.0/40, res.SA, 1e-12)
+
+	opt := m.optimal(x, y, small.Eps)
+	zo := m.logits(opt)
+	var want []bool
+	for i := range y {
+		want = append(want, res.PerExample.CleanCorrect[i] && argmax(zo[2*i:2*i+2]) == y[i])
+	}
+	assert.Equal(t, want, res.PerExample.Robust["pgd-10"], "exactly the examples the optimal attack cannot flip")
+	assert.Equal(t, want, res.PerExample.Robust["pgd-20"])
+	assert.Less(t, res.Attacks[0].RA, res.SA, "the attack fools some examples")
+	assert.Greater(t, res.Attacks[0].RA, 0.0)
+	assert.Equal(t, res.SA, res.Attacks[2].RA, "eps 0 reproduces SA exactly")
+	assert.Equal(t, res.Attacks[0].RA, res.WorstCaseRA)
+	for _, c := range res.Checks {
+		assert.True(t, c.OK, "%s: %s", c.Name, c.Detail)
+	}
+	assert.Empty(t, res.Warnings)
+}
+
+func argmax(v []float64) int {
+	b := 0
+	for i := range v {
+		if v[i] > v[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+// TestChecksFire: a model with zero gradients, evaluated in training mode,
+// is reported.
+func TestChecksFire(t *testing.T) {
+	x := images(rand.New(rand.NewPCG(1, 2)), 3)
+	batches := func(fn func(x []float32, y []int) error) error { return fn(x, []int{0, 0, 0}) }
+	a, _ := New("pgd-10", DefaultOptions())
+	res, err := Evaluate(&recorder{}, batches, []Attack{a}, EvalConfig{Setting: Setting{Branch: nn.Adv, Mode: nn.Train}})
+	require.NoError(t, err)
+	assert.Contains(t, res.Warnings, "pgd-10: gradients not zero: 1.0000 of examples have an all-zero input gradient")
+	assert.Contains(t, res.Warnings[len(res.Warnings)-1], "training mode")
+}
+
+func TestSweep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	m := newLinear(2, 0.004, rng)
+	x := images(rng, 20)
+	y := make([]int, 20)
+	z := m.logits(x)
+	for i := range y {
+		y[i] = argmax(z[2*i : 2*i+2])
+	}
+	batches := func(fn func(x []float32, y []int) error) error { return fn(x, y) }
+	eps := []float64{0, 2.0 / 255, 8.0 / 255, 32.0 / 255}
+	s, err := Sweep(m, batches, 10, DefaultOptions(), eps, 2, EvalConfig{Setting: evalSetting})
+	require.NoError(t, err)
+	require.Len(t, s.Points, 4)
+	assert.Equal(t, 1.0, s.Points[0].Accuracy)
+	for i := 1; i < 4; i++ {
+		assert.LessOrEqual(t, s.Points[i].Accuracy, s.Points[i-1].Accuracy)
+	}
+	assert.Equal(t, 0.0, s.Points[3].Accuracy, "the curve falls to zero")
+	assert.Empty(t, s.Warnings)
+
+	// A model whose gradient is masked (always zero) is never fooled: warned.
+	masked, err := Sweep(&recorder{}, func(fn func(x []float32, y []int) error) error { return fn(x[:imageSize], []int{0}) }, 3, DefaultOptions(), eps, 10, EvalConfig{Setting: evalSetting})
+	require.NoError(t, err)
+	require.NotEmpty(t, masked.Warnings)
+	assert.Contains(t, masked.Warnings[0], "above chance")
+}
