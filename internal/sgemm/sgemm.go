@@ -1,0 +1,163 @@
+// Package sgemm is advbench's float32 matrix multiply: a BLIS-style blocked
+// GEMM (B packed into KC x 16 panels, A into 6 x KC panels, a 6x16 register
+// tile) whose micro-kernel is AVX2/FMA assembly on amd64 CPUs that have
+// those instructions, and plain Go elsewhere. It is single-threaded: callers
+// parallelise over independent products (the convolution does, over images).
+package sgemm
+
+import "sync"
+
+// Register tile and cache blocking.
+const (
+	mr = 6   // rows of the register tile
+	nr = 16  // columns of the register tile
+	kc = 256 // depth of a packed panel
+	mc = 96  // rows of a packed A block (a multiple of mr)
+	nc = 2048
+)
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices with
+// leading dimensions lda, ldb, ldc: op(A) is m×k (A is k×m when tA), op(B)
+// is k×n (B is n×k when tB), C is m×n. beta 0 overwrites C (NaNs included).
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	bufs := pool.Get().(*buffers)
+	defer pool.Put(bufs)
+	for jc := 0; jc < n; jc += nc {
+		ncur := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kcur := min(kc, k-pc)
+			packB(bufs.b, tB, b, ldb, pc, kcur, jc, ncur)
+			for ic := 0; ic < m; ic += mc {
+				mcur := min(mc, m-ic)
+				packA(bufs.a, tA, a, lda, alpha, ic, mcur, pc, kcur)
+				for jr := 0; jr < ncur; jr += nr {
+					bp := bufs.b[(jr/nr)*kcur*nr:]
+					cols := min(nr, ncur-jr)
+					for ir := 0; ir < mcur; ir += mr {
+						ap := bufs.a[(ir/mr)*kcur*mr:]
+						rows := min(mr, mcur-ir)
+						ci := (ic+ir)*ldc + jc + jr
+						if rows == mr && cols == nr {
+							kernel(kcur, ap, bp, c[ci:], ldc)
+							continue
+						}
+						// Edge tile: compute into a full tile, add the valid part.
+						tile := &bufs.tile
+						clear(tile[:])
+						kernel(kcur, ap, bp, tile[:], nr)
+						for i := 0; i < rows; i++ {
+							row := c[ci+i*ldc : ci+i*ldc+cols]
+							for j := range row {
+								row[j] += tile[i*nr+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+type buffers struct {
+	a    []float32
+	b    []float32
+	tile [mr * nr]float32
+}
+
+var pool = sync.Pool{New: func() any {
+	return &buffers{a: make([]float32, mc*kc), b: make([]float32, kc*((nc+nr-1)/nr)*nr)}
+}}
+
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA writes alpha·op(A)[ic:ic+mcur, pc:pc+kcur] as mr-row panels: panel
+// q holds, for each p, the mr values of rows q*mr.. (zero beyond mcur).
+func packA(dst []float32, tA bool, a []float32, lda int, alpha float32, ic, mcur, pc, kcur int) {
+	for q := 0; q*mr < mcur; q++ {
+		panel := dst[q*kcur*mr : (q+1)*kcur*mr]
+		rows := min(mr, mcur-q*mr)
+		for i := 0; i < mr; i++ {
+			if i >= rows {
+				for p := 0; p < kcur; p++ {
+					panel[p*mr+i] = 0
+				}
+				continue
+			}
+			r := ic + q*mr + i
+			if tA {
+				for p := 0; p < kcur; p++ {
+					panel[p*mr+i] = alpha * a[(pc+p)*lda+r]
+				}
+			} else {
+				src := a[r*lda+pc : r*lda+pc+kcur]
+				for p, v := range src {
+					panel[p*mr+i] = alpha * v
+				}
+			}
+		}
+	}
+}
+
+// packB writes op(B)[pc:pc+kcur, jc:jc+ncur] as nr-column panels: panel q
+// holds, for each p, the nr values of columns q*nr.. (zero beyond ncur).
+func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int) {
+	for q := 0; q*nr < ncur; q++ {
+		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
+		cols := min(nr, ncur-q*nr)
+		j0 := jc + q*nr
+		for p := 0; p < kcur; p++ {
+			out := panel[p*nr : (p+1)*nr]
+			if tB {
+				for j := 0; j < cols; j++ {
+					out[j] = b[(j0+j)*ldb+pc+p]
+				}
+			} else {
+				copy(out[:cols], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+cols])
+			}
+			clear(out[cols:])
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel: C[mr×nr] (row stride ldc) +=
+// A panel (k×mr) · B panel (k×nr).
+func kernelGo(k int, a, b, c []float32, ldc int) {
+	var acc [mr * nr]float32
+	for p := 0; p < k; p++ {
+		bp := b[p*nr : p*nr+nr]
+		ap := a[p*mr : p*mr+mr]
+		for i, av := range ap {
+			row := acc[i*nr : i*nr+nr]
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		for j := range row {
+			row[j] += acc[i*nr+j]
+		}
+	}
+}

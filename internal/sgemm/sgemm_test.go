@@ -1,0 +1,125 @@
+package sgemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// reference computes the product in float64 from the definition.
+func reference(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) []float64 {
+	out := make([]float64, len(c))
+	for i := range c {
+		out[i] = float64(c[i])
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			s := 0.0
+			for p := 0; p < k; p++ {
+				av, bv := a[i*lda+p], b[p*ldb+j]
+				if tA {
+					av = a[p*lda+i]
+				}
+				if tB {
+					bv = b[j*ldb+p]
+				}
+				s += float64(av) * float64(bv)
+			}
+			prev := float64(beta) * float64(c[i*ldc+j])
+			if beta == 0 {
+				prev = 0
+			}
+			out[i*ldc+j] = float64(alpha)*s + prev
+		}
+	}
+	return out
+}
+
+func TestAgainstDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {64, 1024, 27}, {97, 33, 513}, {13, 2100, 5}, {200, 40, 600}}
+	for _, s := range shapes {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				m, n, k := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("%dx%dx%d_tA%v_tB%v", m, n, k, tA, tB), func(t *testing.T) {
+					lda, ldb, ldc := k+1, n+2, n+3 // padded leading dimensions
+					if tA {
+						lda = m + 1
+					}
+					if tB {
+						ldb = k + 2
+					}
+					a := randSlice(rng, max(m, k)*lda)
+					b := randSlice(rng, max(n, k)*ldb)
+					c := randSlice(rng, m*ldc)
+					alpha, beta := float32(0.7), float32(-0.3)
+					want := reference(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+					Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+					worst := 0.0
+					for i := range c {
+						worst = math.Max(worst, math.Abs(float64(c[i])-want[i])/(1+math.Abs(want[i])))
+					}
+					assert.Less(t, worst, 2e-5*math.Sqrt(float64(k)))
+				})
+			}
+		}
+	}
+}
+
+func TestBetaZeroOverwritesNaN(t *testing.T) {
+	a, b := []float32{1, 2}, []float32{3, 4}
+	c := []float32{float32(math.NaN())}
+	Sgemm(false, false, 1, 1, 2, 1, a, 2, b, 1, 0, c, 1)
+	assert.Equal(t, float32(11), c[0])
+}
+
+func TestPortableKernelMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	a, b := randSlice(rng, 37*mr), randSlice(rng, 37*nr)
+	c1, c2 := randSlice(rng, mr*nr+40), make([]float32, mr*nr+40)
+	copy(c2, c1)
+	kernelGo(37, a, b, c1, nr+8)
+	kernel(37, a, b, c2, nr+8)
+	for i := range c1 {
+		require.InDelta(t, c1[i], c2[i], 1e-4, "element %d", i)
+	}
+	t.Logf("assembly kernel in use: %v", HasAsm)
+}
+
+// BenchmarkSgemm compares with gonum's pure-Go Sgemm on conv-shaped products.
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range [][3]int{{64, 1024, 576}, {256, 64, 2304}, {512, 16, 4608}, {512, 512, 512}} {
+		m, n, k := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(3, 3))
+		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		flops := 2 * float64(m*n*k)
+		b.Run(fmt.Sprintf("ours/%dx%dx%d", m, n, k), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("gonum/%dx%dx%d", m, n, k), func(b *testing.B) {
+			impl := gonum.Implementation{}
+			for i := 0; i < b.N; i++ {
+				impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, x, k, y, n, 0, z, n)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
