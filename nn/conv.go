@@ -13,7 +13,8 @@ import (
 // Conv2d is the one convolution of advbench: x (N, C, H, W) convolved with
 // w (Cout, C, k, k), square kernel, the given stride and zero padding, no
 // bias, as PyTorch's Conv2d. Forward and both backward passes are im2col +
-// GEMM per image, parallel over images. A faster kernel replaces it here.
+// GEMM over chunks of images (at least chunkColumns output positions per
+// GEMM), chunks in parallel. A faster kernel replaces it here.
 func Conv2d(x, w *gorgonia.Node, stride, pad int) (*gorgonia.Node, error) {
 	if x.Dims() != 4 || w.Dims() != 4 {
 		return nil, fmt.Errorf("nn: conv2d: want x (N,C,H,W) and w (Cout,C,k,k), got %v and %v", x.Shape(), w.Shape())
@@ -39,21 +40,20 @@ func (g convGeom) outW() int { return (g.w+2*g.pad-g.k)/g.stride + 1 }
 func (g convGeom) colRows() int { return g.c * g.k * g.k }
 func (g convGeom) colCols() int { return g.outH() * g.outW() }
 
-// direct reports whether im2col is the identity (1x1, stride 1, no padding).
-func (g convGeom) direct() bool { return g.k == 1 && g.stride == 1 && g.pad == 0 }
-
 func (g convGeom) String() string {
 	return fmt.Sprintf("%dx%dx%d->%d k%d s%d p%d", g.c, g.h, g.w, g.cout, g.k, g.stride, g.pad)
 }
 
-// im2col writes the (C·k·k) × (Ho·Wo) patch matrix of one image.
-func im2col[T Float](x []T, g convGeom, col []T) {
+// im2col writes the (C·k·k) × (Ho·Wo) patch matrix of one image into col,
+// row r at col[r*ld+off : r*ld+off+Ho·Wo] (ld ≥ Ho·Wo lets several images sit
+// side by side).
+func im2col[T Float](x []T, g convGeom, col []T, ld, off int) {
 	ho, wo := g.outH(), g.outW()
 	for c := 0; c < g.c; c++ {
 		plane := x[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ky := 0; ky < g.k; ky++ {
 			for kx := 0; kx < g.k; kx++ {
-				row := col[((c*g.k+ky)*g.k+kx)*ho*wo:][:ho*wo]
+				row := col[((c*g.k+ky)*g.k+kx)*ld+off:][:ho*wo]
 				for oy := 0; oy < ho; oy++ {
 					iy := oy*g.stride - g.pad + ky
 					dst := row[oy*wo : (oy+1)*wo]
@@ -76,14 +76,15 @@ func im2col[T Float](x []T, g convGeom, col []T) {
 	}
 }
 
-// col2im adds the patch matrix back into one image's gradient (dx += ...).
-func col2im[T Float](col []T, g convGeom, dx []T) {
+// col2im adds a patch matrix laid out as in im2col back into one image's
+// gradient (dx += ...).
+func col2im[T Float](col []T, g convGeom, dx []T, ld, off int) {
 	ho, wo := g.outH(), g.outW()
 	for c := 0; c < g.c; c++ {
 		plane := dx[c*g.h*g.w : (c+1)*g.h*g.w]
 		for ky := 0; ky < g.k; ky++ {
 			for kx := 0; kx < g.k; kx++ {
-				row := col[((c*g.k+ky)*g.k+kx)*ho*wo:][:ho*wo]
+				row := col[((c*g.k+ky)*g.k+kx)*ld+off:][:ho*wo]
 				for oy := 0; oy < ho; oy++ {
 					iy := oy*g.stride - g.pad + ky
 					if iy < 0 || iy >= g.h {
@@ -102,69 +103,102 @@ func col2im[T Float](col []T, g convGeom, dx []T) {
 	}
 }
 
-// convForward computes y = conv(x, w) for n images.
-func convForward[T Float](x, w, y []T, n int, g convGeom) {
-	in, out := g.c*g.h*g.w, g.cout*g.colCols()
-	ParallelFor(n, func(lo, hi int) {
-		var col []T
-		if !g.direct() {
-			col = make([]T, g.colRows()*g.colCols())
-		}
-		for i := lo; i < hi; i++ {
-			src := x[i*in : (i+1)*in]
-			if !g.direct() {
-				im2col(src, g, col)
-				src = col
+// chunkColumns is the least number of GEMM columns a convolution gathers
+// images for: layers with few output positions (4x4 in the last stage) would
+// otherwise repack the whole weight matrix for every image.
+const chunkColumns = 512
+
+// chunks splits n images into groups of enough images to make chunkColumns
+// columns of p output positions each.
+func chunks(n, p int) (size, count int) {
+	size = min(n, max(1, (chunkColumns+p-1)/p))
+	return size, (n + size - 1) / size
+}
+
+// planes copies between a batch tensor (images, c planes of p values) and a
+// chunk matrix (c rows of cols = images·p values): toMatrix gathers images
+// [i0, i1) into m, otherwise m is scattered back.
+func planes[T Float](t []T, m []T, i0, i1, c, p int, toMatrix bool) {
+	cols := (i1 - i0) * p
+	for i := i0; i < i1; i++ {
+		for ch := 0; ch < c; ch++ {
+			ts := t[(i*c+ch)*p : (i*c+ch+1)*p]
+			ms := m[ch*cols+(i-i0)*p : ch*cols+(i-i0+1)*p]
+			if toMatrix {
+				copy(ms, ts)
+			} else {
+				copy(ts, ms)
 			}
-			gemm(false, false, g.cout, g.colCols(), g.colRows(), 1, w, src, 0, y[i*out:(i+1)*out])
+		}
+	}
+}
+
+// convForward computes y = conv(x, w) for n images, a chunk of images per GEMM.
+func convForward[T Float](x, w, y []T, n int, g convGeom) {
+	in, p := g.c*g.h*g.w, g.colCols()
+	size, count := chunks(n, p)
+	ParallelFor(count, func(lo, hi int) {
+		col := make([]T, g.colRows()*size*p)
+		out := make([]T, g.cout*size*p)
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			cols := (i1 - i0) * p
+			for i := i0; i < i1; i++ {
+				im2col(x[i*in:(i+1)*in], g, col, cols, (i-i0)*p)
+			}
+			gemm(false, false, g.cout, cols, g.colRows(), 1, w, col[:g.colRows()*cols], 0, out[:g.cout*cols])
+			planes(y, out, i0, i1, g.cout, p, false)
 		}
 	})
 }
 
 // convBackwardData computes dx from w and dy.
 func convBackwardData[T Float](w, dy, dx []T, n int, g convGeom) {
-	in, out := g.c*g.h*g.w, g.cout*g.colCols()
-	ParallelFor(n, func(lo, hi int) {
-		col := make([]T, g.colRows()*g.colCols())
-		for i := lo; i < hi; i++ {
-			dst := dx[i*in : (i+1)*in]
-			if g.direct() {
-				gemm(true, false, g.colRows(), g.colCols(), g.cout, 1, w, dy[i*out:(i+1)*out], 0, dst)
-				continue
+	in, p := g.c*g.h*g.w, g.colCols()
+	size, count := chunks(n, p)
+	ParallelFor(count, func(lo, hi int) {
+		col := make([]T, g.colRows()*size*p)
+		dyc := make([]T, g.cout*size*p)
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			cols := (i1 - i0) * p
+			planes(dy, dyc, i0, i1, g.cout, p, true)
+			gemm(true, false, g.colRows(), cols, g.cout, 1, w, dyc[:g.cout*cols], 0, col[:g.colRows()*cols])
+			for i := i0; i < i1; i++ {
+				dst := dx[i*in : (i+1)*in]
+				clear(dst)
+				col2im(col, g, dst, cols, (i-i0)*p)
 			}
-			gemm(true, false, g.colRows(), g.colCols(), g.cout, 1, w, dy[i*out:(i+1)*out], 0, col)
-			clear(dst)
-			col2im(col, g, dst)
 		}
 	})
 }
 
-// convBackwardWeight computes dw = Σ_images dy·colᵀ.
+// convBackwardWeight computes dw = Σ_chunks dy_chunk · col_chunkᵀ.
 func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
-	in, out := g.c*g.h*g.w, g.cout*g.colCols()
+	in, p := g.c*g.h*g.w, g.colCols()
+	size, count := chunks(n, p)
 	var parts [][]T
 	var mu sync.Mutex
-	ParallelFor(n, func(lo, hi int) {
+	ParallelFor(count, func(lo, hi int) {
 		acc := make([]T, len(dw))
-		var col []T
-		if !g.direct() {
-			col = make([]T, g.colRows()*g.colCols())
-		}
-		for i := lo; i < hi; i++ {
-			src := x[i*in : (i+1)*in]
-			if !g.direct() {
-				im2col(src, g, col)
-				src = col
+		col := make([]T, g.colRows()*size*p)
+		dyc := make([]T, g.cout*size*p)
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			cols := (i1 - i0) * p
+			for i := i0; i < i1; i++ {
+				im2col(x[i*in:(i+1)*in], g, col, cols, (i-i0)*p)
 			}
-			gemm(false, true, g.cout, g.colRows(), g.colCols(), 1, dy[i*out:(i+1)*out], src, 1, acc)
+			planes(dy, dyc, i0, i1, g.cout, p, true)
+			gemm(false, true, g.cout, g.colRows(), cols, 1, dyc[:g.cout*cols], col[:g.colRows()*cols], 1, acc)
 		}
 		mu.Lock()
 		parts = append(parts, acc)
 		mu.Unlock()
 	})
 	clear(dw)
-	for _, p := range parts {
-		for i, v := range p {
+	for _, part := range parts {
+		for i, v := range part {
 			dw[i] += v
 		}
 	}
