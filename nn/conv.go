@@ -62,6 +62,14 @@ func im2col[T Float](x []T, g convGeom, col []T, ld, off int) {
 						continue
 					}
 					src := plane[iy*g.w : (iy+1)*g.w]
+					if g.stride == 1 {
+						// Output columns [lo, hi) read src[lo-pad+kx ...] contiguously.
+						lo, hi := max(0, g.pad-kx), min(wo, g.w+g.pad-kx)
+						clear(dst[:lo])
+						copy(dst[lo:hi], src[lo-g.pad+kx:])
+						clear(dst[hi:])
+						continue
+					}
 					for ox := range dst {
 						ix := ox*g.stride - g.pad + kx
 						if ix < 0 || ix >= g.w {
@@ -91,7 +99,16 @@ func col2im[T Float](col []T, g convGeom, dx []T, ld, off int) {
 						continue
 					}
 					dst := plane[iy*g.w : (iy+1)*g.w]
-					for ox, v := range row[oy*wo : (oy+1)*wo] {
+					src := row[oy*wo : (oy+1)*wo]
+					if g.stride == 1 {
+						lo, hi := max(0, g.pad-kx), min(wo, g.w+g.pad-kx)
+						out := dst[lo-g.pad+kx:]
+						for j, v := range src[lo:hi] {
+							out[j] += v
+						}
+						continue
+					}
+					for ox, v := range src {
 						ix := ox*g.stride - g.pad + kx
 						if ix >= 0 && ix < g.w {
 							dst[ix] += v

@@ -185,3 +185,23 @@ func TestMarginValueAndGradient(t *testing.T) {
 	_, err = ParseLoss("hinge")
 	assert.ErrorContains(t, err, `"hinge"`)
 }
+
+func TestReLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	// Keep inputs away from the kink so finite differences are exact.
+	x := randDense(rng, 2, 3, 4, 4)
+	for i, v := range x.Data().([]float64) {
+		if math.Abs(v) < 0.05 {
+			x.Data().([]float64)[i] = 0.5
+		}
+	}
+	checkGrads(t, func(g *gorgonia.ExprGraph, in []*gorgonia.Node) (*gorgonia.Node, error) { return ReLU(in[0]) }, x)
+	g := gorgonia.NewGraph()
+	n := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(4), tensor.WithBacking([]float32{-1, 0, 2, -0.5})), gorgonia.WithName("x"))
+	y, err := ReLU(n)
+	require.NoError(t, err)
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	require.NoError(t, m.RunAll())
+	assert.Equal(t, []float32{0, 0, 2, 0}, y.Value().Data())
+}

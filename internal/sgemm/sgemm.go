@@ -126,6 +126,13 @@ func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int)
 		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
 		cols := min(nr, ncur-q*nr)
 		j0 := jc + q*nr
+		if !tB && cols == nr {
+			for p := 0; p < kcur; p++ {
+				off := (pc+p)*ldb + j0
+				*(*[nr]float32)(panel[p*nr:]) = *(*[nr]float32)(b[off:])
+			}
+			continue
+		}
 		for p := 0; p < kcur; p++ {
 			out := panel[p*nr : (p+1)*nr]
 			if tB {

@@ -244,7 +244,7 @@ func (blk *block) forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mo
 	if err != nil {
 		return nil, err
 	}
-	a, err := gorgonia.Rectify(h)
+	a, err := nn.ReLU(h)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (blk *block) forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mo
 	if h, err = blk.n2.Apply(g, h, b, mode); err != nil {
 		return nil, err
 	}
-	if h, err = gorgonia.Rectify(h); err != nil {
+	if h, err = nn.ReLU(h); err != nil {
 		return nil, err
 	}
 	if h, err = nn.Conv2d(h, g.Node(blk.conv2), 1, 1); err != nil {
