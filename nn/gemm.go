@@ -3,6 +3,7 @@ package nn
 import (
 	"github.com/advbench/advbench/internal/sgemm"
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -10,7 +11,8 @@ import (
 // is m×k, op(B) is k×n, C is m×n. A is stored m×k (or k×m when tA), B k×n
 // (or n×k when tB). It is the one place matrix products are computed, so a
 // faster back-end replaces it here: float32 goes to internal/sgemm (packed,
-// blocked, AVX2/FMA micro-kernel), float64 (gradient checks) to gonum.
+// blocked, AVX-512 or AVX2 micro-kernel) where the CPU has one and to gonum
+// otherwise; float64 (gradient checks) goes to gonum.
 func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, b []T, beta T, c []T) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	lda, ldb := k, n
@@ -22,7 +24,11 @@ func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, b []T, beta T, c []
 	}
 	switch av := any(a).(type) {
 	case []float32:
-		sgemm.Sgemm(tA, tB, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
+		if sgemm.Fast() {
+			sgemm.Sgemm(tA, tB, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
+			return
+		}
+		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
 	case []float64:
 		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), n)
 	}

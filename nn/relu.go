@@ -64,16 +64,23 @@ func (op *reluOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func reluDo[T Float](op *reluOp, first []T, vals []gorgonia.Value, out []T) {
-	if !op.grad {
-		for i, v := range first {
-			out[i] = max(v, 0)
-		}
-		return
+	const block = 1 << 14
+	var dy []T
+	if op.grad {
+		dy = vals[1].Data().([]T)
 	}
-	dy := vals[1].Data().([]T)
-	for i, y := range first {
-		if y > 0 {
-			out[i] = dy[i]
+	ParallelFor((len(first)+block-1)/block, func(lo, hi int) {
+		end := min(hi*block, len(first))
+		if !op.grad {
+			for i := lo * block; i < end; i++ {
+				out[i] = max(first[i], 0)
+			}
+			return
 		}
-	}
+		for i := lo * block; i < end; i++ {
+			if first[i] > 0 {
+				out[i] = dy[i]
+			}
+		}
+	})
 }

@@ -7,16 +7,28 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int)
 
-// HasAsm reports whether the assembly micro-kernel is in use.
-var HasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// kernel14x16 is the AVX-512 micro-kernel (kernel_amd64.s).
+//
+//go:noescape
+func kernel14x16(k int, a, b, c *float32, ldc int)
 
-func kernel(k int, a, b, c []float32, ldc int) {
-	if !HasAsm {
-		kernelGo(k, a, b, c, ldc)
-		return
+func asmKernels() []Kernel {
+	var ks []Kernel
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, Kernel{Name: "avx512", MR: 14, fn: asm(14, kernel14x16)})
 	}
-	_ = a[k*mr-1]
-	_ = b[k*nr-1]
-	_ = c[(mr-1)*ldc+nr-1]
-	kernel6x16(k, &a[0], &b[0], &c[0], ldc)
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, kernel6x16)})
+	}
+	return ks
+}
+
+// asm wraps an assembly kernel with the bounds checks it cannot do itself.
+func asm(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c []float32, ldc int) {
+	return func(k int, a, b, c []float32, ldc int) {
+		_ = a[k*mr-1]
+		_ = b[k*nr-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &c[0], ldc)
+	}
 }

@@ -1,20 +1,43 @@
 // Package sgemm is advbench's float32 matrix multiply: a BLIS-style blocked
-// GEMM (B packed into KC x 16 panels, A into 6 x KC panels, a 6x16 register
-// tile) whose micro-kernel is AVX2/FMA assembly on amd64 CPUs that have
-// those instructions, and plain Go elsewhere. It is single-threaded: callers
-// parallelise over independent products (the convolution does, over images).
+// GEMM (B packed into KC x 16 panels, A into MR x KC panels, an MR x 16
+// register tile) whose micro-kernel is chosen for the CPU at start: AVX-512
+// assembly (14x16 tile), AVX2/FMA assembly (6x16), or plain Go (6x16). It is
+// single-threaded: callers parallelise over independent products (the
+// convolution does, over chunks of images).
 package sgemm
 
 import "sync"
 
-// Register tile and cache blocking.
+// Register tile columns and cache blocking; the tile's rows (mr) belong to
+// the kernel in use, and a packed A block holds mcPanels tiles of rows.
 const (
-	mr = 6   // rows of the register tile
-	nr = 16  // columns of the register tile
-	kc = 256 // depth of a packed panel
-	mc = 96  // rows of a packed A block (a multiple of mr)
-	nc = 2048
+	nr       = 16  // columns of the register tile
+	kc       = 256 // depth of a packed panel
+	mcPanels = 16  // row panels per packed A block
+	nc       = 2048
 )
+
+// Kernel is a micro-kernel: C[MR×16] (row stride ldc) += A panel (k×MR,
+// packed) · B panel (k×16, packed).
+type Kernel struct {
+	Name string
+	MR   int
+	fn   func(k int, a, b, c []float32, ldc int)
+}
+
+// Active is the kernel Sgemm uses: the fastest in Available.
+var Active = Available()[0]
+
+// Fast reports whether an assembly kernel is active; the portable Go kernel
+// is slower than gonum's unblocked GEMM, so callers without one should use
+// gonum instead.
+func Fast() bool { return Active.Name != "go" }
+
+// Available lists the kernels this CPU can run, fastest first; the portable
+// Go kernel is always last.
+func Available() []Kernel {
+	return append(asmKernels(), Kernel{Name: "go", MR: 6, fn: kernelGo})
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices with
 // leading dimensions lda, ldb, ldc: op(A) is m×k (A is k×m when tA), op(B)
@@ -27,8 +50,11 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	if k == 0 || alpha == 0 {
 		return
 	}
+	kern := Active
+	mr, mc := kern.MR, kern.MR*mcPanels
 	bufs := pool.Get().(*buffers)
 	defer pool.Put(bufs)
+	bufs.fit(mc*kc, mr*nr)
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -36,7 +62,7 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 			packB(bufs.b, tB, b, ldb, pc, kcur, jc, ncur)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				packA(bufs.a, tA, a, lda, alpha, ic, mcur, pc, kcur)
+				packA(bufs.a, mr, tA, a, lda, alpha, ic, mcur, pc, kcur)
 				for jr := 0; jr < ncur; jr += nr {
 					bp := bufs.b[(jr/nr)*kcur*nr:]
 					cols := min(nr, ncur-jr)
@@ -45,13 +71,13 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 						rows := min(mr, mcur-ir)
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							kernel(kcur, ap, bp, c[ci:], ldc)
+							kern.fn(kcur, ap, bp, c[ci:], ldc)
 							continue
 						}
 						// Edge tile: compute into a full tile, add the valid part.
-						tile := &bufs.tile
-						clear(tile[:])
-						kernel(kcur, ap, bp, tile[:], nr)
+						tile := bufs.tile
+						clear(tile)
+						kern.fn(kcur, ap, bp, tile, nr)
 						for i := 0; i < rows; i++ {
 							row := c[ci+i*ldc : ci+i*ldc+cols]
 							for j := range row {
@@ -68,11 +94,22 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 type buffers struct {
 	a    []float32
 	b    []float32
-	tile [mr * nr]float32
+	tile []float32
+}
+
+// fit grows the A block and the tile to the active kernel's sizes.
+func (b *buffers) fit(aLen, tileLen int) {
+	if len(b.a) < aLen {
+		b.a = make([]float32, aLen)
+	}
+	if len(b.tile) < tileLen {
+		b.tile = make([]float32, tileLen)
+	}
+	b.tile = b.tile[:tileLen]
 }
 
 var pool = sync.Pool{New: func() any {
-	return &buffers{a: make([]float32, mc*kc), b: make([]float32, kc*((nc+nr-1)/nr)*nr)}
+	return &buffers{b: make([]float32, kc*((nc+nr-1)/nr)*nr)}
 }}
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
@@ -93,7 +130,7 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // packA writes alpha·op(A)[ic:ic+mcur, pc:pc+kcur] as mr-row panels: panel
 // q holds, for each p, the mr values of rows q*mr.. (zero beyond mcur).
-func packA(dst []float32, tA bool, a []float32, lda int, alpha float32, ic, mcur, pc, kcur int) {
+func packA(dst []float32, mr int, tA bool, a []float32, lda int, alpha float32, ic, mcur, pc, kcur int) {
 	for q := 0; q*mr < mcur; q++ {
 		panel := dst[q*kcur*mr : (q+1)*kcur*mr]
 		rows := min(mr, mcur-q*mr)
@@ -147,9 +184,9 @@ func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int)
 	}
 }
 
-// kernelGo is the portable micro-kernel: C[mr×nr] (row stride ldc) +=
-// A panel (k×mr) · B panel (k×nr).
+// kernelGo is the portable 6x16 micro-kernel.
 func kernelGo(k int, a, b, c []float32, ldc int) {
+	const mr = 6
 	var acc [mr * nr]float32
 	for p := 0; p < k; p++ {
 		bp := b[p*nr : p*nr+nr]

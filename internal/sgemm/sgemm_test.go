@@ -49,7 +49,16 @@ func reference(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b 
 	return out
 }
 
+// TestAgainstDefinition runs every kernel this CPU can execute.
 func TestAgainstDefinition(t *testing.T) {
+	defer func(k Kernel) { Active = k }(Active)
+	for _, k := range Available() {
+		Active = k
+		t.Run(k.Name, testAgainstDefinition)
+	}
+}
+
+func testAgainstDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {64, 1024, 27}, {97, 33, 513}, {13, 2100, 5}, {200, 40, 600}}
 	for _, s := range shapes {
@@ -88,17 +97,38 @@ func TestBetaZeroOverwritesNaN(t *testing.T) {
 	assert.Equal(t, float32(11), c[0])
 }
 
-func TestPortableKernelMatches(t *testing.T) {
+// TestKernelsMatch compares each kernel's tile with a float64 product.
+func TestKernelsMatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	a, b := randSlice(rng, 37*mr), randSlice(rng, 37*nr)
-	c1, c2 := randSlice(rng, mr*nr+40), make([]float32, mr*nr+40)
-	copy(c2, c1)
-	kernelGo(37, a, b, c1, nr+8)
-	kernel(37, a, b, c2, nr+8)
-	for i := range c1 {
-		require.InDelta(t, c1[i], c2[i], 1e-4, "element %d", i)
+	for _, k := range Available() {
+		const depth, ldc = 37, nr + 8
+		a, b := randSlice(rng, depth*k.MR), randSlice(rng, depth*nr)
+		c := randSlice(rng, k.MR*ldc)
+		want := make([]float64, len(c))
+		for i := range c {
+			want[i] = float64(c[i])
+		}
+		for i := 0; i < k.MR; i++ {
+			for j := 0; j < nr; j++ {
+				for p := 0; p < depth; p++ {
+					want[i*ldc+j] += float64(a[p*k.MR+i]) * float64(b[p*nr+j])
+				}
+			}
+		}
+		k.fn(depth, a, b, c, ldc)
+		for i := range c {
+			require.InDelta(t, want[i], float64(c[i]), 1e-4, "%s: element %d", k.Name, i)
+		}
 	}
-	t.Logf("assembly kernel in use: %v", HasAsm)
+	t.Logf("kernels here: %v, active %s", names(Available()), Active.Name)
+}
+
+func names(ks []Kernel) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, k.Name)
+	}
+	return out
 }
 
 // BenchmarkSgemm compares with gonum's pure-Go Sgemm on conv-shaped products.
@@ -108,12 +138,16 @@ func BenchmarkSgemm(b *testing.B) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
 		flops := 2 * float64(m*n*k)
-		b.Run(fmt.Sprintf("ours/%dx%dx%d", m, n, k), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		for _, kern := range Available() {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", kern.Name, m, n, k), func(b *testing.B) {
+				defer func(k Kernel) { Active = k }(Active)
+				Active = kern
+				for i := 0; i < b.N; i++ {
+					Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 		b.Run(fmt.Sprintf("gonum/%dx%dx%d", m, n, k), func(b *testing.B) {
 			impl := gonum.Implementation{}
 			for i := 0; i < b.N; i++ {
