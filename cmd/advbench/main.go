@@ -81,6 +81,7 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 		Commands: []*cli.Command{
 			newDataCommand(),
 			newModelCommand(),
+			newBenchCommand(),
 		},
 	}
 	setUsageHandlers(app.Commands)

@@ -133,3 +133,19 @@ func TestModelSummary(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "want one of auxbn, bn, ccbn")
 }
+
+func TestBench(t *testing.T) {
+	code, out, stderr := runCLI(t, "bench", "--workload", "train-step", "--width", "0.0625", "--batch", "4", "--runs", "2", "--format", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var r benchResult
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	assert.Len(t, r.Runs, 2)
+	assert.Greater(t, r.Median, 0.0)
+	assert.InDelta(t, r.Median*float64(r.MACsPerImage)*6/1e9, r.GFLOPs, 1e-9)
+	assert.Greater(t, r.PeakRSSMiB, 1.0)
+	assert.Contains(t, stderr, "run 2/2")
+
+	code, _, stderr = runCLI(t, "bench", "--workload", "sleep")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "advprop-step, forward, pgd-step, train-step")
+}

@@ -255,3 +255,23 @@ func TestSummary(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, float64(m.MACs())/16, float64(q.MACs()), float64(m.MACs())/16*0.01, "MACs scale with width²")
 }
+
+// TestTrainStep: the single-pass program's loss equals the input-gradient
+// program's on the same batch in training mode, and its gradients cover
+// exactly the parameters the branch uses.
+func TestTrainStep(t *testing.T) {
+	m, err := New(Config{Norm: "auxbn", Width: 1.0 / 16, Seed: 9})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(10, 10))
+	x := randImages(rng, 4)
+	y := []int{1, 2, 3, 4}
+	r, err := m.Train(x, y, nn.Adv)
+	require.NoError(t, err)
+	l, _, _, err := m.LossGrad(x, y, nn.CE, nn.Adv, nn.Train)
+	require.NoError(t, err)
+	assert.InDelta(t, l, r.Loss, 1e-6)
+	for v := range r.Grads {
+		assert.NotContains(t, v.Name, "bn_list.0.", "the clean branch's norms are not in an adversarial-branch graph")
+	}
+	assert.Len(t, r.Grads, len(m.Params())-2*16, "every parameter but the clean branch's 16 (weight, bias) pairs")
+}

@@ -15,6 +15,7 @@ const (
 	purposeLogits    purpose = iota // x -> logits
 	purposeInputGrad                // x, y -> loss, logits, dloss/dx
 	purposeAdvProp                  // x, x_adv, y -> AdvProp loss and every parameter gradient
+	purposeTrain                    // x, y -> CE on one branch and every parameter gradient
 )
 
 type progKey struct {
@@ -94,28 +95,31 @@ func (m *Model) build(k progKey) (*program, error) {
 		// Only what leads to the loss, the logits and the input gradient:
 		// Grad also adds every weight-gradient op, which attacks never need.
 		p.vm = gorgonia.NewTapeMachine(g.G.SubgraphRoots(p.loss, p.logits, p.gradX))
-	case purposeAdvProp:
-		p.xAdv = m.inputTensor(k.batch)
-		xa := gorgonia.NodeFromAny(g.G, p.xAdv, gorgonia.WithName("x_adv"))
-		if p.logits, err = forward(xn, nn.Clean); err != nil {
-			return nil, err
-		}
-		if p.logitsAdv, err = forward(xa, nn.Adv); err != nil {
+	case purposeAdvProp, purposeTrain:
+		if p.logits, err = forward(xn, k.branch); err != nil {
 			return nil, err
 		}
 		if p.loss, err = loss(p.logits); err != nil {
 			return nil, err
 		}
-		if p.lossAdv, err = loss(p.logitsAdv); err != nil {
-			return nil, err
-		}
-		sum, err := gorgonia.Add(p.loss, p.lossAdv)
-		if err != nil {
-			return nil, err
-		}
-		half := gorgonia.NewConstant(halfOf(m.cfg.Dtype), gorgonia.WithName("half"))
-		if p.total, err = gorgonia.Mul(sum, half); err != nil {
-			return nil, err
+		p.total = p.loss
+		if k.purpose == purposeAdvProp {
+			p.xAdv = m.inputTensor(k.batch)
+			xa := gorgonia.NodeFromAny(g.G, p.xAdv, gorgonia.WithName("x_adv"))
+			if p.logitsAdv, err = forward(xa, nn.Adv); err != nil {
+				return nil, err
+			}
+			if p.lossAdv, err = loss(p.logitsAdv); err != nil {
+				return nil, err
+			}
+			sum, err := gorgonia.Add(p.loss, p.lossAdv)
+			if err != nil {
+				return nil, err
+			}
+			half := gorgonia.NewConstant(halfOf(m.cfg.Dtype), gorgonia.WithName("half"))
+			if p.total, err = gorgonia.Mul(sum, half); err != nil {
+				return nil, err
+			}
 		}
 		p.params = g.Bound()
 		var wrt []*gorgonia.Node
@@ -123,7 +127,7 @@ func (m *Model) build(k progKey) (*program, error) {
 			wrt = append(wrt, g.Node(v))
 		}
 		if p.paramGrads, err = gorgonia.Grad(p.total, wrt...); err != nil {
-			return nil, fmt.Errorf("resnet: advprop gradients: %w", err)
+			return nil, fmt.Errorf("resnet: parameter gradients: %w", err)
 		}
 		p.vm = gorgonia.NewTapeMachine(g.G)
 	}
@@ -291,10 +295,47 @@ func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
 	r := &AdvPropResult{
 		Loss: scalar(p.total.Value()), CleanLoss: scalar(p.loss.Value()), AdvLoss: scalar(p.lossAdv.Value()),
 		CleanLogits: float32s(p.logits.Value()), AdvLogits: float32s(p.logitsAdv.Value()),
-		Grads: map[*nn.Var][]float64{},
-	}
-	for i, v := range p.params {
-		r.Grads[v] = nn.ToFloat64(p.paramGrads[i].Value().(tensor.Tensor))
+		Grads: p.grads(),
 	}
 	return r, nil
+}
+
+func (p *program) grads() map[*nn.Var][]float64 {
+	out := map[*nn.Var][]float64{}
+	for i, v := range p.params {
+		out[v] = nn.ToFloat64(p.paramGrads[i].Value().(tensor.Tensor))
+	}
+	return out
+}
+
+// TrainResult is one single-pass training step's loss, logits and gradients.
+type TrainResult struct {
+	Loss   float64
+	Logits []float32
+	Grads  map[*nn.Var][]float64
+}
+
+// Train computes the cross-entropy of a batch on one branch in training mode
+// (batch statistics, running statistics updated) and the gradient of every
+// parameter that branch uses: plain or Madry-style adversarial training, and
+// the train-step workload of benchmarks.
+func (m *Model) Train(x []float32, y []int, b nn.Branch) (*TrainResult, error) {
+	n, err := batchOf(x)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.program(progKey{purpose: purposeTrain, branch: b, mode: nn.Train, batch: n})
+	if err != nil {
+		return nil, err
+	}
+	if err := setImages(p.x, x); err != nil {
+		return nil, err
+	}
+	if err := m.setLabels(p.labels, y); err != nil {
+		return nil, err
+	}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	return &TrainResult{Loss: scalar(p.loss.Value()), Logits: float32s(p.logits.Value()), Grads: p.grads()}, nil
 }

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/advbench/advbench/internal/sgemm"
+	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
+	"github.com/olekukonko/tablewriter"
+	"github.com/urfave/cli/v2"
+)
+
+// benchWorkloads maps each workload to its FLOPs per image in units of the
+// model's forward MACs: a forward pass is 2 FLOPs per MAC, a backward pass to
+// the input about as much again, the weight gradients as much once more.
+var benchWorkloads = map[string]float64{
+	"forward":      2,  // eval-mode logits
+	"pgd-step":     4,  // loss and input gradient, eval mode: one attack step
+	"train-step":   6,  // one training-mode pass and every parameter gradient
+	"advprop-step": 12, // clean and adversarial passes with every gradient, per clean image
+}
+
+type benchOptions struct {
+	Width    float64
+	Batch    int
+	Norm     string
+	Workload string
+	Runs     int
+	Seed     uint64
+	Format   string
+}
+
+func newBenchCommand() *cli.Command {
+	var opts benchOptions
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure images/s, GFLOP/s and peak memory of a workload",
+		Description: `Builds a ResNet-18 of the given norm and width, runs the workload once to build
+and warm its graph, then times --runs runs on a fixed random batch and reports
+the median images/s, GFLOP/s (from the model's MACs: forward 2, pgd-step 4,
+train-step 6, advprop-step 12 FLOPs per MAC and image) and the process's peak
+resident memory. Progress goes to stderr.
+
+Workloads: forward (eval logits), pgd-step (loss and input gradient in eval
+mode), train-step (one training pass with every parameter gradient),
+advprop-step (clean and adversarial passes, images/s counts clean images).
+
+Examples:
+  advbench bench --workload pgd-step --width 1 --batch 128
+  advbench bench --workload train-step --width 0.25 --runs 5 --format json`,
+		Flags: []cli.Flag{
+			&cli.Float64Flag{Name: "width", Value: 1, Usage: "width multiplier", Destination: &opts.Width},
+			&cli.IntFlag{Name: "batch", Value: 128, Usage: "batch size", Destination: &opts.Batch},
+			&cli.StringFlag{Name: "norm", Value: "bn", Usage: "norm in every slot", Destination: &opts.Norm},
+			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step or advprop-step", Destination: &opts.Workload},
+			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the batch", Destination: &opts.Seed},
+			formatFlag(&opts.Format),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("bench: unexpected argument %q", c.Args().First())
+			}
+			return runBench(opts, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// benchResult is what bench reports, as data.
+type benchResult struct {
+	Workload     string    `json:"workload"`
+	Norm         string    `json:"norm"`
+	Width        float64   `json:"width"`
+	Batch        int       `json:"batch"`
+	Runs         []float64 `json:"images_per_second_runs"`
+	Median       float64   `json:"images_per_second"`
+	GFLOPs       float64   `json:"gflops_per_second"`
+	MACsPerImage int64     `json:"macs_per_image"`
+	PeakRSSMiB   float64   `json:"peak_rss_mib"`
+	GOMAXPROCS   int       `json:"gomaxprocs"`
+	GEMMKernel   string    `json:"gemm_kernel"`
+}
+
+func runBench(opts benchOptions, stdout, stderr io.Writer) error {
+	if err := checkFormat(opts.Format); err != nil {
+		return err
+	}
+	if err := checkNorm(opts.Norm); err != nil {
+		return err
+	}
+	flopsPerMAC, ok := benchWorkloads[opts.Workload]
+	if !ok {
+		names := make([]string, 0, len(benchWorkloads))
+		for n := range benchWorkloads {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return usagef("--workload %q: want one of %s", opts.Workload, strings.Join(names, ", "))
+	}
+	if opts.Batch < 1 || opts.Runs < 1 || opts.Width <= 0 {
+		return usagef("bench: --batch and --runs must be at least 1 and --width positive")
+	}
+	m, err := resnet.New(resnet.Config{Norm: opts.Norm, Width: opts.Width, Seed: opts.Seed})
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 2))
+	x := make([]float32, opts.Batch*3*32*32)
+	xa := make([]float32, len(x))
+	for i := range x {
+		x[i], xa[i] = rng.Float32(), rng.Float32()
+	}
+	y := make([]int, opts.Batch)
+	for i := range y {
+		y[i] = rng.IntN(10)
+	}
+	work := func() error {
+		var err error
+		switch opts.Workload {
+		case "forward":
+			_, err = m.Logits(x, nn.Clean, nn.Eval)
+		case "pgd-step":
+			_, _, _, err = m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
+		case "train-step":
+			_, err = m.Train(x, y, nn.Clean)
+		case "advprop-step":
+			_, err = m.AdvProp(x, xa, y)
+		}
+		return err
+	}
+	fmt.Fprintf(stderr, "bench: %s, %s, width %g, batch %d: warm-up\n", opts.Workload, opts.Norm, opts.Width, opts.Batch)
+	if err := work(); err != nil {
+		return err
+	}
+	res := benchResult{Workload: opts.Workload, Norm: opts.Norm, Width: opts.Width, Batch: opts.Batch, MACsPerImage: m.MACs(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GEMMKernel: sgemm.Active.Name}
+	for r := 0; r < opts.Runs; r++ {
+		start := time.Now()
+		if err := work(); err != nil {
+			return err
+		}
+		rate := float64(opts.Batch) / time.Since(start).Seconds()
+		res.Runs = append(res.Runs, rate)
+		fmt.Fprintf(stderr, "bench: run %d/%d: %.1f images/s\n", r+1, opts.Runs, rate)
+	}
+	sorted := slices.Clone(res.Runs)
+	slices.Sort(sorted)
+	res.Median = sorted[len(sorted)/2]
+	if len(sorted)%2 == 0 {
+		res.Median = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+	}
+	res.GFLOPs = res.Median * float64(res.MACsPerImage) * flopsPerMAC / 1e9
+	res.PeakRSSMiB = peakRSSMiB()
+	if opts.Format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	t := tablewriter.NewWriter(stdout)
+	t.Header("workload", "norm", "width", "batch", "images/s (median)", "GFLOP/s", "peak RSS MiB", "kernel")
+	t.Append(res.Workload, res.Norm, fmt.Sprint(res.Width), fmt.Sprint(res.Batch), fmt.Sprintf("%.1f", res.Median),
+		fmt.Sprintf("%.1f", res.GFLOPs), fmt.Sprintf("%.0f", res.PeakRSSMiB), res.GEMMKernel)
+	return t.Render()
+}
+
+// peakRSSMiB returns the process's peak resident set size (Linux reports
+// ru_maxrss in KiB).
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
