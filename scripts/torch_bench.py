@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""PyTorch CPU reference for `advbench bench`: the same PreAct ResNet-18
+(RECIPE.md), the same workloads, batch and timing rule (one warm-up run, then
+the median of --runs), with 2 threads and peak RSS. One workload per process
+so the peak RSS is the workload's own.
+
+    /usr/bin/python3 scripts/torch_bench.py --workload pgd-step --width 1 --batch 128 --runs 3
+
+Needs Debian's python3-torch (apt-get install python3-torch); prints one JSON
+object with the fields advbench bench --format json uses.
+"""
+import argparse
+import json
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False))
+
+    def forward(self, x):
+        a = F.relu(self.bn1(x))
+        sc = self.shortcut(a) if self.shortcut is not None else x
+        h = self.conv2(F.relu(self.bn2(self.conv1(a))))
+        return h + sc
+
+
+class PreActResNet18(nn.Module):
+    def __init__(self, width=1.0, classes=10):
+        super().__init__()
+        ch = [max(1, round(c * width)) for c in (64, 128, 256, 512)]
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+        self.conv1 = nn.Conv2d(3, ch[0], 3, 1, 1, bias=False)
+        blocks, cin = [], ch[0]
+        for s, (c, stride) in enumerate(zip(ch, (1, 2, 2, 2))):
+            for b in range(2):
+                blocks.append(Block(cin, c, stride if b == 0 else 1))
+                cin = c
+        self.blocks = nn.Sequential(*blocks)
+        self.linear = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        h = self.blocks(self.conv1((x - self.mean) / self.std))
+        return self.linear(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step"])
+    p.add_argument("--width", type=float, default=1.0)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    m = PreActResNet18(a.width)
+    x = torch.rand(a.batch, 3, 32, 32)
+    y = torch.randint(0, 10, (a.batch,))
+    params = list(m.parameters())
+
+    def work():
+        if a.workload == "forward":
+            m.eval()
+            with torch.no_grad():
+                m(x)
+        elif a.workload == "pgd-step":
+            m.eval()
+            xa = x.clone().requires_grad_(True)
+            loss = F.cross_entropy(m(xa), y)
+            (g,) = torch.autograd.grad(loss, [xa])
+        else:
+            m.train()
+            loss = F.cross_entropy(m(x), y)
+            torch.autograd.grad(loss, params)
+
+    work()
+    rates = []
+    for _ in range(a.runs):
+        t = time.perf_counter()
+        work()
+        rates.append(a.batch / (time.perf_counter() - t))
+    print(json.dumps({
+        "engine": "pytorch " + torch.__version__, "threads": a.threads,
+        "workload": a.workload, "width": a.width, "batch": a.batch,
+        "images_per_second_runs": rates, "images_per_second": statistics.median(rates),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
