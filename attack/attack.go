@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/internal/registry"
 	"github.com/advbench/advbench/nn"
 )
 
@@ -80,38 +80,21 @@ func DefaultOptions() Options {
 	return Options{Eps: 8.0 / 255, Step: 2.0 / 255, Restarts: 1}
 }
 
-type factory struct {
-	summary string
-	make    func(Options) Attack
-}
+var known = registry.New[func(Options) Attack]("attack")
 
-var registry = map[string]factory{}
-
-func register(name, summary string, f func(Options) Attack) {
-	if _, dup := registry[name]; dup {
-		panic("attack: duplicate registration of " + name)
-	}
-	registry[name] = factory{summary, f}
-}
+func register(name, summary string, f func(Options) Attack) { known.Register(name, summary, f) }
 
 // Names returns the registered attack names, sorted.
-func Names() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return known.Names() }
 
 // Summary describes a registered attack in one line.
-func Summary(name string) string { return registry[name].summary }
+func Summary(name string) string { return known.Summary(name) }
 
 // New returns the named attack with the given options.
 func New(name string, o Options) (Attack, error) {
-	f, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("attack: unknown attack %q (known: %s)", name, strings.Join(Names(), ", "))
+	f, err := known.Get(name)
+	if err != nil {
+		return nil, fmt.Errorf("attack: %w", err)
 	}
 	if o.Eps < 0 || o.Step < 0 || math.IsNaN(o.Eps) || math.IsNaN(o.Step) {
 		return nil, fmt.Errorf("attack: eps %v and step %v must be non-negative", o.Eps, o.Step)
@@ -119,7 +102,7 @@ func New(name string, o Options) (Attack, error) {
 	if o.Restarts < 1 {
 		o.Restarts = 1
 	}
-	return f.make(o), nil
+	return f(o), nil
 }
 
 // ParseEps reads an eps as a number ("0.0314") or a fraction ("8/255").

@@ -3,8 +3,8 @@ package norms
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
 
+	"github.com/advbench/advbench/internal/registry"
 	"github.com/advbench/advbench/nn"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -81,45 +81,28 @@ func (c Config) name(suffix string) string {
 // Factory builds a layer from a configuration with defaults applied.
 type Factory func(Config) Norm
 
-type entry struct {
-	summary string
-	factory Factory
-}
-
-var registry = map[string]entry{}
+var known = registry.New[Factory]("norm")
 
 // register adds a layer kind; each layer's file calls it from init.
-func register(name, summary string, f Factory) {
-	if _, dup := registry[name]; dup {
-		panic("norms: duplicate registration of " + name)
-	}
-	registry[name] = entry{summary, f}
-}
+func register(name, summary string, f Factory) { known.Register(name, summary, f) }
 
 // Names returns the registered layer kinds, sorted.
-func Names() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return known.Names() }
 
 // Summary returns a one-line description of a registered kind.
-func Summary(name string) string { return registry[name].summary }
+func Summary(name string) string { return known.Summary(name) }
 
 // New builds a layer of the named kind.
 func New(name string, cfg Config) (Norm, error) {
-	e, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("norms: unknown norm %q (known: %v)", name, Names())
+	f, err := known.Get(name)
+	if err != nil {
+		return nil, fmt.Errorf("norms: %w", err)
 	}
-	cfg, err := cfg.withDefaults()
+	cfg, err = cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return e.factory(cfg), nil
+	return f(cfg), nil
 }
 
 // checkBranch validates a branch for a layer with the given branch count;
