@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -277,102 +276,6 @@ func standardize[T Float](x, y []T, c, hw int, mean, std []float64, grad bool) {
 			y[p*hw+i] = v*scale + shift
 		}
 	}
-}
-
-// ---- softmax cross-entropy ----
-
-// CrossEntropy returns the mean over the batch of -log softmax(logits)[y_n],
-// with labels a (N) node holding class indices as floats (not differentiated).
-func CrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
-	if logits.Dims() != 2 || labels.Dims() != 1 || labels.Shape()[0] != logits.Shape()[0] {
-		return nil, fmt.Errorf("nn: cross entropy: logits %v and labels %v do not fit", logits.Shape(), labels.Shape())
-	}
-	return gorgonia.ApplyOp(&crossEntropyOp{}, logits, labels)
-}
-
-type crossEntropyOp struct {
-	pureOp
-	grad bool // (logits, labels, dLoss) -> dlogits
-}
-
-func (op *crossEntropyOp) Arity() int {
-	if op.grad {
-		return 3
-	}
-	return 2
-}
-func (op *crossEntropyOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	m, v := gorgonia.TensorType{Dims: 2, Of: a}, gorgonia.TensorType{Dims: 1, Of: a}
-	if op.grad {
-		return hm.NewFnType(m, v, a, m)
-	}
-	return hm.NewFnType(m, v, a)
-}
-func (op *crossEntropyOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	if op.grad {
-		return in[0].(tensor.Shape).Clone(), nil
-	}
-	return tensor.ScalarShape(), nil
-}
-func (op *crossEntropyOp) String() string        { return fmt.Sprintf("crossentropy(grad=%v)", op.grad) }
-func (op *crossEntropyOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *crossEntropyOp) Hashcode() uint32      { return hash32(op) }
-func (op *crossEntropyOp) DiffWRT(int) []bool    { return []bool{true, false} }
-func (op *crossEntropyOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	switch vals[0].Dtype() {
-	case tensor.Float32:
-		return crossEntropyDo[float32](op, vals)
-	case tensor.Float64:
-		return crossEntropyDo[float64](op, vals)
-	}
-	return nil, fmt.Errorf("nn: cross entropy: unsupported dtype %v", vals[0].Dtype())
-}
-func (op *crossEntropyOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&crossEntropyOp{grad: true}, in[0], in[1], grad)
-	return gorgonia.Nodes{d, nil}, err
-}
-
-func crossEntropyDo[T Float](op *crossEntropyOp, vals []gorgonia.Value) (gorgonia.Value, error) {
-	logits, labels := vals[0].Data().([]T), vals[1].Data().([]T)
-	n := len(labels)
-	k := len(logits) / n
-	var dl T
-	if op.grad {
-		dl = scalarOf[T](vals[2])
-	}
-	out := make([]T, len(logits))
-	loss := 0.0
-	for i := 0; i < n; i++ {
-		row := logits[i*k : (i+1)*k]
-		y := int(labels[i])
-		if y < 0 || y >= k || float64(y) != float64(labels[i]) {
-			return nil, fmt.Errorf("nn: cross entropy: label %v of example %d not a class index 0..%d", labels[i], i, k-1)
-		}
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = math.Max(mx, float64(v))
-		}
-		sum := 0.0
-		for _, v := range row {
-			sum += math.Exp(float64(v) - mx)
-		}
-		lse := mx + math.Log(sum)
-		loss += lse - float64(row[y])
-		if op.grad {
-			for j, v := range row {
-				p := math.Exp(float64(v) - lse)
-				if j == y {
-					p--
-				}
-				out[i*k+j] = T(p/float64(n)) * dl
-			}
-		}
-	}
-	if op.grad {
-		return tensor.New(tensor.WithShape(n, k), tensor.WithBacking(out)), nil
-	}
-	return scalarValue(T(loss / float64(n))), nil
 }
 
 func scalarOf[T Float](v gorgonia.Value) T {
