@@ -63,6 +63,9 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
 				packA(bufs.a, mr, tA, a, lda, alpha, ic, mcur, pc, kcur)
+				if tA {
+					packATransposed(bufs.a, mr, a, lda, alpha, ic, mcur, pc, kcur)
+				}
 				for jr := 0; jr < ncur; jr += nr {
 					bp := bufs.b[(jr/nr)*kcur*nr:]
 					cols := min(nr, ncur-jr)
@@ -143,14 +146,29 @@ func packA(dst []float32, mr int, tA bool, a []float32, lda int, alpha float32, 
 			}
 			r := ic + q*mr + i
 			if tA {
-				for p := 0; p < kcur; p++ {
-					panel[p*mr+i] = alpha * a[(pc+p)*lda+r]
-				}
+				continue // filled below, row by row of the stored matrix
 			} else {
 				src := a[r*lda+pc : r*lda+pc+kcur]
 				for p, v := range src {
 					panel[p*mr+i] = alpha * v
 				}
+			}
+		}
+	}
+}
+
+// packATransposed fills the valid rows of packA's panels when A is stored
+// transposed: each stored row p is read contiguously.
+func packATransposed(dst []float32, mr int, a []float32, lda int, alpha float32, ic, mcur, pc, kcur int) {
+	for q := 0; q*mr < mcur; q++ {
+		panel := dst[q*kcur*mr : (q+1)*kcur*mr]
+		rows := min(mr, mcur-q*mr)
+		r0 := ic + q*mr
+		for p := 0; p < kcur; p++ {
+			src := a[(pc+p)*lda+r0 : (pc+p)*lda+r0+rows]
+			out := panel[p*mr : p*mr+rows]
+			for i, v := range src {
+				out[i] = alpha * v
 			}
 		}
 	}
@@ -170,15 +188,21 @@ func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int)
 			}
 			continue
 		}
+		if tB {
+			// Read each stored row (a column of op(B)) contiguously.
+			if cols < nr {
+				clear(panel)
+			}
+			for j := 0; j < cols; j++ {
+				for p, v := range b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kcur] {
+					panel[p*nr+j] = v
+				}
+			}
+			continue
+		}
 		for p := 0; p < kcur; p++ {
 			out := panel[p*nr : (p+1)*nr]
-			if tB {
-				for j := 0; j < cols; j++ {
-					out[j] = b[(j0+j)*ldb+pc+p]
-				}
-			} else {
-				copy(out[:cols], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+cols])
-			}
+			copy(out[:cols], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+cols])
 			clear(out[cols:])
 		}
 	}

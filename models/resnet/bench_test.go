@@ -9,9 +9,9 @@ import (
 )
 
 // BenchmarkModel times the compiled programs at batch 32, float32, bn:
-// forward (eval logits), input-grad (what a PGD step costs) and advprop (a
-// training step's two passes with every gradient). images/s counts the
-// clean batch.
+// forward (eval logits), input-grad (what a PGD step costs), train (one
+// training pass with every gradient) and advprop (two such passes).
+// images/s counts the clean batch.
 func BenchmarkModel(b *testing.B) {
 	const batch = 32
 	for _, width := range []float64{0.25, 1} {
@@ -29,8 +29,9 @@ func BenchmarkModel(b *testing.B) {
 			"forward":    func() error { _, err := m.Logits(x, nn.Clean, nn.Eval); return err },
 			"input-grad": func() error { _, _, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval); return err },
 			"advprop":    func() error { _, err := m.AdvProp(x, xa, y); return err },
+			"train":      func() error { _, err := m.Train(x, y, nn.Clean); return err },
 		}
-		for _, name := range []string{"forward", "input-grad", "advprop"} {
+		for _, name := range []string{"forward", "input-grad", "train", "advprop"} {
 			b.Run(fmt.Sprintf("width%g/%s", width, name), func(b *testing.B) {
 				if err := work[name](); err != nil { // build the program outside the timing
 					b.Fatal(err)
