@@ -54,7 +54,21 @@ func BenchmarkNorm(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := op.backward(x, gy); err != nil {
+				if _, err := op.backward(x, gy, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(N*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+		b.Run(name+"/backward+relu", func(b *testing.B) {
+			op.relu = true
+			defer func() { op.relu = false }()
+			if _, err := op.UsePreallocDo(out, vals...); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := op.backward(x, gy, out); err != nil {
 					b.Fatal(err)
 				}
 			}

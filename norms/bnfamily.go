@@ -28,8 +28,12 @@ func (f *bnFamily) State() (params, buffers []*nn.Var) {
 }
 
 func (f *bnFamily) Apply(g *nn.Graph, x *gorgonia.Node, b nn.Branch, m nn.Mode) (*gorgonia.Node, error) {
+	return build(f, g, x, b, m, false)
+}
+
+func (f *bnFamily) spec(b nn.Branch, m nn.Mode) (spec, error) {
 	if err := checkBranch(f.cfg.Prefix, b, f.branches); err != nil {
-		return nil, err
+		return spec{}, err
 	}
 	st := f.stats[0]
 	if len(f.stats) > 1 {
@@ -41,7 +45,7 @@ func (f *bnFamily) Apply(g *nn.Graph, x *gorgonia.Node, b nn.Branch, m nn.Mode) 
 		params: params,
 		core:   &batchCore{stats: st, training: m == nn.Train},
 		chain:  chain,
-	}.build(g, x)
+	}, nil
 }
 
 // embedding returns a (rows, 2C) parameter named prefix.embed.weight whose

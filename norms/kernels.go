@@ -1,6 +1,10 @@
 package norms
 
-import "github.com/advbench/advbench/nn"
+import (
+	"math"
+
+	"github.com/advbench/advbench/nn"
+)
 
 // moments computes, for every (n, c) plane of x, the mean mu and the centred
 // (biased) variance v, accumulating in float64.
@@ -23,14 +27,48 @@ func moments[T nn.Float](x []T, s shape, mu, v []float64) {
 	})
 }
 
-// scaleShift writes y = a*x + b with one (a, b) per plane.
-func scaleShift[T nn.Float](x, y []T, s shape, a, b []float64) {
+// scaleShift writes y = a*x + b with one (a, b) per plane, then max(y, 0)
+// when relu is set.
+func scaleShift[T nn.Float](x, y []T, s shape, a, b []float64, relu bool) {
 	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			ap, bp := T(a[p]), T(b[p])
 			src, dst := x[p*s.hw:(p+1)*s.hw], y[p*s.hw:(p+1)*s.hw]
+			if relu {
+				for i, e := range src {
+					dst[i] = max(ap*e+bp, 0)
+				}
+				continue
+			}
 			for i, e := range src {
 				dst[i] = ap*e + bp
+			}
+		}
+	})
+}
+
+// maskGrad writes into dst the gradient through a fused ReLU: g where its
+// output y > 0, else 0. y is never negative, so y > 0 exactly when its bits
+// are not all zero; the mask is built from the bits without a branch (random
+// signs defeat branch prediction).
+func maskGrad[T nn.Float](g, y, dst []T) {
+	const block = 1 << 14
+	nn.ParallelFor((len(g)+block-1)/block, func(lo, hi int) {
+		lo, hi = lo*block, min(hi*block, len(g))
+		switch gs := any(g[lo:hi]).(type) {
+		case []float32:
+			ys, out := any(y[lo:hi]).([]float32), any(dst[lo:hi]).([]float32)
+			for i, v := range gs {
+				b := math.Float32bits(ys[i])
+				m := uint32(int32(b|-b) >> 31) // all ones iff b != 0
+				out[i] = math.Float32frombits(math.Float32bits(v) & m)
+			}
+		case []float64:
+			ys, out := any(y[lo:hi]).([]float64), any(dst[lo:hi]).([]float64)
+			for i, v := range gs {
+				b := math.Float64bits(ys[i])
+				m := uint64(int64(b|-b) >> 63)
+				out[i] = math.Float64frombits(math.Float64bits(v) & m)
 			}
 		}
 	})

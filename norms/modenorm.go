@@ -72,15 +72,19 @@ func (m *ModeNorm) State() (params, buffers []*nn.Var) {
 
 // Apply normalises x; the branch is ignored.
 func (m *ModeNorm) Apply(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mode) (*gorgonia.Node, error) {
+	return build(m, g, x, b, mode, false)
+}
+
+func (m *ModeNorm) spec(b nn.Branch, mode nn.Mode) (spec, error) {
 	if err := checkBranch(m.cfg.Prefix, b, 1); err != nil {
-		return nil, err
+		return spec{}, err
 	}
 	return spec{
 		label:  m.cfg.Prefix + "/modenorm/" + mode.String(),
 		params: []*nn.Var{m.gateW, m.gateB, m.alpha, m.beta},
 		core:   &modeCore{m: m, training: mode == nn.Train},
 		chain:  []affineRef{{gIn: 2, bIn: 3}},
-	}.build(g, x)
+	}, nil
 }
 
 // modeCore is ModeNorm's statistics core; parameter inputs 0 and 1 are the

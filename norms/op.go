@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/advbench/advbench/nn"
@@ -30,12 +31,47 @@ type shape struct{ n, c, hw int }
 type affineRef struct{ gIn, gOff, bIn, bOff int }
 
 // spec is what a layer contributes to one fused op: the parameter inputs, the
-// statistics core and the affine chain applied after it, first to last.
+// statistics core and the affine chain applied after it, first to last, and
+// whether a ReLU follows (fused into the same op).
 type spec struct {
 	label  string
 	params []*nn.Var
 	core   core
 	chain  []affineRef
+	relu   bool
+}
+
+// specer is implemented by every layer of this package: the op it builds
+// for a branch and mode.
+type specer interface {
+	spec(b nn.Branch, m nn.Mode) (spec, error)
+}
+
+// build adds a layer's op for x to g, with the ReLU fused when asked.
+func build(l specer, g *nn.Graph, x *gorgonia.Node, b nn.Branch, m nn.Mode, relu bool) (*gorgonia.Node, error) {
+	sp, err := l.spec(b, m)
+	if err != nil {
+		return nil, err
+	}
+	sp.relu = relu
+	if relu {
+		sp.label += "+relu"
+	}
+	return sp.build(g, x)
+}
+
+// ApplyReLU returns relu(n.Apply(g, x, b, m)). Layers of this package fuse
+// the ReLU into their op (one pass and one stored tensor less); others get
+// nn.ReLU after Apply.
+func ApplyReLU(n Norm, g *nn.Graph, x *gorgonia.Node, b nn.Branch, m nn.Mode) (*gorgonia.Node, error) {
+	if l, ok := n.(specer); ok {
+		return build(l, g, x, b, m, true)
+	}
+	y, err := n.Apply(g, x, b, m)
+	if err != nil {
+		return nil, err
+	}
+	return nn.ReLU(y)
 }
 
 var opIDs atomic.Uint64
@@ -148,9 +184,9 @@ func (op *normOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value)
 	a, b := op.chainForward(a0, b0)
 	switch xd := x.Data().(type) {
 	case []float32:
-		scaleShift(xd, out.Data().([]float32), s, a, b)
+		scaleShift(xd, out.Data().([]float32), s, a, b, op.relu)
 	case []float64:
-		scaleShift(xd, out.Data().([]float64), s, a, b)
+		scaleShift(xd, out.Data().([]float64), s, a, b, op.relu)
 	}
 	return out, nil
 }
@@ -178,15 +214,30 @@ func (op *normOp) chainForward(a0, b0 []float64) (a, b []float64) {
 	return a, b
 }
 
-// backward computes the input gradient from x and the output gradient gy and
-// leaves the parameter gradients in the cache.
-func (op *normOp) backward(x, gy tensor.Tensor) (tensor.Tensor, error) {
+// backward computes the input gradient from x and the output gradient gy
+// (and, with a fused ReLU, the output y, whose zeros mask gy) and leaves the
+// parameter gradients in the cache.
+func (op *normOp) backward(x, gy, y tensor.Tensor) (tensor.Tensor, error) {
 	c := op.cache
 	s := c.s
 	if c.mu == nil {
 		return nil, fmt.Errorf("norms: %s: backward before forward", op.label)
 	}
 	A, B := make([]float64, s.n*s.c), make([]float64, s.n*s.c)
+	if y != nil { // through the fused ReLU first, into a pooled scratch buffer
+		var release func()
+		switch gd := gy.Data().(type) {
+		case []float32:
+			buf, put := scratch[float32](len(gd))
+			maskGrad(gd, y.Data().([]float32), buf)
+			gy, release = tensor.New(tensor.WithShape(gy.Shape().Clone()...), tensor.WithBacking(buf)), put
+		case []float64:
+			buf, put := scratch[float64](len(gd))
+			maskGrad(gd, y.Data().([]float64), buf)
+			gy, release = tensor.New(tensor.WithShape(gy.Shape().Clone()...), tensor.WithBacking(buf)), put
+		}
+		defer release()
+	}
 	switch xd := x.Data().(type) {
 	case []float32:
 		reduceGrad(xd, gy.Data().([]float32), s, c.mu, A, B)
@@ -245,7 +296,11 @@ func (op *normOp) DiffWRT(n int) []bool {
 // parameter-gradient nodes read what the input-gradient node computed, and
 // take it as their input so they run after it.
 func (op *normOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&normGradOp{fwd: op}, inputs[0], grad)
+	args := []*gorgonia.Node{inputs[0], grad}
+	if op.relu {
+		args = append(args, output)
+	}
+	dx, err := gorgonia.ApplyOp(&normGradOp{fwd: op}, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,12 +315,21 @@ func (op *normOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	return out, nil
 }
 
-// normGradOp computes the input gradient (x, dy) -> dx.
+// normGradOp computes the input gradient (x, dy) -> dx, or (x, dy, y) -> dx
+// with a fused ReLU.
 type normGradOp struct{ fwd *normOp }
 
-func (op *normGradOp) Arity() int { return 2 }
+func (op *normGradOp) Arity() int {
+	if op.fwd.relu {
+		return 3
+	}
+	return 2
+}
 func (op *normGradOp) Type() hm.Type {
 	t := gorgonia.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	if op.fwd.relu {
+		return hm.NewFnType(t, t, t, t)
+	}
 	return hm.NewFnType(t, t, t)
 }
 func (op *normGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
@@ -278,7 +342,11 @@ func (op *normGradOp) String() string        { return op.fwd.label + "-grad" }
 func (op *normGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "normgrad-%d", op.fwd.id) }
 func (op *normGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *normGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.fwd.backward(vals[0].(tensor.Tensor), vals[1].(tensor.Tensor))
+	var y tensor.Tensor
+	if op.fwd.relu {
+		y = vals[2].(tensor.Tensor)
+	}
+	return op.fwd.backward(vals[0].(tensor.Tensor), vals[1].(tensor.Tensor), y)
 }
 
 // paramGradOp returns the gradient of parameter i computed by the last
@@ -320,4 +388,25 @@ func grow(s []float64, n int) []float64 {
 		return make([]float64, n)
 	}
 	return s[:n]
+}
+
+// scratchPools holds reusable buffers by element type and length, so the
+// masked gradient of a fused ReLU needs no fresh (kernel-zeroed) memory.
+var scratchPools sync.Map // key scratchKey -> *sync.Pool
+
+type scratchKey struct {
+	f64 bool
+	n   int
+}
+
+// scratch returns a buffer of n elements (contents undefined) and the
+// function that gives it back.
+func scratch[T nn.Float](n int) ([]T, func()) {
+	var zero T
+	_, f64 := any(zero).(float64)
+	k := scratchKey{f64, n}
+	pi, _ := scratchPools.LoadOrStore(k, &sync.Pool{New: func() any { return make([]T, n) }})
+	pool := pi.(*sync.Pool)
+	buf := pool.Get().([]T)
+	return buf, func() { pool.Put(buf) }
 }

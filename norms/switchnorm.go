@@ -57,15 +57,19 @@ func (s *SwitchNorm) State() (params, buffers []*nn.Var) {
 
 // Apply normalises x; the branch is ignored.
 func (s *SwitchNorm) Apply(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mode) (*gorgonia.Node, error) {
+	return build(s, g, x, b, mode, false)
+}
+
+func (s *SwitchNorm) spec(b nn.Branch, mode nn.Mode) (spec, error) {
 	if err := checkBranch(s.cfg.Prefix, b, 1); err != nil {
-		return nil, err
+		return spec{}, err
 	}
 	return spec{
 		label:  s.cfg.Prefix + "/switchnorm/" + mode.String(),
 		params: []*nn.Var{s.meanWeight, s.varWeight, s.weight, s.bias},
 		core:   &switchCore{stats: s.stats, training: mode == nn.Train},
 		chain:  []affineRef{{gIn: 2, bIn: 3}},
-	}.build(g, x)
+	}, nil
 }
 
 // switchCore is SwitchNorm's statistics core; parameter inputs 0 and 1 are

@@ -238,13 +238,10 @@ func (m *Model) Forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mode
 }
 
 // forward is out = conv2(relu(n2(conv1(a)))) + shortcut, a = relu(n1(x)),
-// shortcut = conv1x1(a) when the shape changes and x otherwise.
+// shortcut = conv1x1(a) when the shape changes and x otherwise; each norm
+// and its ReLU are one fused op.
 func (blk *block) forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mode) (*gorgonia.Node, error) {
-	h, err := blk.n1.Apply(g, x, b, mode)
-	if err != nil {
-		return nil, err
-	}
-	a, err := nn.ReLU(h)
+	a, err := norms.ApplyReLU(blk.n1, g, x, b, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -254,13 +251,11 @@ func (blk *block) forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mo
 			return nil, err
 		}
 	}
-	if h, err = nn.Conv2d(a, g.Node(blk.conv1), blk.stride, 1); err != nil {
+	h, err := nn.Conv2d(a, g.Node(blk.conv1), blk.stride, 1)
+	if err != nil {
 		return nil, err
 	}
-	if h, err = blk.n2.Apply(g, h, b, mode); err != nil {
-		return nil, err
-	}
-	if h, err = nn.ReLU(h); err != nil {
+	if h, err = norms.ApplyReLU(blk.n2, g, h, b, mode); err != nil {
 		return nil, err
 	}
 	if h, err = nn.Conv2d(h, g.Node(blk.conv2), 1, 1); err != nil {
