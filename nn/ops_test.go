@@ -61,40 +61,59 @@ func TestConvGradients(t *testing.T) {
 }
 
 // TestConvMatchesGorgonia compares the conv op with gorgonia's Conv2d on
-// random inputs: forward and both backward passes, float64 ≤ 1e-9 relative.
+// random inputs: forward and both backward passes, float64 ≤ 1e-9 and
+// float32 ≤ 1e-4 relative (float32 products go through internal/sgemm).
 func TestConvMatchesGorgonia(t *testing.T) {
-	for _, c := range []struct{ k, stride, pad int }{{3, 1, 1}, {3, 2, 1}, {1, 2, 0}} {
-		t.Run(fmt.Sprintf("k%d_s%d_p%d", c.k, c.stride, c.pad), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(9, uint64(c.k+c.stride)))
-			x, w := randDense(rng, 2, 3, 8, 8), randDense(rng, 5, 3, c.k, c.k)
-			run := func(ours bool) [][]float64 {
-				g := gorgonia.NewGraph()
-				xn := gorgonia.NodeFromAny(g, x.Clone().(*tensor.Dense), gorgonia.WithName("x"))
-				wn := gorgonia.NodeFromAny(g, w.Clone().(*tensor.Dense), gorgonia.WithName("w"))
-				var y *gorgonia.Node
-				var err error
-				if ours {
-					y, err = Conv2d(xn, wn, c.stride, c.pad)
-				} else {
-					y, err = gorgonia.Conv2d(xn, wn, tensor.Shape{c.k, c.k}, []int{c.pad, c.pad}, []int{c.stride, c.stride}, []int{1, 1})
+	for _, dt := range []struct {
+		dtype tensor.Dtype
+		tol   float64
+	}{{tensor.Float64, 1e-9}, {tensor.Float32, 1e-4}} {
+		for _, c := range []struct{ k, stride, pad int }{{3, 1, 1}, {3, 2, 1}, {1, 2, 0}} {
+			t.Run(fmt.Sprintf("%v/k%d_s%d_p%d", dt.dtype, c.k, c.stride, c.pad), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(9, uint64(c.k+c.stride)))
+				x, w := randDense(rng, 2, 3, 8, 8), randDense(rng, 5, 3, c.k, c.k)
+				run := func(ours bool) [][]float64 {
+					g := gorgonia.NewGraph()
+					xn := gorgonia.NodeFromAny(g, convert(x, dt.dtype), gorgonia.WithName("x"))
+					wn := gorgonia.NodeFromAny(g, convert(w, dt.dtype), gorgonia.WithName("w"))
+					var y *gorgonia.Node
+					var err error
+					if ours {
+						y, err = Conv2d(xn, wn, c.stride, c.pad)
+					} else {
+						y, err = gorgonia.Conv2d(xn, wn, tensor.Shape{c.k, c.k}, []int{c.pad, c.pad}, []int{c.stride, c.stride}, []int{1, 1})
+					}
+					require.NoError(t, err)
+					loss, err := gorgonia.Sum(y)
+					require.NoError(t, err)
+					prod, err := gorgonia.HadamardProd(y, y)
+					require.NoError(t, err)
+					sq, err := gorgonia.Sum(prod)
+					require.NoError(t, err)
+					total, err := gorgonia.Add(loss, sq)
+					require.NoError(t, err)
+					grads, err := gorgonia.Grad(total, xn, wn)
+					require.NoError(t, err)
+					m := gorgonia.NewTapeMachine(g)
+					defer m.Close()
+					require.NoError(t, m.RunAll())
+					return [][]float64{ToFloat64(y.Value().(tensor.Tensor)), ToFloat64(grads[0].Value().(tensor.Tensor)), ToFloat64(grads[1].Value().(tensor.Tensor))}
 				}
-				require.NoError(t, err)
-				loss, _, err := gradcheck.WeightedSum(g, y, rand.New(rand.NewPCG(5, 5)))
-				require.NoError(t, err)
-				grads, err := gorgonia.Grad(loss, xn, wn)
-				require.NoError(t, err)
-				m := gorgonia.NewTapeMachine(g)
-				defer m.Close()
-				require.NoError(t, m.RunAll())
-				return [][]float64{ToFloat64(y.Value().(tensor.Tensor)), ToFloat64(grads[0].Value().(tensor.Tensor)), ToFloat64(grads[1].Value().(tensor.Tensor))}
-			}
-			ours, theirs := run(true), run(false)
-			for i, name := range []string{"forward", "dx", "dw"} {
-				require.Len(t, ours[i], len(theirs[i]), name)
-				assert.LessOrEqual(t, maxRel(ours[i], theirs[i]), 1e-9, name)
-			}
-		})
+				ours, theirs := run(true), run(false)
+				for i, name := range []string{"forward", "dx", "dw"} {
+					require.Len(t, ours[i], len(theirs[i]), name)
+					assert.LessOrEqual(t, maxRel(ours[i], theirs[i]), dt.tol, name)
+				}
+			})
+		}
 	}
+}
+
+// convert returns a copy of a float64 tensor in the given dtype.
+func convert(t *tensor.Dense, dt tensor.Dtype) *tensor.Dense {
+	out := tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.Of(dt))
+	FromFloat64(out, t.Data().([]float64))
+	return out
 }
 
 func maxRel(a, b []float64) float64 {
