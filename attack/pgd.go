@@ -57,7 +57,8 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 	}
 	out := &Outcome{XAdv: make([]float32, len(x)), Fooled: make([]bool, n), ZeroGrad: make([]bool, n)}
 	cur := make([]float32, len(x))
-	for r := 0; r < max(1, p.Restarts); r++ {
+	restarts := max(1, p.Restarts)
+	for r := 0; r < restarts; r++ {
 		p.start(cur, x, rng)
 		for k := 0; k < p.Steps; k++ {
 			grad, err := p.step(m, cur, x, y, s)
@@ -73,7 +74,7 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 			return nil, fmt.Errorf("attack: %s: %w", p.name, err)
 		}
 		pred := predictions(logits, n)
-		last := r == max(1, p.Restarts)-1
+		last := r == restarts-1
 		for i := 0; i < n; i++ {
 			if out.Fooled[i] {
 				continue

@@ -55,11 +55,6 @@ func CrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
 	return ApplyLoss(CE, logits, labels)
 }
 
-// Margin returns the batch mean of max_{j≠y} z_j − z_y.
-func Margin(logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
-	return ApplyLoss(CWMargin, logits, labels)
-}
-
 // lossOp is (logits, labels) -> batch-mean loss, or with grad
 // (logits, labels, dLoss) -> dlogits.
 type lossOp struct {

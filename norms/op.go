@@ -226,15 +226,10 @@ func (op *normOp) backward(x, gy, y tensor.Tensor) (tensor.Tensor, error) {
 	A, B := make([]float64, s.n*s.c), make([]float64, s.n*s.c)
 	if y != nil { // through the fused ReLU first, into a pooled scratch buffer
 		var release func()
-		switch gd := gy.Data().(type) {
-		case []float32:
-			buf, put := scratch[float32](len(gd))
-			maskGrad(gd, y.Data().([]float32), buf)
-			gy, release = tensor.New(tensor.WithShape(gy.Shape().Clone()...), tensor.WithBacking(buf)), put
-		case []float64:
-			buf, put := scratch[float64](len(gd))
-			maskGrad(gd, y.Data().([]float64), buf)
-			gy, release = tensor.New(tensor.WithShape(gy.Shape().Clone()...), tensor.WithBacking(buf)), put
+		if gy.Dtype() == tensor.Float32 {
+			gy, release = maskedGrad[float32](gy, y)
+		} else {
+			gy, release = maskedGrad[float64](gy, y)
 		}
 		defer release()
 	}
@@ -388,6 +383,15 @@ func grow(s []float64, n int) []float64 {
 		return make([]float64, n)
 	}
 	return s[:n]
+}
+
+// maskedGrad returns gy masked by a fused ReLU's output y, in a pooled
+// buffer, and the function that gives the buffer back.
+func maskedGrad[T nn.Float](gy, y tensor.Tensor) (tensor.Tensor, func()) {
+	gd := gy.Data().([]T)
+	buf, put := scratch[T](len(gd))
+	maskGrad(gd, y.Data().([]T), buf)
+	return tensor.New(tensor.WithShape(gy.Shape().Clone()...), tensor.WithBacking(buf)), put
 }
 
 // scratchPools holds reusable buffers by element type and length, so the

@@ -129,6 +129,10 @@ func TestModelSummary(t *testing.T) {
 	assert.Contains(t, out, "norm saauxbn, width 0.25")
 	assert.Contains(t, out, "layer4.1.conv2")
 
+	code, out, _ = runCLI(t, "model", "summary", "--help")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "saauxbn     SaAuxBN (paper Eq. 8)")
+
 	code, _, stderr = runCLI(t, "model", "summary", "--norm", "groupnorm")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "want one of auxbn, bn, ccbn")

@@ -28,8 +28,8 @@ output shape, its parameters and its multiply-accumulates (convolutions and the
 classifier; norms, ReLU and pooling count none). Width scales the stage widths
 64/128/256/512 (rounded, at least 1); MACs scale with width squared.
 
-Norms: ` + strings.Join(norms.Names(), ", ") + `.
-
+Norms:
+` + normList() + `
 Examples:
   advbench model summary
   advbench model summary --norm saauxbn --width 0.25 --format json`,
@@ -100,4 +100,13 @@ func checkNorm(name string) error {
 		}
 	}
 	return usagef("--norm %q: want one of %s", name, strings.Join(norms.Names(), ", "))
+}
+
+// normList is one help line per registered norm with its summary.
+func normList() string {
+	var b strings.Builder
+	for _, n := range norms.Names() {
+		fmt.Fprintf(&b, "  %-11s %s\n", n, norms.Summary(n))
+	}
+	return b.String()
 }

@@ -3,7 +3,6 @@ package cifar
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -167,10 +166,4 @@ func Load(path string, split Split) (*Dataset, error) {
 		out.Append(d)
 	}
 	return out, nil
-}
-
-// Write writes d to w in the official layout.
-func Write(w io.Writer, d *Dataset) error {
-	_, err := w.Write(Encode(d))
-	return err
 }

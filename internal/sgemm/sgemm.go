@@ -63,9 +63,6 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
 				packA(bufs.a, mr, tA, a, lda, alpha, ic, mcur, pc, kcur)
-				if tA {
-					packATransposed(bufs.a, mr, a, lda, alpha, ic, mcur, pc, kcur)
-				}
 				for jr := 0; jr < ncur; jr += nr {
 					bp := bufs.b[(jr/nr)*kcur*nr:]
 					cols := min(nr, ncur-jr)
@@ -133,42 +130,27 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // packA writes alpha·op(A)[ic:ic+mcur, pc:pc+kcur] as mr-row panels: panel
 // q holds, for each p, the mr values of rows q*mr.. (zero beyond mcur).
+// Either way A is stored, its stored rows are read contiguously.
 func packA(dst []float32, mr int, tA bool, a []float32, lda int, alpha float32, ic, mcur, pc, kcur int) {
 	for q := 0; q*mr < mcur; q++ {
 		panel := dst[q*kcur*mr : (q+1)*kcur*mr]
 		rows := min(mr, mcur-q*mr)
-		for i := 0; i < mr; i++ {
-			if i >= rows {
-				for p := 0; p < kcur; p++ {
-					panel[p*mr+i] = 0
-				}
-				continue
-			}
-			r := ic + q*mr + i
-			if tA {
-				continue // filled below, row by row of the stored matrix
-			} else {
-				src := a[r*lda+pc : r*lda+pc+kcur]
-				for p, v := range src {
-					panel[p*mr+i] = alpha * v
-				}
-			}
-		}
-	}
-}
-
-// packATransposed fills the valid rows of packA's panels when A is stored
-// transposed: each stored row p is read contiguously.
-func packATransposed(dst []float32, mr int, a []float32, lda int, alpha float32, ic, mcur, pc, kcur int) {
-	for q := 0; q*mr < mcur; q++ {
-		panel := dst[q*kcur*mr : (q+1)*kcur*mr]
-		rows := min(mr, mcur-q*mr)
 		r0 := ic + q*mr
-		for p := 0; p < kcur; p++ {
-			src := a[(pc+p)*lda+r0 : (pc+p)*lda+r0+rows]
-			out := panel[p*mr : p*mr+rows]
-			for i, v := range src {
-				out[i] = alpha * v
+		if rows < mr {
+			clear(panel)
+		}
+		if tA { // stored row p is column p of op(A)
+			for p := 0; p < kcur; p++ {
+				out := panel[p*mr : p*mr+rows]
+				for i, v := range a[(pc+p)*lda+r0 : (pc+p)*lda+r0+rows] {
+					out[i] = alpha * v
+				}
+			}
+			continue
+		}
+		for i := 0; i < rows; i++ {
+			for p, v := range a[(r0+i)*lda+pc : (r0+i)*lda+pc+kcur] {
+				panel[p*mr+i] = alpha * v
 			}
 		}
 	}
