@@ -280,12 +280,25 @@ func (op *convOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	return op.UsePreallocDo(newLike(a, op.outShape(vals[op.batchInput()].Shape()[0])...), vals...)
+}
+
+// UsePreallocDo writes the result into prealloc (any contents: every element
+// is overwritten).
+func (op *convOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
+	a, err := dense(op.String(), vals[0])
+	if err != nil {
+		return nil, err
+	}
 	b, err := dense(op.String(), vals[1])
 	if err != nil {
 		return nil, err
 	}
 	n := vals[op.batchInput()].Shape()[0]
-	out := newLike(a, op.outShape(n)...)
+	out, err := preallocated(op.String(), prealloc, a.Dtype(), op.outShape(n))
+	if err != nil {
+		return nil, err
+	}
 	switch ad := a.Data().(type) {
 	case []float32:
 		convDo(op, ad, b.Data().([]float32), out.Data().([]float32), n)

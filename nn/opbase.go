@@ -39,3 +39,13 @@ func dense(op string, v gorgonia.Value) (*tensor.Dense, error) {
 func newLike(t tensor.Tensor, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.Of(t.Dtype()))
 }
+
+// preallocated returns prealloc as a dense tensor of the given dtype and
+// shape, or an error naming the op.
+func preallocated(op string, prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+	d, ok := prealloc.(*tensor.Dense)
+	if !ok || d.Dtype() != dt || !d.Shape().Eq(shape) {
+		return nil, fmt.Errorf("nn: %s: preallocated value %v does not fit %v %v", op, prealloc.Shape(), dt, shape)
+	}
+	return d, nil
+}

@@ -24,6 +24,7 @@ func BenchmarkNorm(b *testing.B) {
 	x := tensor.New(tensor.WithShape(N, C, H, W), tensor.WithBacking(xd))
 	gy := tensor.New(tensor.WithShape(N, C, H, W), tensor.WithBacking(gd))
 	out := tensor.New(tensor.WithShape(N, C, H, W), tensor.Of(tensor.Float32))
+	dx := tensor.New(tensor.WithShape(N, C, H, W), tensor.Of(tensor.Float32))
 	for _, name := range Names() {
 		n, err := New(name, Config{Prefix: "b", Channels: C})
 		if err != nil {
@@ -54,7 +55,7 @@ func BenchmarkNorm(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := op.backward(x, gy, nil); err != nil {
+				if _, err := op.backward(x, gy, nil, dx); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -68,7 +69,7 @@ func BenchmarkNorm(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := op.backward(x, gy, out); err != nil {
+				if _, err := op.backward(x, gy, out, dx); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -217,7 +217,7 @@ func (op *normOp) chainForward(a0, b0 []float64) (a, b []float64) {
 // backward computes the input gradient from x and the output gradient gy
 // (and, with a fused ReLU, the output y, whose zeros mask gy) and leaves the
 // parameter gradients in the cache.
-func (op *normOp) backward(x, gy, y tensor.Tensor) (tensor.Tensor, error) {
+func (op *normOp) backward(x, gy, y tensor.Tensor, dx *tensor.Dense) (tensor.Tensor, error) {
 	c := op.cache
 	s := c.s
 	if c.mu == nil {
@@ -269,7 +269,6 @@ func (op *normOp) backward(x, gy, y tensor.Tensor) (tensor.Tensor, error) {
 	}
 	dmu, dv := op.core.backward(&s, c.mu, c.v, c.p, c.saved, da, db, c.dp)
 	a := c.chainA[len(c.chainA)-1]
-	dx := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
 	switch xd := x.Data().(type) {
 	case []float32:
 		inputGrad(xd, gy.Data().([]float32), dx.Data().([]float32), s, a, c.mu, dmu, dv)
@@ -337,11 +336,22 @@ func (op *normGradOp) String() string        { return op.fwd.label + "-grad" }
 func (op *normGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "normgrad-%d", op.fwd.id) }
 func (op *normGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *normGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	x := vals[0].(tensor.Tensor)
+	return op.UsePreallocDo(tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype())), vals...)
+}
+
+// UsePreallocDo writes dx into prealloc (every element is overwritten).
+func (op *normGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
+	x := vals[0].(tensor.Tensor)
+	dx, ok := prealloc.(*tensor.Dense)
+	if !ok || !dx.Shape().Eq(x.Shape()) || dx.Dtype() != x.Dtype() {
+		return nil, fmt.Errorf("norms: %s: preallocated value does not fit", op)
+	}
 	var y tensor.Tensor
 	if op.fwd.relu {
 		y = vals[2].(tensor.Tensor)
 	}
-	return op.fwd.backward(vals[0].(tensor.Tensor), vals[1].(tensor.Tensor), y)
+	return op.fwd.backward(x, vals[1].(tensor.Tensor), y, dx)
 }
 
 // paramGradOp returns the gradient of parameter i computed by the last

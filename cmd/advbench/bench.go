@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -36,6 +38,7 @@ type benchOptions struct {
 	Runs     int
 	Seed     uint64
 	Format   string
+	Profile  string
 }
 
 func newBenchCommand() *cli.Command {
@@ -63,6 +66,7 @@ Examples:
 			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step or advprop-step", Destination: &opts.Workload},
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the batch", Destination: &opts.Seed},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a pprof CPU profile of the timed runs to `FILE` (go tool pprof FILE)", Destination: &opts.Profile},
 			formatFlag(&opts.Format),
 		},
 		Action: func(c *cli.Context) error {
@@ -142,6 +146,17 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	}
 	res := benchResult{Workload: opts.Workload, Norm: opts.Norm, Width: opts.Width, Batch: opts.Batch, MACsPerImage: m.MACs(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), GEMMKernel: sgemm.Active.Name}
+	if opts.Profile != "" {
+		f, err := os.Create(opts.Profile)
+		if err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for r := 0; r < opts.Runs; r++ {
 		start := time.Now()
 		if err := work(); err != nil {

@@ -139,8 +139,12 @@ func TestModelSummary(t *testing.T) {
 }
 
 func TestBench(t *testing.T) {
-	code, out, stderr := runCLI(t, "bench", "--workload", "train-step", "--width", "0.0625", "--batch", "4", "--runs", "2", "--format", "json")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, out, stderr := runCLI(t, "bench", "--workload", "train-step", "--width", "0.0625", "--batch", "4", "--runs", "2", "--format", "json", "--cpuprofile", prof)
 	require.Equal(t, exitOK, code, stderr)
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	assert.Greater(t, st.Size(), int64(0), "a CPU profile was written")
 	var r benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &r))
 	assert.Len(t, r.Runs, 2)

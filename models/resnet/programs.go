@@ -30,7 +30,7 @@ type progKey struct {
 // bound to input nodes; a run copies the batch into them.
 type program struct {
 	g      *nn.Graph
-	vm     gorgonia.VM
+	prog   *nn.Program
 	x      *tensor.Dense
 	xAdv   *tensor.Dense
 	labels *tensor.Dense
@@ -41,6 +41,7 @@ type program struct {
 	gradX             *gorgonia.Node
 	params            []*nn.Var
 	paramGrads        []*gorgonia.Node
+	outputs           []*gorgonia.Node // what prog keeps after a run
 }
 
 func (m *Model) inputTensor(n int) *tensor.Dense {
@@ -79,7 +80,7 @@ func (m *Model) build(k progKey) (*program, error) {
 		if p.logits, err = forward(xn, k.branch); err != nil {
 			return nil, err
 		}
-		p.vm = gorgonia.NewTapeMachine(g.G)
+		p.outputs = []*gorgonia.Node{p.logits}
 	case purposeInputGrad:
 		if p.logits, err = forward(xn, k.branch); err != nil {
 			return nil, err
@@ -92,9 +93,10 @@ func (m *Model) build(k progKey) (*program, error) {
 			return nil, fmt.Errorf("resnet: input gradient: %w", err)
 		}
 		p.gradX = grads[0]
-		// Only what leads to the loss, the logits and the input gradient:
-		// Grad also adds every weight-gradient op, which attacks never need.
-		p.vm = gorgonia.NewTapeMachine(g.G.SubgraphRoots(p.loss, p.logits, p.gradX))
+		// Only what leads to the loss, the logits and the input gradient
+		// runs: Grad also adds every weight-gradient op, which attacks never
+		// need.
+		p.outputs = []*gorgonia.Node{p.loss, p.logits, p.gradX}
 	case purposeAdvProp, purposeTrain:
 		if p.logits, err = forward(xn, k.branch); err != nil {
 			return nil, err
@@ -129,7 +131,13 @@ func (m *Model) build(k progKey) (*program, error) {
 		if p.paramGrads, err = gorgonia.Grad(p.total, wrt...); err != nil {
 			return nil, fmt.Errorf("resnet: parameter gradients: %w", err)
 		}
-		p.vm = gorgonia.NewTapeMachine(g.G)
+		p.outputs = append([]*gorgonia.Node{p.total, p.loss, p.logits}, p.paramGrads...)
+		if p.lossAdv != nil {
+			p.outputs = append(p.outputs, p.lossAdv, p.logitsAdv)
+		}
+	}
+	if p.prog, err = nn.NewProgram(p.outputs...); err != nil {
+		return nil, fmt.Errorf("resnet: %w", err)
 	}
 	return p, nil
 }
@@ -175,10 +183,10 @@ func (m *Model) setLabels(dst *tensor.Dense, y []int) error {
 	return nil
 }
 
-func (p *program) run() error {
-	p.vm.Reset()
-	return p.vm.RunAll()
-}
+func (p *program) run() error { return p.prog.Run() }
+
+// value returns an output node's value from the last run.
+func (p *program) value(n *gorgonia.Node) gorgonia.Value { return p.prog.Value(n) }
 
 func batchOf(x []float32) (int, error) {
 	const per = 3 * 32 * 32
@@ -229,7 +237,7 @@ func (m *Model) Logits(x []float32, b nn.Branch, mode nn.Mode) ([]float32, error
 	if err := p.run(); err != nil {
 		return nil, err
 	}
-	return float32s(p.logits.Value()), nil
+	return float32s(p.value(p.logits)), nil
 }
 
 // LossGrad returns the batch-mean loss (cross-entropy or CW margin) of a
@@ -254,7 +262,7 @@ func (m *Model) LossGrad(x []float32, y []int, kind nn.Loss, b nn.Branch, mode n
 	if err := p.run(); err != nil {
 		return 0, nil, nil, err
 	}
-	return scalar(p.loss.Value()), float32s(p.logits.Value()), float32s(p.gradX.Value()), nil
+	return scalar(p.value(p.loss)), float32s(p.value(p.logits)), float32s(p.value(p.gradX)), nil
 }
 
 // AdvPropResult is one AdvProp step's losses, logits and parameter gradients.
@@ -293,8 +301,8 @@ func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
 		return nil, err
 	}
 	r := &AdvPropResult{
-		Loss: scalar(p.total.Value()), CleanLoss: scalar(p.loss.Value()), AdvLoss: scalar(p.lossAdv.Value()),
-		CleanLogits: float32s(p.logits.Value()), AdvLogits: float32s(p.logitsAdv.Value()),
+		Loss: scalar(p.value(p.total)), CleanLoss: scalar(p.value(p.loss)), AdvLoss: scalar(p.value(p.lossAdv)),
+		CleanLogits: float32s(p.value(p.logits)), AdvLogits: float32s(p.value(p.logitsAdv)),
 		Grads: p.grads(),
 	}
 	return r, nil
@@ -303,7 +311,7 @@ func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
 func (p *program) grads() map[*nn.Var][]float64 {
 	out := map[*nn.Var][]float64{}
 	for i, v := range p.params {
-		out[v] = nn.ToFloat64(p.paramGrads[i].Value().(tensor.Tensor))
+		out[v] = nn.ToFloat64(p.value(p.paramGrads[i]).(tensor.Tensor))
 	}
 	return out
 }
@@ -337,5 +345,5 @@ func (m *Model) Train(x []float32, y []int, b nn.Branch) (*TrainResult, error) {
 	if err := p.run(); err != nil {
 		return nil, err
 	}
-	return &TrainResult{Loss: scalar(p.loss.Value()), Logits: float32s(p.logits.Value()), Grads: p.grads()}, nil
+	return &TrainResult{Loss: scalar(p.value(p.loss)), Logits: float32s(p.value(p.logits)), Grads: p.grads()}, nil
 }
