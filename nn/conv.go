@@ -311,6 +311,18 @@ func (op *convOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value)
 }
 
 func convDo[T Float](op *convOp, a, b, out []T, n int) {
+	if a32, ok := any(a).([]float32); ok && fastConv() {
+		b32, out32 := any(b).([]float32), any(out).([]float32)
+		switch op.part {
+		case convY:
+			convForwardFast(a32, b32, out32, n, op.g)
+			return
+		case convDx:
+			if convBackwardDataFast(a32, b32, out32, n, op.g) {
+				return
+			}
+		}
+	}
 	switch op.part {
 	case convY:
 		convForward(a, b, out, n, op.g)

@@ -50,6 +50,36 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	if k == 0 || alpha == 0 {
 		return
 	}
+	Gemm(m, n, k, Strided{A: a, LD: lda, T: tA, Alpha: alpha}, StridedB{B: b, LD: ldb, T: tB}, c, ldc, nil)
+}
+
+// AOperand supplies the left factor of a product as packed panels:
+// APanels returns rows [ic, ic+mcur) and depth [pc, pc+kcur) as mr-row
+// panels (panel q holds, for each depth p, the mr values of rows q·mr..,
+// zero beyond mcur), written into buf (which has room for them) or taken
+// from a packing done earlier.
+type AOperand interface {
+	APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32
+}
+
+// BOperand supplies the right factor as packed panels: BPanels writes depth
+// [pc, pc+kcur) and columns [jc, jc+ncur) into dst as 16-column panels
+// (panel q holds, for each depth p, the 16 values of columns jc+16q..,
+// zero beyond ncur).
+type BOperand interface {
+	BPanels(dst []float32, pc, kcur, jc, ncur int)
+}
+
+// Gemm accumulates C += A·B for an m×k operand A and a k×n operand B.
+// Element (i, j) of C is c[off(j) + i·ldc], off(j) = j when off is nil;
+// off must be affine inside every aligned 16-column tile (off(j+t) =
+// off(j)+t for j a multiple of 16 and j+t < n), which lets a product write
+// straight into a layout other than a row-major matrix (a batch of images,
+// say).
+func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
 	kern := Active
 	mr, mc := kern.MR, kern.MR*mcPanels
 	bufs := pool.Get().(*buffers)
@@ -59,25 +89,29 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			packB(bufs.b, tB, b, ldb, pc, kcur, jc, ncur)
+			b.BPanels(bufs.b, pc, kcur, jc, ncur)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				packA(bufs.a, mr, tA, a, lda, alpha, ic, mcur, pc, kcur)
+				ap := a.APanels(bufs.a, mr, ic, mcur, pc, kcur)
 				for jr := 0; jr < ncur; jr += nr {
 					bp := bufs.b[(jr/nr)*kcur*nr:]
 					cols := min(nr, ncur-jr)
+					j := jc + jr
+					if off != nil {
+						j = off(j)
+					}
 					for ir := 0; ir < mcur; ir += mr {
-						ap := bufs.a[(ir/mr)*kcur*mr:]
+						panel := ap[(ir/mr)*kcur*mr:]
 						rows := min(mr, mcur-ir)
-						ci := (ic+ir)*ldc + jc + jr
+						ci := (ic+ir)*ldc + j
 						if rows == mr && cols == nr {
-							kern.fn(kcur, ap, bp, c[ci:], ldc)
+							kern.fn(kcur, panel, bp, c[ci:], ldc)
 							continue
 						}
 						// Edge tile: compute into a full tile, add the valid part.
 						tile := bufs.tile
 						clear(tile)
-						kern.fn(kcur, ap, bp, tile, nr)
+						kern.fn(kcur, panel, bp, tile, nr)
 						for i := 0; i < rows; i++ {
 							row := c[ci+i*ldc : ci+i*ldc+cols]
 							for j := range row {
@@ -89,6 +123,67 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 			}
 		}
 	}
+}
+
+// Strided is a row-major matrix operand (its transpose when T), scaled by
+// Alpha as it is packed.
+type Strided struct {
+	A     []float32
+	LD    int
+	T     bool
+	Alpha float32
+}
+
+// APanels packs the block into buf.
+func (s Strided) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 {
+	packA(buf, mr, s.T, s.A, s.LD, s.Alpha, ic, mcur, pc, kcur)
+	return buf
+}
+
+// StridedB is a row-major matrix right operand (its transpose when T).
+type StridedB struct {
+	B  []float32
+	LD int
+	T  bool
+}
+
+// BPanels packs the block into dst.
+func (s StridedB) BPanels(dst []float32, pc, kcur, jc, ncur int) {
+	packB(dst, s.T, s.B, s.LD, pc, kcur, jc, ncur)
+}
+
+// Packed is a left operand packed once for the active kernel and reused by
+// every product it enters (a convolution's weights across chunks of images).
+type Packed struct {
+	m, k, mr int
+	blocks   [][]float32 // [ic block][pc block]
+	nPC      int
+}
+
+// Pack packs alpha·op(A) (m×k; A is k×m when tA) for the active kernel.
+func Pack(tA bool, m, k int, a []float32, lda int, alpha float32) *Packed {
+	mr := Active.MR
+	mc := mr * mcPanels
+	p := &Packed{m: m, k: k, mr: mr, nPC: (k + kc - 1) / kc}
+	for ic := 0; ic < m; ic += mc {
+		mcur := min(mc, m-ic)
+		rows := (mcur + mr - 1) / mr * mr
+		for pc := 0; pc < k; pc += kc {
+			kcur := min(kc, k-pc)
+			blk := make([]float32, rows*kcur)
+			packA(blk, mr, tA, a, lda, alpha, ic, mcur, pc, kcur)
+			p.blocks = append(p.blocks, blk)
+		}
+	}
+	return p
+}
+
+// APanels returns the block packed by Pack.
+func (p *Packed) APanels(_ []float32, mr, ic, mcur, pc, kcur int) []float32 {
+	if mr != p.mr {
+		panic("sgemm: operand packed for another kernel")
+	}
+	return p.blocks[(ic/(mr*mcPanels))*p.nPC+pc/kc]
 }
 
 type buffers struct {

@@ -157,3 +157,43 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// TestPackedAndScatteredC: a prepacked A (either storage order) reused for
+// two products, and C written in a batch layout (columns in groups of p that
+// belong to different images, channel-major inside each), accumulating onto
+// what C held — against the definition, for every kernel.
+func TestPackedAndScatteredC(t *testing.T) {
+	defer func(k Kernel) { Active = k }(Active)
+	rng := rand.New(rand.NewPCG(5, 5))
+	const m, k, p, images = 37, 300, 32, 3
+	n := p * images
+	for _, kern := range Available() {
+		Active = kern
+		for _, tA := range []bool{false, true} {
+			a := randSlice(rng, m*k)
+			lda := k
+			if tA {
+				lda = m
+			}
+			packed := Pack(tA, m, k, a, lda, 0.5)
+			for rep := 0; rep < 2; rep++ {
+				b := randSlice(rng, k*n)
+				c := randSlice(rng, images*m*p)
+				want := make([]float64, len(c))
+				for i := range c {
+					want[i] = float64(c[i])
+				}
+				plain := reference(tA, false, m, n, k, 0.5, a, lda, b, n, 0, make([]float32, m*n), n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						want[(j/p)*m*p+i*p+j%p] += plain[i*n+j]
+					}
+				}
+				Gemm(m, n, k, packed, StridedB{B: b, LD: n}, c, p, func(j int) int { return (j/p)*m*p + j%p })
+				for i := range c {
+					require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%s tA=%v rep %d: element %d", kern.Name, tA, rep, i)
+				}
+			}
+		}
+	}
+}

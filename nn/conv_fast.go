@@ -1,0 +1,207 @@
+package nn
+
+import (
+	"github.com/advbench/advbench/internal/sgemm"
+)
+
+// The float32 convolution on an assembly GEMM kernel never materialises the
+// patch matrix: the weights are packed once per call (sgemm.Pack), the
+// patches are packed straight from the images into the GEMM's column panels
+// (patches.BPanels), and the product is written straight into the output
+// batch where every 16-column tile lies inside one image. The input gradient
+// of a stride-1 convolution is the convolution of the output gradient with
+// the flipped, transposed kernel, so it takes the same path and needs no
+// col2im. Other shapes use the im2col path of conv.go.
+
+// fastConv reports whether float32 convolutions take this path.
+func fastConv() bool { return sgemm.Fast() }
+
+// patches is the implicit patch matrix of a chunk of images, read from a
+// zero-padded copy of them (so no read needs a bounds test): depth row r =
+// (c, ky, kx), column j = output position j%P of the chunk's image j/P.
+type patches struct {
+	g      convGeom
+	pad    []float32 // the chunk's images, each plane padded to ph x pw
+	ph, pw int
+	rows   []int // per depth row: offset of its tap in a padded image
+}
+
+// newPatches prepares the patch matrix of images [i0, i1) of x, padding
+// them into buf (grown as needed; returned for reuse).
+func newPatches(x []float32, g convGeom, i0, i1 int, rows []int, buf []float32) *patches {
+	ph, pw := g.h+2*g.pad, g.w+2*g.pad
+	in, pin := g.c*g.h*g.w, g.c*ph*pw
+	need := (i1 - i0) * pin
+	if cap(buf) < need {
+		buf = make([]float32, need)
+	}
+	buf = buf[:need]
+	if g.pad > 0 {
+		clear(buf)
+	}
+	for i := i0; i < i1; i++ {
+		for c := 0; c < g.c; c++ {
+			src := x[i*in+c*g.h*g.w:]
+			dst := buf[(i-i0)*pin+c*ph*pw+g.pad*pw+g.pad:]
+			for y := 0; y < g.h; y++ {
+				copy(dst[y*pw:y*pw+g.w], src[y*g.w:(y+1)*g.w])
+			}
+		}
+	}
+	return &patches{g: g, pad: buf, ph: ph, pw: pw, rows: rows}
+}
+
+// patchRows returns each depth row's tap offset in a padded image.
+func patchRows(g convGeom) []int {
+	ph, pw := g.h+2*g.pad, g.w+2*g.pad
+	rows := make([]int, 0, g.colRows())
+	for c := 0; c < g.c; c++ {
+		for ky := 0; ky < g.k; ky++ {
+			for kx := 0; kx < g.k; kx++ {
+				rows = append(rows, c*ph*pw+ky*pw+kx)
+			}
+		}
+	}
+	return rows
+}
+
+// segment is a run of panel columns [t0, t0+n) on one output row: base is
+// the padded offset of its first column's patch origin.
+type segment struct{ t0, n, base int }
+
+// BPanels packs depth rows [pc, pc+kcur) of columns [jc, jc+ncur).
+func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
+	const nr = 16
+	g := pt.g
+	wo, p, pin := g.outW(), g.colCols(), g.c*pt.ph*pt.pw
+	rows := pt.rows[pc : pc+kcur]
+	var segs [nr]segment
+	for q := 0; q*nr < ncur; q++ {
+		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
+		cols := min(nr, ncur-q*nr)
+		ns := 0
+		for t := 0; t < cols; {
+			j := jc + q*nr + t
+			pos := j % p
+			oy, ox := pos/wo, pos%wo
+			n := min(cols-t, wo-ox)
+			segs[ns] = segment{t0: t, n: n, base: (j/p)*pin + oy*g.stride*pt.pw + ox*g.stride}
+			ns++
+			t += n
+		}
+		if cols < nr {
+			clear(panel)
+		}
+		src := pt.pad
+		switch {
+		case g.stride != 1:
+			for pr, off := range rows {
+				out := panel[pr*nr : (pr+1)*nr]
+				for _, s := range segs[:ns] {
+					for t := 0; t < s.n; t++ {
+						out[s.t0+t] = src[s.base+off+t*g.stride]
+					}
+				}
+			}
+		case ns == 1 && cols == nr:
+			at := src[segs[0].base:]
+			for pr, off := range rows {
+				*(*[nr]float32)(panel[pr*nr:]) = *(*[nr]float32)(at[off:])
+			}
+		case cols == nr && wo == 8 && ns == 2:
+			a, b := src[segs[0].base:], src[segs[1].base:]
+			for pr, off := range rows {
+				*(*[8]float32)(panel[pr*nr:]) = *(*[8]float32)(a[off:])
+				*(*[8]float32)(panel[pr*nr+8:]) = *(*[8]float32)(b[off:])
+			}
+		case cols == nr && wo == 4 && ns == 4:
+			for pr, off := range rows {
+				for i, s := range segs[:4] {
+					*(*[4]float32)(panel[pr*nr+4*i:]) = *(*[4]float32)(src[s.base+off:])
+				}
+			}
+		default:
+			for pr, off := range rows {
+				out := panel[pr*nr : (pr+1)*nr]
+				for _, s := range segs[:ns] {
+					copy(out[s.t0:s.t0+s.n], src[s.base+off:])
+				}
+			}
+		}
+	}
+}
+
+// convForwardFast computes y = conv(x, w) for n images.
+func convForwardFast(x, w, y []float32, n int, g convGeom) {
+	a := sgemm.Pack(false, g.cout, g.colRows(), w, g.colRows(), 1)
+	convPacked(x, a, y, n, g)
+}
+
+// convPacked computes y = conv(x, weights packed as a) for n images.
+func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
+	k, p := g.colRows(), g.colCols()
+	out := g.cout * p
+	rows := patchRows(g)
+	size, count := chunks(n, p)
+	direct := p%16 == 0
+	off := func(j int) int { return (j/p)*out + j%p }
+	ParallelFor(count, func(lo, hi int) {
+		var tmp, buf []float32
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			cols := (i1 - i0) * p
+			b := newPatches(x, g, i0, i1, rows, buf)
+			buf = b.pad
+			if direct {
+				ys := y[i0*out : i1*out]
+				clear(ys)
+				sgemm.Gemm(g.cout, cols, k, a, b, ys, p, off)
+				continue
+			}
+			if tmp == nil {
+				tmp = make([]float32, g.cout*size*p)
+			}
+			clear(tmp[:g.cout*cols])
+			sgemm.Gemm(g.cout, cols, k, a, b, tmp[:g.cout*cols], cols, nil)
+			planes(y, tmp, i0, i1, g.cout, p, false)
+		}
+	})
+}
+
+// transposedGeom is the geometry of the stride-1 convolution that maps the
+// output gradient of g to its input gradient: Cout channels of Ho x Wo in,
+// C out, the same kernel size, padding k-1-pad.
+func (g convGeom) transposedGeom() (convGeom, bool) {
+	if g.stride != 1 || g.pad > g.k-1 {
+		return convGeom{}, false
+	}
+	return convGeom{c: g.cout, h: g.outH(), w: g.outW(), cout: g.c, k: g.k, stride: 1, pad: g.k - 1 - g.pad}, true
+}
+
+// flipTranspose returns w' (C, Cout, k, k) with w'[c][o][ky][kx] =
+// w[o][c][k-1-ky][k-1-kx].
+func flipTranspose(w []float32, g convGeom) []float32 {
+	kk := g.k * g.k
+	out := make([]float32, len(w))
+	for o := 0; o < g.cout; o++ {
+		for c := 0; c < g.c; c++ {
+			src := w[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
+			dst := out[(c*g.cout+o)*kk : (c*g.cout+o+1)*kk]
+			for t := range dst {
+				dst[t] = src[kk-1-t]
+			}
+		}
+	}
+	return out
+}
+
+// convBackwardDataFast computes dx from w and dy for a stride-1
+// convolution; ok is false for other geometries.
+func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) (ok bool) {
+	tg, ok := g.transposedGeom()
+	if !ok {
+		return false
+	}
+	convForwardFast(dy, flipTranspose(w, g), dx, n, tg)
+	return true
+}
