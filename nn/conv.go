@@ -321,6 +321,9 @@ func convDo[T Float](op *convOp, a, b, out []T, n int) {
 			if convBackwardDataFast(a32, b32, out32, n, op.g) {
 				return
 			}
+		case convDw:
+			convBackwardWeightFast(a32, b32, out32, n, op.g)
+			return
 		}
 	}
 	switch op.part {

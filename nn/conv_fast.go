@@ -1,6 +1,10 @@
 package nn
 
 import (
+	"maps"
+	"slices"
+	"sync"
+
 	"github.com/advbench/advbench/internal/sgemm"
 )
 
@@ -204,4 +208,119 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) (ok bool) {
 	}
 	convForwardFast(dy, flipTranspose(w, g), dx, n, tg)
 	return true
+}
+
+// patchesT is the transpose of a chunk's patch matrix, as a right operand:
+// depth = output positions of the chunk, columns = depth rows (c, ky, kx).
+type patchesT struct {
+	*patches
+	runs []segment
+}
+
+// BPanels packs positions [pc, pc+kcur) of depth rows [jc, jc+ncur): each
+// depth row is read along runs of positions on one output row.
+func (pt *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
+	const nr = 16
+	g := pt.g
+	wo, p, pin := g.outW(), g.colCols(), g.c*pt.ph*pt.pw
+	pt.runs = pt.runs[:0]
+	for u := 0; u < kcur; {
+		j := pc + u
+		pos := j % p
+		oy, ox := pos/wo, pos%wo
+		n := min(kcur-u, wo-ox)
+		pt.runs = append(pt.runs, segment{t0: u, n: n, base: (j/p)*pin + oy*g.stride*pt.pw + ox*g.stride})
+		u += n
+	}
+	for q := 0; q*nr < ncur; q++ {
+		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
+		cols := min(nr, ncur-q*nr)
+		if cols < nr {
+			clear(panel)
+		}
+		for t := 0; t < cols; t++ {
+			off := pt.rows[jc+q*nr+t]
+			for _, s := range pt.runs {
+				out := panel[s.t0*nr+t:]
+				if g.stride == 1 {
+					for u, v := range pt.pad[s.base+off : s.base+off+s.n] {
+						out[u*nr] = v
+					}
+					continue
+				}
+				for u := 0; u < s.n; u++ {
+					out[u*nr] = pt.pad[s.base+off+u*g.stride]
+				}
+			}
+		}
+	}
+}
+
+// batchRows is a batch's (rows x positions) matrix read in place, as a left
+// operand: row o, column j is d[i0 + j/p][o][j%p] (an output gradient
+// (N, Cout, Ho, Wo) seen as Cout x chunk positions).
+type batchRows struct {
+	d           []float32
+	rows, p, i0 int
+}
+
+// APanels packs rows [ic, ic+mcur) and positions [pc, pc+kcur) into buf.
+func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 {
+	for q := 0; q*mr < mcur; q++ {
+		panel := buf[q*kcur*mr : (q+1)*kcur*mr]
+		rows := min(mr, mcur-q*mr)
+		if rows < mr {
+			clear(panel)
+		}
+		for i := 0; i < rows; i++ {
+			o := ic + q*mr + i
+			for u := 0; u < kcur; {
+				j := pc + u
+				img, pos := b.i0+j/b.p, j%b.p
+				n := min(kcur-u, b.p-pos)
+				out := panel[u*mr+i:]
+				for v, x := range b.d[(img*b.rows+o)*b.p+pos : (img*b.rows+o)*b.p+pos+n] {
+					out[v*mr] = x
+				}
+				u += n
+			}
+		}
+	}
+	return buf
+}
+
+// convBackwardWeightFast computes dw = Σ_chunks dy_chunk · patches_chunkᵀ
+// with both operands read in place. The first worker accumulates into dw,
+// the others into buffers added in worker order, so the sum is the same on
+// every run.
+func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
+	k, p := g.colRows(), g.colCols()
+	rows := patchRows(g)
+	size, count := chunks(n, p)
+	parts := map[int][]float32{} // by first chunk
+	var mu sync.Mutex
+	clear(dw)
+	ParallelFor(count, func(lo, hi int) {
+		acc := dw
+		if lo > 0 {
+			acc = make([]float32, len(dw))
+		}
+		var buf []float32
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			pt := newPatches(x, g, i0, i1, rows, buf)
+			buf = pt.pad
+			sgemm.Gemm(g.cout, k, (i1-i0)*p, batchRows{d: dy, rows: g.cout, p: p, i0: i0}, &patchesT{patches: pt}, acc, k, nil)
+		}
+		if lo > 0 {
+			mu.Lock()
+			parts[lo] = acc
+			mu.Unlock()
+		}
+	})
+	for _, lo := range slices.Sorted(maps.Keys(parts)) {
+		for i, v := range parts[lo] {
+			dw[i] += v
+		}
+	}
 }

@@ -57,6 +57,11 @@ func TestFastConvMatchesIm2col(t *testing.T) {
 			} else {
 				require.NotEqual(t, 1, g.stride, "only strided convolutions fall back")
 			}
+
+			wantDw, gotDw := make([]float32, len(w)), random(len(w))
+			convBackwardWeight(x, dy, wantDw, n, g)
+			convBackwardWeightFast(x, dy, gotDw, n, g)
+			requireClose(t, wantDw, gotDw, "weight gradient")
 		})
 	}
 }
