@@ -108,20 +108,25 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 				}
 			}
 		case ns == 1 && cols == nr:
+			// Rows go through locals: a direct array assignment between
+			// slices that may overlap compiles to a memmove call.
 			at := src[segs[0].base:]
 			for pr, off := range rows {
-				*(*[nr]float32)(panel[pr*nr:]) = *(*[nr]float32)(at[off:])
+				v := *(*[nr]float32)(at[off:])
+				*(*[nr]float32)(panel[pr*nr:]) = v
 			}
 		case cols == nr && wo == 8 && ns == 2:
 			a, b := src[segs[0].base:], src[segs[1].base:]
 			for pr, off := range rows {
-				*(*[8]float32)(panel[pr*nr:]) = *(*[8]float32)(a[off:])
-				*(*[8]float32)(panel[pr*nr+8:]) = *(*[8]float32)(b[off:])
+				va, vb := *(*[8]float32)(a[off:]), *(*[8]float32)(b[off:])
+				*(*[8]float32)(panel[pr*nr:]) = va
+				*(*[8]float32)(panel[pr*nr+8:]) = vb
 			}
 		case cols == nr && wo == 4 && ns == 4:
 			for pr, off := range rows {
 				for i, s := range segs[:4] {
-					*(*[4]float32)(panel[pr*nr+4*i:]) = *(*[4]float32)(src[s.base+off:])
+					v := *(*[4]float32)(src[s.base+off:])
+					*(*[4]float32)(panel[pr*nr+4*i:]) = v
 				}
 			}
 		default:

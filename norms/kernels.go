@@ -7,24 +7,52 @@ import (
 )
 
 // moments computes, for every (n, c) plane of x, the mean mu and the centred
-// (biased) variance v, accumulating in float64.
+// (biased) variance v, accumulating in float64 (four running sums, so the
+// additions do not wait on each other).
 func moments[T nn.Float](x []T, s shape, mu, v []float64) {
 	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			plane := x[p*s.hw : (p+1)*s.hw]
-			sum := 0.0
-			for _, e := range plane {
-				sum += float64(e)
-			}
-			m := sum / float64(s.hw)
-			sq := 0.0
-			for _, e := range plane {
-				d := float64(e) - m
-				sq += d * d
-			}
-			mu[p], v[p] = m, sq/float64(s.hw)
+			m := sum4(plane, 0) / float64(s.hw)
+			mu[p], v[p] = m, sumSq4(plane, m)/float64(s.hw)
 		}
 	})
+}
+
+// sum4 returns Σ (x_i - m) in float64 with four partial sums.
+func sum4[T nn.Float](x []T, m float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		q := x[i : i+4 : i+4]
+		s0 += float64(q[0]) - m
+		s1 += float64(q[1]) - m
+		s2 += float64(q[2]) - m
+		s3 += float64(q[3]) - m
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) - m
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumSq4 returns Σ (x_i - m)² in float64 with four partial sums.
+func sumSq4[T nn.Float](x []T, m float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		q := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(q[0])-m, float64(q[1])-m, float64(q[2])-m, float64(q[3])-m
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - m
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // scaleShift writes y = a*x + b with one (a, b) per plane, then max(y, 0)
@@ -74,19 +102,33 @@ func maskGrad[T nn.Float](g, y, dst []T) {
 	})
 }
 
-// reduceGrad computes per plane A = Σ g and B = Σ g*(x-mu).
+// reduceGrad computes per plane A = Σ g and B = Σ g*(x-mu), in float64 with
+// four partial sums of each.
 func reduceGrad[T nn.Float](x, g []T, s shape, mu, A, B []float64) {
 	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xs, gs := x[p*s.hw:(p+1)*s.hw], g[p*s.hw:(p+1)*s.hw]
 			m := mu[p]
-			sa, sb := 0.0, 0.0
-			for i, e := range gs {
-				ge := float64(e)
-				sa += ge
-				sb += ge * (float64(xs[i]) - m)
+			var a0, a1, a2, a3, b0, b1, b2, b3 float64
+			i := 0
+			for ; i+4 <= len(gs); i += 4 {
+				gq, xq := gs[i:i+4:i+4], xs[i:i+4:i+4]
+				g0, g1, g2, g3 := float64(gq[0]), float64(gq[1]), float64(gq[2]), float64(gq[3])
+				a0 += g0
+				a1 += g1
+				a2 += g2
+				a3 += g3
+				b0 += g0 * (float64(xq[0]) - m)
+				b1 += g1 * (float64(xq[1]) - m)
+				b2 += g2 * (float64(xq[2]) - m)
+				b3 += g3 * (float64(xq[3]) - m)
 			}
-			A[p], B[p] = sa, sb
+			for ; i < len(gs); i++ {
+				ge := float64(gs[i])
+				a0 += ge
+				b0 += ge * (float64(xs[i]) - m)
+			}
+			A[p], B[p] = (a0+a1)+(a2+a3), (b0+b1)+(b2+b3)
 		}
 	})
 }
