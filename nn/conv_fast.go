@@ -243,6 +243,16 @@ func (pt *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 		if cols < nr {
 			clear(panel)
 		}
+		if cols == nr && g.stride == 1 {
+			var offs [nr]int32
+			for t := range offs {
+				offs[t] = int32(pt.rows[jc+q*nr+t])
+			}
+			for _, s := range pt.runs {
+				sgemm.Gather16(panel[s.t0*nr:], pt.pad[s.base:], &offs, s.n)
+			}
+			continue
+		}
 		for t := 0; t < cols; t++ {
 			off := pt.rows[jc+q*nr+t]
 			for _, s := range pt.runs {
@@ -274,6 +284,20 @@ func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 
 	for q := 0; q*mr < mcur; q++ {
 		panel := buf[q*kcur*mr : (q+1)*kcur*mr]
 		rows := min(mr, mcur-q*mr)
+		if rows == 16 && mr == 16 {
+			var offs [16]int32
+			for i := range offs {
+				offs[i] = int32((ic + q*mr + i) * b.p)
+			}
+			for u := 0; u < kcur; {
+				j := pc + u
+				img, pos := b.i0+j/b.p, j%b.p
+				n := min(kcur-u, b.p-pos)
+				sgemm.Gather16(panel[u*mr:], b.d[img*b.rows*b.p+pos:], &offs, n)
+				u += n
+			}
+			continue
+		}
 		if rows < mr {
 			clear(panel)
 		}

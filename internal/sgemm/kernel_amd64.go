@@ -19,6 +19,14 @@ func kernel14x16(k int, a, b, c *float32, ldc int)
 //go:noescape
 func kernel16x16(k int, a, b, c *float32, ldc int)
 
+// gather16 is Gather16's AVX-512 loop (kernel_amd64.s).
+//
+//go:noescape
+func gather16(dst, src *float32, offs *int32, n int)
+
+// hasGather says whether gather16 can run here.
+var hasGather = cpu.X86.HasAVX512F
+
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {

@@ -280,3 +280,28 @@ store16:
 	VMOVUPS Z15, (DX)
 	VZEROUPPER
 	RET
+
+// func gather16(dst, src *float32, offs *int32, n int)
+// For u < n: dst[16u + t] = src[u + offs[t]], t < 16 (one AVX-512 gather
+// per 16 values).
+TEXT ·gather16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ n+24(FP), CX
+	VMOVDQU32 (R8), Z1
+	TESTQ CX, CX
+	JE    gdone
+
+gloop:
+	KXNORW K1, K1, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $4, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE  gloop
+
+gdone:
+	VZEROUPPER
+	RET

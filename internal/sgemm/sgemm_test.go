@@ -197,3 +197,19 @@ func TestPackedAndScatteredC(t *testing.T) {
 		}
 	}
 }
+
+// TestGather16 compares the gather (assembly where present) with the Go
+// loop on unordered, repeated offsets, and checks the range guard.
+func TestGather16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	src := randSlice(rng, 1000)
+	offs := [16]int32{900, 3, 17, 17, 0, 500, 250, 251, 800, 64, 65, 66, 970, 1, 2, 40}
+	const n = 29
+	got, want := randSlice(rng, 16*n), make([]float32, 16*n)
+	Gather16(got, src, &offs, n)
+	gather16Go(want, src, &offs, n)
+	require.Equal(t, want, got)
+	assert.Equal(t, src[970+28], got[16*28+12])
+	offs[3] = 990
+	assert.Panics(t, func() { Gather16(got, src, &offs, n) }, "990+29 > 1000")
+}
