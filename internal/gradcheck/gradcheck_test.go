@@ -77,3 +77,27 @@ func TestGorgoniaMergesSameNamedInputs(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, w1, w2)
 }
+
+// recorder is a testing.TB that records failures instead of failing.
+type recorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) Log(...any)            {}
+func (r *recorder) Helper()               {}
+
+func TestAssertFloor(t *testing.T) {
+	noise := []Result{{Name: "gate.bias", Checked: 2, RelErr: 1.01e-6, AbsErr: 4.9e-11, MaxGrad: 4.85e-5}}
+	wrong := []Result{{Name: "gate.bias", Checked: 2, RelErr: 2e-5, AbsErr: 1e-9, MaxGrad: 4.85e-5}}
+	for _, c := range []struct {
+		res   []Result
+		floor float64
+		fail  bool
+	}{{noise, 0, true}, {noise, 1e-10, false}, {wrong, 1e-10, true}} {
+		r := &recorder{TB: t}
+		AssertFloor(r, c.res, 1e-6, c.floor)
+		require.Equal(t, c.fail, r.failed, "%v with floor %g", c.res[0], c.floor)
+	}
+}

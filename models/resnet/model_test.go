@@ -98,7 +98,9 @@ func TestNetworkGradients(t *testing.T) {
 				}
 				res, err := gradcheck.Check(g.G, loss, wrt, gradcheck.Options{H: 1e-5, Sample: 12, Rand: rng, Kinks: true})
 				require.NoError(t, err)
-				gradcheck.Assert(t, res, 1e-6)
+				// 1e-10: the finite-difference noise of a loss near 2 at h = 1e-5
+				// (ModeNorm gate biases have true gradients near 5e-5).
+				gradcheck.AssertFloor(t, res, 1e-6, 1e-10)
 			})
 		}
 	}
