@@ -27,12 +27,28 @@ type patches struct {
 	g      convGeom
 	pad    []float32 // the chunk's images, each plane padded to ph x pw
 	ph, pw int
-	rows   []int // per depth row: offset of its tap in a padded image
+	rows   []int   // per depth row: offset of its tap in a padded image
+	rows32 []int32 // the same, for the in-place kernel
 }
+
+// Indirect reports whether every aligned 16-column tile is one run of a
+// stride-1 output row, so the kernel can read its rows in place.
+func (pt *patches) Indirect() bool { return pt.g.stride == 1 && pt.g.outW()%16 == 0 }
+
+// BTile returns the padded data from the patch origin of column j.
+func (pt *patches) BTile(j int) []float32 {
+	g := pt.g
+	wo, p := g.outW(), g.colCols()
+	pos := j % p
+	return pt.pad[(j/p)*g.c*pt.ph*pt.pw+(pos/wo)*pt.pw+pos%wo:]
+}
+
+// BOffsets returns each depth row's tap offset.
+func (pt *patches) BOffsets() []int32 { return pt.rows32 }
 
 // newPatches prepares the patch matrix of images [i0, i1) of x, padding
 // them into buf (grown as needed; returned for reuse).
-func newPatches(x []float32, g convGeom, i0, i1 int, rows []int, buf []float32) *patches {
+func newPatches(x []float32, g convGeom, i0, i1 int, rows []int, rows32 []int32, buf []float32) *patches {
 	ph, pw := g.h+2*g.pad, g.w+2*g.pad
 	in, pin := g.c*g.h*g.w, g.c*ph*pw
 	need := (i1 - i0) * pin
@@ -52,11 +68,12 @@ func newPatches(x []float32, g convGeom, i0, i1 int, rows []int, buf []float32) 
 			}
 		}
 	}
-	return &patches{g: g, pad: buf, ph: ph, pw: pw, rows: rows}
+	return &patches{g: g, pad: buf, ph: ph, pw: pw, rows: rows, rows32: rows32}
 }
 
-// patchRows returns each depth row's tap offset in a padded image.
-func patchRows(g convGeom) []int {
+// patchRows returns each depth row's tap offset in a padded image, as int
+// and as int32.
+func patchRows(g convGeom) ([]int, []int32) {
 	ph, pw := g.h+2*g.pad, g.w+2*g.pad
 	rows := make([]int, 0, g.colRows())
 	for c := 0; c < g.c; c++ {
@@ -66,7 +83,11 @@ func patchRows(g convGeom) []int {
 			}
 		}
 	}
-	return rows
+	rows32 := make([]int32, len(rows))
+	for i, r := range rows {
+		rows32[i] = int32(r)
+	}
+	return rows, rows32
 }
 
 // segment is a run of panel columns [t0, t0+n) on one output row: base is
@@ -150,7 +171,7 @@ func convForwardFast(x, w, y []float32, n int, g convGeom) {
 func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 	k, p := g.colRows(), g.colCols()
 	out := g.cout * p
-	rows := patchRows(g)
+	rows, rows32 := patchRows(g)
 	size, count := chunks(n, p)
 	direct := p%16 == 0
 	off := func(j int) int { return (j/p)*out + j%p }
@@ -159,7 +180,7 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			cols := (i1 - i0) * p
-			b := newPatches(x, g, i0, i1, rows, buf)
+			b := newPatches(x, g, i0, i1, rows, rows32, buf)
 			buf = b.pad
 			if direct {
 				ys := y[i0*out : i1*out]
@@ -221,6 +242,10 @@ type patchesT struct {
 	*patches
 	runs []segment
 }
+
+// Indirect is false: the transposed patches are always packed (the
+// embedded patches' in-place reading does not apply to them).
+func (pt *patchesT) Indirect() bool { return false }
 
 // BPanels packs positions [pc, pc+kcur) of depth rows [jc, jc+ncur): each
 // depth row is read along runs of positions on one output row.
@@ -324,7 +349,7 @@ func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 
 // every run.
 func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
 	k, p := g.colRows(), g.colCols()
-	rows := patchRows(g)
+	rows, rows32 := patchRows(g)
 	size, count := chunks(n, p)
 	parts := map[int][]float32{} // by first chunk
 	var mu sync.Mutex
@@ -337,7 +362,7 @@ func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
 		var buf []float32
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
-			pt := newPatches(x, g, i0, i1, rows, buf)
+			pt := newPatches(x, g, i0, i1, rows, rows32, buf)
 			buf = pt.pad
 			sgemm.Gemm(g.cout, k, (i1-i0)*p, batchRows{d: dy, rows: g.cout, p: p, i0: i0}, &patchesT{patches: pt}, acc, k, nil)
 		}

@@ -19,6 +19,12 @@ func kernel14x16(k int, a, b, c *float32, ldc int)
 //go:noescape
 func kernel16x16(k int, a, b, c *float32, ldc int)
 
+// kernel16x16ind is kernel16x16 reading B in place through an offset
+// table (kernel_amd64.s).
+//
+//go:noescape
+func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc int)
+
 // gather16 is Gather16's AVX-512 loop (kernel_amd64.s).
 //
 //go:noescape
@@ -30,7 +36,7 @@ var hasGather = cpu.X86.HasAVX512F
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16)},
+		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16), ind: indirect16},
 			Kernel{Name: "avx512-14", MR: 14, fn: asm(14, kernel14x16)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -47,4 +53,20 @@ func asm(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c [
 		_ = c[(mr-1)*ldc+nr-1]
 		f(k, &a[0], &b[0], &c[0], ldc)
 	}
+}
+
+// indirect16 wraps kernel16x16ind with the bounds checks it cannot do
+// itself; offs must be increasing, so its last entry is the largest.
+func indirect16(k int, a, b []float32, offs []int32, c []float32, ldc int) {
+	if k == 0 {
+		return
+	}
+	_ = a[k*16-1]
+	_ = offs[k-1]
+	if offs[0] < 0 {
+		panic("sgemm: negative offset")
+	}
+	_ = b[int(offs[k-1])+nr-1]
+	_ = c[15*ldc+nr-1]
+	kernel16x16ind(k, &a[0], &b[0], &offs[0], &c[0], ldc)
 }

@@ -23,6 +23,8 @@ type Kernel struct {
 	Name string
 	MR   int
 	fn   func(k int, a, b, c []float32, ldc int)
+	// ind, where present, reads B in place: row p at b[offs[p]:offs[p]+16].
+	ind func(k int, a, b []float32, offs []int32, c []float32, ldc int)
 }
 
 // Active is the kernel Sgemm uses: the fastest in Available.
@@ -70,6 +72,17 @@ type BOperand interface {
 	BPanels(dst []float32, pc, kcur, jc, ncur int)
 }
 
+// IndirectB is a right operand the kernel can read in place, without
+// packing: row p of the 16-column tile at column j (a multiple of 16) is
+// BTile(j)[offs[p] : offs[p]+16] with offs = BOffsets(), increasing. Gemm
+// uses it when the active kernel can, and BPanels otherwise.
+type IndirectB interface {
+	BOperand
+	Indirect() bool // whether BTile serves every tile (else BPanels is used)
+	BTile(j int) []float32
+	BOffsets() []int32
+}
+
 // Gemm accumulates C += A·B for an m×k operand A and a k×n operand B.
 // Element (i, j) of C is c[off(j) + i·ldc], off(j) = j when off is nil;
 // off must be affine inside every aligned 16-column tile (off(j+t) =
@@ -85,10 +98,18 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 	bufs := pool.Get().(*buffers)
 	defer pool.Put(bufs)
 	bufs.fit(mc*kc, mr*nr)
+	ind, _ := b.(IndirectB)
+	if ind != nil && (kern.ind == nil || !ind.Indirect()) {
+		ind = nil
+	}
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
+			if ind != nil {
+				gemmIndirect(kern, ind, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off)
+				continue
+			}
 			b.BPanels(bufs.b, pc, kcur, jc, ncur)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
@@ -118,6 +139,43 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 								row[j] += tile[i*nr+j]
 							}
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmIndirect is Gemm's block loop for a B read in place: per 16-column
+// tile, the kernel reads B's rows through the operand's offset table.
+func gemmIndirect(kern Kernel, b IndirectB, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int) {
+	mr, mc := kern.MR, kern.MR*mcPanels
+	offs := b.BOffsets()[pc : pc+kcur]
+	for ic := 0; ic < m; ic += mc {
+		mcur := min(mc, m-ic)
+		ap := a.APanels(bufs.a, mr, ic, mcur, pc, kcur)
+		for jr := 0; jr < ncur; jr += nr {
+			j := jc + jr
+			base := b.BTile(j)
+			cols := min(nr, ncur-jr)
+			if off != nil {
+				j = off(j)
+			}
+			for ir := 0; ir < mcur; ir += mr {
+				panel := ap[(ir/mr)*kcur*mr:]
+				rows := min(mr, mcur-ir)
+				ci := (ic+ir)*ldc + j
+				if rows == mr && cols == nr {
+					kern.ind(kcur, panel, base, offs, c[ci:], ldc)
+					continue
+				}
+				tile := bufs.tile
+				clear(tile)
+				kern.ind(kcur, panel, base, offs, tile, nr)
+				for i := 0; i < rows; i++ {
+					row := c[ci+i*ldc : ci+i*ldc+cols]
+					for j := range row {
+						row[j] += tile[i*nr+j]
 					}
 				}
 			}
