@@ -236,9 +236,9 @@ func (g gappedB) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 		}
 	}
 }
-func (g gappedB) Indirect() bool          { return true }
-func (g gappedB) BTile(j int) []float32   { return g.data[j:] }
-func (g gappedB) BOffsets() []int32       { return g.offs }
+func (g gappedB) Indirect() bool        { return true }
+func (g gappedB) BTile(j int) []float32 { return g.data[j:] }
+func (g gappedB) BOffsets() []int32     { return g.offs }
 
 // TestIndirectB: a product whose B is read in place through an offset table
 // equals the one from packed panels and the definition (edge rows included).
