@@ -47,18 +47,18 @@ func (pt *patches) BTile(j int) []float32 {
 func (pt *patches) BOffsets() []int32 { return pt.rows32 }
 
 // newPatches prepares the patch matrix of images [i0, i1) of x, padding
-// them into buf (grown as needed; returned for reuse).
+// them into buf: nil, or the buffer a call of the same geometry returned
+// (its padding is never written, so it stays zero).
 func newPatches(x []float32, g convGeom, i0, i1 int, rows []int, rows32 []int32, buf []float32) *patches {
 	ph, pw := g.h+2*g.pad, g.w+2*g.pad
 	in, pin := g.c*g.h*g.w, g.c*ph*pw
 	need := (i1 - i0) * pin
+	// A fresh buffer is zero; a reused one served this geometry before, so
+	// its padding is still zero and its interior is overwritten below.
 	if cap(buf) < need {
 		buf = make([]float32, need)
 	}
 	buf = buf[:need]
-	if g.pad > 0 {
-		clear(buf)
-	}
 	for i := i0; i < i1; i++ {
 		for c := 0; c < g.c; c++ {
 			src := x[i*in+c*g.h*g.w:]
