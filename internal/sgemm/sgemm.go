@@ -106,58 +106,33 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			if ind != nil {
-				gemmIndirect(kern, ind, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off)
+			if ind != nil { // the kernel reads B's rows through the offset table
+				offs := ind.BOffsets()[pc : pc+kcur]
+				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
+					kern.ind(kcur, panel, ind.BTile(jc+jr), offs, dst, ld)
+				})
 				continue
 			}
 			b.BPanels(bufs.b, pc, kcur, jc, ncur)
-			for ic := 0; ic < m; ic += mc {
-				mcur := min(mc, m-ic)
-				ap := a.APanels(bufs.a, mr, ic, mcur, pc, kcur)
-				for jr := 0; jr < ncur; jr += nr {
-					bp := bufs.b[(jr/nr)*kcur*nr:]
-					cols := min(nr, ncur-jr)
-					j := jc + jr
-					if off != nil {
-						j = off(j)
-					}
-					for ir := 0; ir < mcur; ir += mr {
-						panel := ap[(ir/mr)*kcur*mr:]
-						rows := min(mr, mcur-ir)
-						ci := (ic+ir)*ldc + j
-						if rows == mr && cols == nr {
-							kern.fn(kcur, panel, bp, c[ci:], ldc)
-							continue
-						}
-						// Edge tile: compute into a full tile, add the valid part.
-						tile := bufs.tile
-						clear(tile)
-						kern.fn(kcur, panel, bp, tile, nr)
-						for i := 0; i < rows; i++ {
-							row := c[ci+i*ldc : ci+i*ldc+cols]
-							for j := range row {
-								row[j] += tile[i*nr+j]
-							}
-						}
-					}
-				}
-			}
+			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
+				kern.fn(kcur, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld)
+			})
 		}
 	}
 }
 
-// gemmIndirect is Gemm's block loop for a B read in place: per 16-column
-// tile, the kernel reads B's rows through the operand's offset table.
-func gemmIndirect(kern Kernel, b IndirectB, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int) {
-	mr, mc := kern.MR, kern.MR*mcPanels
-	offs := b.BOffsets()[pc : pc+kcur]
+// macro runs one (jc, pc) block: for every mr x 16 tile of C, micro adds
+// A panel · B tile (the B tile at block column jr) into dst with row stride
+// ld — into C itself, or into a scratch tile whose valid part is then added
+// at the edges.
+func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, micro func(panel []float32, jr int, dst []float32, ld int)) {
+	mc := mr * mcPanels
 	for ic := 0; ic < m; ic += mc {
 		mcur := min(mc, m-ic)
 		ap := a.APanels(bufs.a, mr, ic, mcur, pc, kcur)
 		for jr := 0; jr < ncur; jr += nr {
-			j := jc + jr
-			base := b.BTile(j)
 			cols := min(nr, ncur-jr)
+			j := jc + jr
 			if off != nil {
 				j = off(j)
 			}
@@ -166,12 +141,12 @@ func gemmIndirect(kern Kernel, b IndirectB, a AOperand, bufs *buffers, m, jc, nc
 				rows := min(mr, mcur-ir)
 				ci := (ic+ir)*ldc + j
 				if rows == mr && cols == nr {
-					kern.ind(kcur, panel, base, offs, c[ci:], ldc)
+					micro(panel, jr, c[ci:], ldc)
 					continue
 				}
 				tile := bufs.tile
 				clear(tile)
-				kern.ind(kcur, panel, base, offs, tile, nr)
+				micro(panel, jr, tile, nr)
 				for i := 0; i < rows; i++ {
 					row := c[ci+i*ldc : ci+i*ldc+cols]
 					for j := range row {
