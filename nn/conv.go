@@ -3,8 +3,11 @@ package nn
 import (
 	"fmt"
 	"hash"
+	"maps"
+	"slices"
 	"sync"
 
+	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -194,10 +197,7 @@ func convBackwardData[T Float](w, dy, dx []T, n int, g convGeom) {
 func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 	in, p := g.c*g.h*g.w, g.colCols()
 	size, count := chunks(n, p)
-	var parts [][]T
-	var mu sync.Mutex
-	ParallelFor(count, func(lo, hi int) {
-		acc := make([]T, len(dw))
+	sumOverWorkers(dw, count, func(lo, hi int, acc []T) {
 		col := make([]T, g.colRows()*size*p)
 		dyc := make([]T, g.cout*size*p)
 		for ch := lo; ch < hi; ch++ {
@@ -209,14 +209,32 @@ func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 			planes(dy, dyc, i0, i1, g.cout, p, true)
 			gemm(false, true, g.cout, g.colRows(), cols, 1, dyc[:g.cout*cols], col[:g.colRows()*cols], 1, acc)
 		}
+	})
+}
+
+// sumOverWorkers sets dst to the sum of what fn accumulates over chunks
+// [0, count) split across workers: fn(lo, hi, acc) adds its chunks' share
+// into acc (dst itself for the first worker, a zeroed buffer for the
+// others). The shares are added in worker order, so the result is the same
+// on every run with the same number of workers.
+func sumOverWorkers[T Float](dst []T, count int, fn func(lo, hi int, acc []T)) {
+	parts := map[int][]T{} // by first chunk
+	var mu sync.Mutex
+	clear(dst)
+	ParallelFor(count, func(lo, hi int) {
+		if lo == 0 {
+			fn(lo, hi, dst)
+			return
+		}
+		acc := make([]T, len(dst))
+		fn(lo, hi, acc)
 		mu.Lock()
-		parts = append(parts, acc)
+		parts[lo] = acc
 		mu.Unlock()
 	})
-	clear(dw)
-	for _, part := range parts {
-		for i, v := range part {
-			dw[i] += v
+	for _, lo := range slices.Sorted(maps.Keys(parts)) {
+		for i, v := range parts[lo] {
+			dst[i] += v
 		}
 	}
 }
@@ -295,7 +313,7 @@ func (op *convOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value)
 		return nil, err
 	}
 	n := vals[op.batchInput()].Shape()[0]
-	out, err := preallocated(op.String(), prealloc, a.Dtype(), op.outShape(n))
+	out, err := Preallocated("nn: "+op.String(), prealloc, a.Dtype(), op.outShape(n))
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +329,7 @@ func (op *convOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value)
 }
 
 func convDo[T Float](op *convOp, a, b, out []T, n int) {
-	if a32, ok := any(a).([]float32); ok && fastConv() {
+	if a32, ok := any(a).([]float32); ok && sgemm.Fast() {
 		b32, out32 := any(b).([]float32), any(out).([]float32)
 		switch op.part {
 		case convY:

@@ -1,34 +1,70 @@
 package nn
 
-import (
-	"maps"
-	"slices"
-	"sync"
-
-	"github.com/advbench/advbench/internal/sgemm"
-)
+import "github.com/advbench/advbench/internal/sgemm"
 
 // The float32 convolution on an assembly GEMM kernel never materialises the
 // patch matrix: the weights are packed once per call (sgemm.Pack), the
-// patches are packed straight from the images into the GEMM's column panels
-// (patches.BPanels), and the product is written straight into the output
+// patches are read from zero-padded images by the micro-kernel through an
+// offset table where output rows are multiples of 16 wide (patches is an
+// sgemm.IndirectB) and packed from them otherwise (patches.BPanels); the
+// weight gradient reads the output gradient and the transposed patches in
+// place (batchRows, patchesT). The product is written straight into the output
 // batch where every 16-column tile lies inside one image. The input gradient
 // of a stride-1 convolution is the convolution of the output gradient with
 // the flipped, transposed kernel, so it takes the same path and needs no
 // col2im. Other shapes use the im2col path of conv.go.
 
-// fastConv reports whether float32 convolutions take this path.
-func fastConv() bool { return sgemm.Fast() }
-
 // patches is the implicit patch matrix of a chunk of images, read from a
 // zero-padded copy of them (so no read needs a bounds test): depth row r =
 // (c, ky, kx), column j = output position j%P of the chunk's image j/P.
+// One value serves every chunk a worker takes (load).
 type patches struct {
 	g      convGeom
 	pad    []float32 // the chunk's images, each plane padded to ph x pw
 	ph, pw int
-	rows   []int   // per depth row: offset of its tap in a padded image
-	rows32 []int32 // the same, for the in-place kernel
+	rows   []int32 // per depth row: offset of its tap in a padded image
+}
+
+// newPatches returns the operand for geometry g with tap offsets rows
+// (patchRows); load fills it.
+func newPatches(g convGeom, rows []int32) *patches {
+	return &patches{g: g, ph: g.h + 2*g.pad, pw: g.w + 2*g.pad, rows: rows}
+}
+
+// load pads images [i0, i1) of x into the operand. The buffer is only ever
+// written inside the padding, so once allocated (zero) its padding stays
+// zero for every later chunk of the same geometry.
+func (pt *patches) load(x []float32, i0, i1 int) {
+	g := pt.g
+	in, pin := g.c*g.h*g.w, g.c*pt.ph*pt.pw
+	need := (i1 - i0) * pin
+	if cap(pt.pad) < need {
+		pt.pad = make([]float32, need)
+	}
+	pt.pad = pt.pad[:need]
+	for i := i0; i < i1; i++ {
+		for c := 0; c < g.c; c++ {
+			src := x[i*in+c*g.h*g.w:]
+			dst := pt.pad[(i-i0)*pin+c*pt.ph*pt.pw+g.pad*pt.pw+g.pad:]
+			for y := 0; y < g.h; y++ {
+				copy(dst[y*pt.pw:y*pt.pw+g.w], src[y*g.w:(y+1)*g.w])
+			}
+		}
+	}
+}
+
+// patchRows returns each depth row's tap offset in a padded image.
+func patchRows(g convGeom) []int32 {
+	ph, pw := g.h+2*g.pad, g.w+2*g.pad
+	rows := make([]int32, 0, g.colRows())
+	for c := 0; c < g.c; c++ {
+		for ky := 0; ky < g.k; ky++ {
+			for kx := 0; kx < g.k; kx++ {
+				rows = append(rows, int32(c*ph*pw+ky*pw+kx))
+			}
+		}
+	}
+	return rows
 }
 
 // Indirect reports whether every aligned 16-column tile is one run of a
@@ -36,84 +72,50 @@ type patches struct {
 func (pt *patches) Indirect() bool { return pt.g.stride == 1 && pt.g.outW()%16 == 0 }
 
 // BTile returns the padded data from the patch origin of column j.
-func (pt *patches) BTile(j int) []float32 {
+func (pt *patches) BTile(j int) []float32 { return pt.pad[pt.origin(j):] }
+
+// BOffsets returns each depth row's tap offset.
+func (pt *patches) BOffsets() []int32 { return pt.rows }
+
+// origin is the padded offset of column j's patch origin (tap (0, 0) of
+// channel 0).
+func (pt *patches) origin(j int) int {
 	g := pt.g
 	wo, p := g.outW(), g.colCols()
 	pos := j % p
-	return pt.pad[(j/p)*g.c*pt.ph*pt.pw+(pos/wo)*pt.pw+pos%wo:]
+	return (j/p)*g.c*pt.ph*pt.pw + (pos/wo)*g.stride*pt.pw + (pos%wo)*g.stride
 }
 
-// BOffsets returns each depth row's tap offset.
-func (pt *patches) BOffsets() []int32 { return pt.rows32 }
+// run is a stretch of n consecutive columns (or positions) starting t0
+// into the stretch asked for, lying on one output row of one image, so
+// that it is read contiguously (at stride 1) from base.
+type run struct{ t0, n, base int }
 
-// newPatches prepares the patch matrix of images [i0, i1) of x, padding
-// them into buf: nil, or the buffer a call of the same geometry returned
-// (its padding is never written, so it stays zero).
-func newPatches(x []float32, g convGeom, i0, i1 int, rows []int, rows32 []int32, buf []float32) *patches {
-	ph, pw := g.h+2*g.pad, g.w+2*g.pad
-	in, pin := g.c*g.h*g.w, g.c*ph*pw
-	need := (i1 - i0) * pin
-	// A fresh buffer is zero; a reused one served this geometry before, so
-	// its padding is still zero and its interior is overwritten below.
-	if cap(buf) < need {
-		buf = make([]float32, need)
+// runs appends to dst the runs covering columns [j0, j0+count).
+func (pt *patches) runs(dst []run, j0, count int) []run {
+	wo, p := pt.g.outW(), pt.g.colCols()
+	for t := 0; t < count; {
+		j := j0 + t
+		ox := j % p % wo
+		n := min(count-t, wo-ox)
+		dst = append(dst, run{t0: t, n: n, base: pt.origin(j)})
+		t += n
 	}
-	buf = buf[:need]
-	for i := i0; i < i1; i++ {
-		for c := 0; c < g.c; c++ {
-			src := x[i*in+c*g.h*g.w:]
-			dst := buf[(i-i0)*pin+c*ph*pw+g.pad*pw+g.pad:]
-			for y := 0; y < g.h; y++ {
-				copy(dst[y*pw:y*pw+g.w], src[y*g.w:(y+1)*g.w])
-			}
-		}
-	}
-	return &patches{g: g, pad: buf, ph: ph, pw: pw, rows: rows, rows32: rows32}
+	return dst
 }
-
-// patchRows returns each depth row's tap offset in a padded image, as int
-// and as int32.
-func patchRows(g convGeom) ([]int, []int32) {
-	ph, pw := g.h+2*g.pad, g.w+2*g.pad
-	rows := make([]int, 0, g.colRows())
-	for c := 0; c < g.c; c++ {
-		for ky := 0; ky < g.k; ky++ {
-			for kx := 0; kx < g.k; kx++ {
-				rows = append(rows, c*ph*pw+ky*pw+kx)
-			}
-		}
-	}
-	rows32 := make([]int32, len(rows))
-	for i, r := range rows {
-		rows32[i] = int32(r)
-	}
-	return rows, rows32
-}
-
-// segment is a run of panel columns [t0, t0+n) on one output row: base is
-// the padded offset of its first column's patch origin.
-type segment struct{ t0, n, base int }
 
 // BPanels packs depth rows [pc, pc+kcur) of columns [jc, jc+ncur).
 func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 	const nr = 16
 	g := pt.g
-	wo, p, pin := g.outW(), g.colCols(), g.c*pt.ph*pt.pw
+	wo := g.outW()
 	rows := pt.rows[pc : pc+kcur]
-	var segs [nr]segment
+	var buf [nr]run
 	for q := 0; q*nr < ncur; q++ {
 		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
 		cols := min(nr, ncur-q*nr)
-		ns := 0
-		for t := 0; t < cols; {
-			j := jc + q*nr + t
-			pos := j % p
-			oy, ox := pos/wo, pos%wo
-			n := min(cols-t, wo-ox)
-			segs[ns] = segment{t0: t, n: n, base: (j/p)*pin + oy*g.stride*pt.pw + ox*g.stride}
-			ns++
-			t += n
-		}
+		segs := pt.runs(buf[:0], jc+q*nr, cols)
+		ns := len(segs)
 		if cols < nr {
 			clear(panel)
 		}
@@ -122,9 +124,9 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 		case g.stride != 1:
 			for pr, off := range rows {
 				out := panel[pr*nr : (pr+1)*nr]
-				for _, s := range segs[:ns] {
+				for _, s := range segs {
 					for t := 0; t < s.n; t++ {
-						out[s.t0+t] = src[s.base+off+t*g.stride]
+						out[s.t0+t] = src[s.base+int(off)+t*g.stride]
 					}
 				}
 			}
@@ -145,16 +147,16 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 			}
 		case cols == nr && wo == 4 && ns == 4:
 			for pr, off := range rows {
-				for i, s := range segs[:4] {
-					v := *(*[4]float32)(src[s.base+off:])
+				for i, s := range segs {
+					v := *(*[4]float32)(src[s.base+int(off):])
 					*(*[4]float32)(panel[pr*nr+4*i:]) = v
 				}
 			}
 		default:
 			for pr, off := range rows {
 				out := panel[pr*nr : (pr+1)*nr]
-				for _, s := range segs[:ns] {
-					copy(out[s.t0:s.t0+s.n], src[s.base+off:])
+				for _, s := range segs {
+					copy(out[s.t0:s.t0+s.n], src[s.base+int(off):])
 				}
 			}
 		}
@@ -171,17 +173,17 @@ func convForwardFast(x, w, y []float32, n int, g convGeom) {
 func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 	k, p := g.colRows(), g.colCols()
 	out := g.cout * p
-	rows, rows32 := patchRows(g)
+	rows := patchRows(g)
 	size, count := chunks(n, p)
 	direct := p%16 == 0
 	off := func(j int) int { return (j/p)*out + j%p }
 	ParallelFor(count, func(lo, hi int) {
-		var tmp, buf []float32
+		var tmp []float32
+		b := newPatches(g, rows)
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			cols := (i1 - i0) * p
-			b := newPatches(x, g, i0, i1, rows, rows32, buf)
-			buf = b.pad
+			b.load(x, i0, i1)
 			if direct {
 				ys := y[i0*out : i1*out]
 				clear(ys)
@@ -238,58 +240,38 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) (ok bool) {
 
 // patchesT is the transpose of a chunk's patch matrix, as a right operand:
 // depth = output positions of the chunk, columns = depth rows (c, ky, kx).
+// It is always packed (a plain BOperand).
 type patchesT struct {
-	*patches
-	runs []segment
+	pt   *patches
+	runs []run
 }
-
-// Indirect is false: the transposed patches are always packed (the
-// embedded patches' in-place reading does not apply to them).
-func (pt *patchesT) Indirect() bool { return false }
 
 // BPanels packs positions [pc, pc+kcur) of depth rows [jc, jc+ncur): each
 // depth row is read along runs of positions on one output row.
-func (pt *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
+func (b *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 	const nr = 16
-	g := pt.g
-	wo, p, pin := g.outW(), g.colCols(), g.c*pt.ph*pt.pw
-	pt.runs = pt.runs[:0]
-	for u := 0; u < kcur; {
-		j := pc + u
-		pos := j % p
-		oy, ox := pos/wo, pos%wo
-		n := min(kcur-u, wo-ox)
-		pt.runs = append(pt.runs, segment{t0: u, n: n, base: (j/p)*pin + oy*g.stride*pt.pw + ox*g.stride})
-		u += n
-	}
+	pt := b.pt
+	stride := pt.g.stride
+	b.runs = pt.runs(b.runs[:0], pc, kcur)
 	for q := 0; q*nr < ncur; q++ {
 		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
 		cols := min(nr, ncur-q*nr)
-		if cols < nr {
-			clear(panel)
-		}
-		if cols == nr && g.stride == 1 {
-			var offs [nr]int32
-			for t := range offs {
-				offs[t] = int32(pt.rows[jc+q*nr+t])
-			}
-			for _, s := range pt.runs {
-				sgemm.Gather16(panel[s.t0*nr:], pt.pad[s.base:], &offs, s.n)
+		if cols == nr && stride == 1 {
+			offs := (*[nr]int32)(pt.rows[jc+q*nr:])
+			for _, r := range b.runs {
+				sgemm.Gather16(panel[r.t0*nr:], pt.pad[r.base:], offs, r.n)
 			}
 			continue
 		}
+		if cols < nr {
+			clear(panel)
+		}
 		for t := 0; t < cols; t++ {
-			off := pt.rows[jc+q*nr+t]
-			for _, s := range pt.runs {
-				out := panel[s.t0*nr+t:]
-				if g.stride == 1 {
-					for u, v := range pt.pad[s.base+off : s.base+off+s.n] {
-						out[u*nr] = v
-					}
-					continue
-				}
-				for u := 0; u < s.n; u++ {
-					out[u*nr] = pt.pad[s.base+off+u*g.stride]
+			off := int(pt.rows[jc+q*nr+t])
+			for _, r := range b.runs {
+				out := panel[r.t0*nr+t:]
+				for u := 0; u < r.n; u++ {
+					out[u*nr] = pt.pad[r.base+off+u*stride]
 				}
 			}
 		}
@@ -302,10 +284,19 @@ func (pt *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 type batchRows struct {
 	d           []float32
 	rows, p, i0 int
+	runs        []run // positions inside one image, base at row 0
 }
 
 // APanels packs rows [ic, ic+mcur) and positions [pc, pc+kcur) into buf.
-func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 {
+func (b *batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 {
+	b.runs = b.runs[:0]
+	for u := 0; u < kcur; {
+		j := pc + u
+		img, pos := b.i0+j/b.p, j%b.p
+		n := min(kcur-u, b.p-pos)
+		b.runs = append(b.runs, run{t0: u, n: n, base: img*b.rows*b.p + pos})
+		u += n
+	}
 	for q := 0; q*mr < mcur; q++ {
 		panel := buf[q*kcur*mr : (q+1)*kcur*mr]
 		rows := min(mr, mcur-q*mr)
@@ -314,12 +305,8 @@ func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 
 			for i := range offs {
 				offs[i] = int32((ic + q*mr + i) * b.p)
 			}
-			for u := 0; u < kcur; {
-				j := pc + u
-				img, pos := b.i0+j/b.p, j%b.p
-				n := min(kcur-u, b.p-pos)
-				sgemm.Gather16(panel[u*mr:], b.d[img*b.rows*b.p+pos:], &offs, n)
-				u += n
+			for _, r := range b.runs {
+				sgemm.Gather16(panel[r.t0*mr:], b.d[r.base:], &offs, r.n)
 			}
 			continue
 		}
@@ -327,16 +314,12 @@ func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 
 			clear(panel)
 		}
 		for i := 0; i < rows; i++ {
-			o := ic + q*mr + i
-			for u := 0; u < kcur; {
-				j := pc + u
-				img, pos := b.i0+j/b.p, j%b.p
-				n := min(kcur-u, b.p-pos)
-				out := panel[u*mr+i:]
-				for v, x := range b.d[(img*b.rows+o)*b.p+pos : (img*b.rows+o)*b.p+pos+n] {
+			row := (ic + q*mr + i) * b.p
+			for _, r := range b.runs {
+				out := panel[r.t0*mr+i:]
+				for v, x := range b.d[r.base+row : r.base+row+r.n] {
 					out[v*mr] = x
 				}
-				u += n
 			}
 		}
 	}
@@ -344,37 +327,20 @@ func (b batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32 
 }
 
 // convBackwardWeightFast computes dw = Σ_chunks dy_chunk · patches_chunkᵀ
-// with both operands read in place. The first worker accumulates into dw,
-// the others into buffers added in worker order, so the sum is the same on
-// every run.
+// with both operands read in place.
 func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
 	k, p := g.colRows(), g.colCols()
-	rows, rows32 := patchRows(g)
+	rows := patchRows(g)
 	size, count := chunks(n, p)
-	parts := map[int][]float32{} // by first chunk
-	var mu sync.Mutex
-	clear(dw)
-	ParallelFor(count, func(lo, hi int) {
-		acc := dw
-		if lo > 0 {
-			acc = make([]float32, len(dw))
-		}
-		var buf []float32
+	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
+		pt := newPatches(g, rows)
+		a := &batchRows{d: dy, rows: g.cout, p: p}
+		b := &patchesT{pt: pt}
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
-			pt := newPatches(x, g, i0, i1, rows, rows32, buf)
-			buf = pt.pad
-			sgemm.Gemm(g.cout, k, (i1-i0)*p, batchRows{d: dy, rows: g.cout, p: p, i0: i0}, &patchesT{patches: pt}, acc, k, nil)
-		}
-		if lo > 0 {
-			mu.Lock()
-			parts[lo] = acc
-			mu.Unlock()
+			pt.load(x, i0, i1)
+			a.i0 = i0
+			sgemm.Gemm(g.cout, k, (i1-i0)*p, a, b, acc, k, nil)
 		}
 	})
-	for _, lo := range slices.Sorted(maps.Keys(parts)) {
-		for i, v := range parts[lo] {
-			dw[i] += v
-		}
-	}
 }

@@ -49,8 +49,10 @@ func NewProgram(outputs ...*gorgonia.Node) (*Program, error) {
 		return nil, fmt.Errorf("nn: program without outputs")
 	}
 	g := outputs[0].Graph()
-	// Collect the reachable nodes and their ordered inputs.
+	// Collect the reachable nodes, their ordered inputs, and a deterministic
+	// discovery order (depth-first from the outputs).
 	inputs := map[*gorgonia.Node][]*gorgonia.Node{}
+	var order []*gorgonia.Node
 	var visit func(n *gorgonia.Node) error
 	visit = func(n *gorgonia.Node) error {
 		if _, ok := inputs[n]; ok {
@@ -67,6 +69,7 @@ func NewProgram(outputs ...*gorgonia.Node) (*Program, error) {
 			}
 		}
 		inputs[n] = in
+		order = append(order, n)
 		for _, c := range in {
 			if err := visit(c); err != nil {
 				return err
@@ -79,28 +82,11 @@ func NewProgram(outputs ...*gorgonia.Node) (*Program, error) {
 			return nil, err
 		}
 	}
-	// Kahn's algorithm with a stack: latest-ready first. Inputs and
-	// constants come first in a fixed order; consumers are recorded in the
-	// order of discovery so the schedule is deterministic.
+	// Kahn's algorithm with a stack: latest-ready first; consumers are
+	// recorded in discovery order, so the schedule is deterministic.
 	pending := map[*gorgonia.Node]int{}
 	users := map[*gorgonia.Node][]*gorgonia.Node{}
-	var order []*gorgonia.Node
 	var ready []*gorgonia.Node
-	var walk func(n *gorgonia.Node)
-	seen := map[*gorgonia.Node]bool{}
-	walk = func(n *gorgonia.Node) { // depth-first from the outputs: deterministic discovery order
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		order = append(order, n)
-		for _, c := range inputs[n] {
-			walk(c)
-		}
-	}
-	for _, o := range outputs {
-		walk(o)
-	}
 	for _, n := range order {
 		pending[n] = len(inputs[n])
 		for _, c := range inputs[n] {

@@ -40,12 +40,13 @@ func newLike(t tensor.Tensor, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.Of(t.Dtype()))
 }
 
-// preallocated returns prealloc as a dense tensor of the given dtype and
-// shape, or an error naming the op.
-func preallocated(op string, prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+// Preallocated returns prealloc (the buffer an executor offers an op's
+// UsePreallocDo) as a dense tensor of the given dtype and shape, or an
+// error naming the op.
+func Preallocated(op string, prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
 	d, ok := prealloc.(*tensor.Dense)
 	if !ok || d.Dtype() != dt || !d.Shape().Eq(shape) {
-		return nil, fmt.Errorf("nn: %s: preallocated value %v does not fit %v %v", op, prealloc.Shape(), dt, shape)
+		return nil, fmt.Errorf("%s: preallocated value %v does not fit %v %v", op, prealloc.Shape(), dt, shape)
 	}
 	return d, nil
 }

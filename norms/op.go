@@ -155,9 +155,9 @@ func (op *normOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // and dtype (the tape machine then reuses buffers across runs).
 func (op *normOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(*tensor.Dense)
-	out, ok := prealloc.(*tensor.Dense)
-	if !ok || !out.Shape().Eq(x.Shape()) || out.Dtype() != x.Dtype() {
-		return nil, fmt.Errorf("norms: %s: preallocated value does not fit", op.label)
+	out, err := nn.Preallocated("norms: "+op.label, prealloc, x.Dtype(), x.Shape())
+	if err != nil {
+		return nil, err
 	}
 	sh := x.Shape()
 	s := shape{n: sh[0], c: sh[1], hw: sh[2] * sh[3]}
@@ -343,9 +343,9 @@ func (op *normGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // UsePreallocDo writes dx into prealloc (every element is overwritten).
 func (op *normGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(tensor.Tensor)
-	dx, ok := prealloc.(*tensor.Dense)
-	if !ok || !dx.Shape().Eq(x.Shape()) || dx.Dtype() != x.Dtype() {
-		return nil, fmt.Errorf("norms: %s: preallocated value does not fit", op)
+	dx, err := nn.Preallocated("norms: "+op.String(), prealloc, x.Dtype(), x.Shape())
+	if err != nil {
+		return nil, err
 	}
 	var y tensor.Tensor
 	if op.fwd.relu {

@@ -7,11 +7,6 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int)
 
-// kernel14x16 is the AVX-512 micro-kernel (kernel_amd64.s).
-//
-//go:noescape
-func kernel14x16(k int, a, b, c *float32, ldc int)
-
 // kernel16x16 is the AVX-512 micro-kernel with a 16-row tile: channel
 // counts (64, 128, 256, 512) are whole multiples of it, so no edge tile
 // computes padding rows (kernel_amd64.s).
@@ -36,8 +31,7 @@ var hasGather = cpu.X86.HasAVX512F
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16), ind: indirect16},
-			Kernel{Name: "avx512-14", MR: 14, fn: asm(14, kernel14x16)})
+		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16), ind: indirect16})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, kernel6x16)})

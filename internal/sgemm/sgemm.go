@@ -1,7 +1,8 @@
 // Package sgemm is advbench's float32 matrix multiply: a BLIS-style blocked
 // GEMM (B packed into KC x 16 panels, A into MR x KC panels, an MR x 16
 // register tile) whose micro-kernel is chosen for the CPU at start: AVX-512
-// assembly (14x16 tile), AVX2/FMA assembly (6x16), or plain Go (6x16). It is
+// assembly (16x16 tile, which can also read B in place through an offset
+// table), AVX2/FMA assembly (6x16), or plain Go (6x16). It is
 // single-threaded: callers parallelise over independent products (the
 // convolution does, over chunks of images).
 package sgemm
@@ -188,16 +189,16 @@ func (s StridedB) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 // Packed is a left operand packed once for the active kernel and reused by
 // every product it enters (a convolution's weights across chunks of images).
 type Packed struct {
-	m, k, mr int
-	blocks   [][]float32 // [ic block][pc block]
-	nPC      int
+	mr     int
+	blocks [][]float32 // [ic block][pc block]
+	nPC    int
 }
 
 // Pack packs alpha·op(A) (m×k; A is k×m when tA) for the active kernel.
 func Pack(tA bool, m, k int, a []float32, lda int, alpha float32) *Packed {
 	mr := Active.MR
 	mc := mr * mcPanels
-	p := &Packed{m: m, k: k, mr: mr, nPC: (k + kc - 1) / kc}
+	p := &Packed{mr: mr, nPC: (k + kc - 1) / kc}
 	for ic := 0; ic < m; ic += mc {
 		mcur := min(mc, m-ic)
 		rows := (mcur + mr - 1) / mr * mr

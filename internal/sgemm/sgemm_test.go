@@ -219,7 +219,6 @@ func TestGather16(t *testing.T) {
 type gappedB struct {
 	data []float32
 	offs []int32
-	n    int
 }
 
 func (g gappedB) at(p, j int) float32 { return g.data[int(g.offs[p])+j] }
@@ -246,7 +245,7 @@ func TestIndirectB(t *testing.T) {
 	defer func(k Kernel) { Active = k }(Active)
 	rng := rand.New(rand.NewPCG(8, 8))
 	const m, k, n = 37, 300, 48
-	b := gappedB{n: n}
+	var b gappedB
 	off := 0
 	for p := 0; p < k; p++ {
 		b.offs = append(b.offs, int32(off))
