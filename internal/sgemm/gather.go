@@ -17,7 +17,15 @@ func Gather16(dst, src []float32, offs *[16]int32, n int) {
 		panic("sgemm: Gather16 index out of range")
 	}
 	if hasGather {
-		gather16(&dst[0], &src[0], &offs[0], n)
+		// Whole blocks of 16 columns are loaded as 16 rows and transposed
+		// in registers; the rest is gathered.
+		if blocks := n / 16; blocks > 0 {
+			transpose16(&dst[0], &src[0], &offs[0], blocks)
+			dst, src, n = dst[256*blocks:], src[16*blocks:], n-16*blocks
+		}
+		if n > 0 {
+			gather16(&dst[0], &src[0], &offs[0], n)
+		}
 		return
 	}
 	gather16Go(dst, src, offs, n)

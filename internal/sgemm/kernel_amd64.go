@@ -25,6 +25,12 @@ func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc int)
 //go:noescape
 func gather16(dst, src *float32, offs *int32, n int)
 
+// transpose16 is Gather16's AVX-512 loop over whole 16-column blocks:
+// contiguous loads transposed in registers (kernel_amd64.s).
+//
+//go:noescape
+func transpose16(dst, src *float32, offs *int32, blocks int)
+
 // hasGather says whether gather16 can run here.
 var hasGather = cpu.X86.HasAVX512F
 

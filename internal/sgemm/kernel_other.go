@@ -7,3 +7,7 @@ func asmKernels() []Kernel { return nil }
 const hasGather = false
 
 func gather16(dst, src *float32, offs *int32, n int) { panic("sgemm: no gather16 here") }
+
+func transpose16(dst, src *float32, offs *int32, blocks int) {
+	panic("sgemm: no transpose16 here")
+}

@@ -198,20 +198,54 @@ func TestPackedAndScatteredC(t *testing.T) {
 	}
 }
 
+// BenchmarkGather16 packs 16 rows of 1024 floats (a batch-row panel) with
+// Gather16 and with the gather instruction alone.
+func BenchmarkGather16(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	const n = 1024
+	src := randSlice(rng, 16*(n+8))
+	var offs [16]int32
+	for t := range offs {
+		offs[t] = int32(t * (n + 8))
+	}
+	dst := make([]float32, 16*n)
+	b.Run("Gather16", func(b *testing.B) {
+		b.SetBytes(4 * 16 * n)
+		for b.Loop() {
+			Gather16(dst, src, &offs, n)
+		}
+	})
+	if hasGather {
+		// The gather instruction alone, for comparison with the
+		// in-register transpose Gather16 uses on whole blocks.
+		b.Run("gather-only", func(b *testing.B) {
+			b.SetBytes(4 * 16 * n)
+			for b.Loop() {
+				gather16(&dst[0], &src[0], &offs[0], n)
+			}
+		})
+	}
+}
+
 // TestGather16 compares the gather (assembly where present) with the Go
 // loop on unordered, repeated offsets, and checks the range guard.
 func TestGather16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	src := randSlice(rng, 1000)
+	src := randSlice(rng, 1020)
 	offs := [16]int32{900, 3, 17, 17, 0, 500, 250, 251, 800, 64, 65, 66, 970, 1, 2, 40}
+	// 29: one whole block and a gathered tail; 16, 48: whole blocks only;
+	// 7: the tail only.
+	for _, n := range []int{29, 16, 48, 7} {
+		got, want := randSlice(rng, 16*n), make([]float32, 16*n)
+		Gather16(got, src, &offs, n)
+		gather16Go(want, src, &offs, n)
+		require.Equal(t, want, got, "n=%d", n)
+		assert.Equal(t, src[2+n-1], got[16*(n-1)+14], "n=%d", n)
+	}
 	const n = 29
-	got, want := randSlice(rng, 16*n), make([]float32, 16*n)
-	Gather16(got, src, &offs, n)
-	gather16Go(want, src, &offs, n)
-	require.Equal(t, want, got)
-	assert.Equal(t, src[970+28], got[16*28+12])
-	offs[3] = 990
-	assert.Panics(t, func() { Gather16(got, src, &offs, n) }, "990+29 > 1000")
+	got := make([]float32, 16*n)
+	offs[3] = 1010
+	assert.Panics(t, func() { Gather16(got, src, &offs, n) }, "1010+29 > 1020")
 }
 
 // gappedB is a k x n matrix whose rows sit at increasing, gapped offsets of
