@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/advbench/advbench/nn"
@@ -224,20 +223,11 @@ func (op *normOp) backward(x, gy, y tensor.Tensor, dx *tensor.Dense) (tensor.Ten
 		return nil, fmt.Errorf("norms: %s: backward before forward", op.label)
 	}
 	A, B := make([]float64, s.n*s.c), make([]float64, s.n*s.c)
-	if y != nil { // through the fused ReLU first, into a pooled scratch buffer
-		var release func()
-		if gy.Dtype() == tensor.Float32 {
-			gy, release = maskedGrad[float32](gy, y)
-		} else {
-			gy, release = maskedGrad[float64](gy, y)
-		}
-		defer release()
-	}
 	switch xd := x.Data().(type) {
 	case []float32:
-		reduceGrad(xd, gy.Data().([]float32), s, c.mu, A, B)
+		reduceGrad(xd, gy.Data().([]float32), dataOf[float32](y), s, c.mu, A, B)
 	case []float64:
-		reduceGrad(xd, gy.Data().([]float64), s, c.mu, A, B)
+		reduceGrad(xd, gy.Data().([]float64), dataOf[float64](y), s, c.mu, A, B)
 	default:
 		return nil, fmt.Errorf("norms: %s: unsupported dtype %v", op.label, x.Dtype())
 	}
@@ -271,9 +261,9 @@ func (op *normOp) backward(x, gy, y tensor.Tensor, dx *tensor.Dense) (tensor.Ten
 	a := c.chainA[len(c.chainA)-1]
 	switch xd := x.Data().(type) {
 	case []float32:
-		inputGrad(xd, gy.Data().([]float32), dx.Data().([]float32), s, a, c.mu, dmu, dv)
+		inputGrad(xd, gy.Data().([]float32), dataOf[float32](y), dx.Data().([]float32), s, a, c.mu, dmu, dv)
 	case []float64:
-		inputGrad(xd, gy.Data().([]float64), dx.Data().([]float64), s, a, c.mu, dmu, dv)
+		inputGrad(xd, gy.Data().([]float64), dataOf[float64](y), dx.Data().([]float64), s, a, c.mu, dmu, dv)
 	}
 	return dx, nil
 }
@@ -395,32 +385,10 @@ func grow(s []float64, n int) []float64 {
 	return s[:n]
 }
 
-// maskedGrad returns gy masked by a fused ReLU's output y, in a pooled
-// buffer, and the function that gives the buffer back.
-func maskedGrad[T nn.Float](gy, y tensor.Tensor) (tensor.Tensor, func()) {
-	gd := gy.Data().([]T)
-	buf, put := scratch[T](len(gd))
-	maskGrad(gd, y.Data().([]T), buf)
-	return tensor.New(tensor.WithShape(gy.Shape().Clone()...), tensor.WithBacking(buf)), put
-}
-
-// scratchPools holds reusable buffers by element type and length, so the
-// masked gradient of a fused ReLU needs no fresh (kernel-zeroed) memory.
-var scratchPools sync.Map // key scratchKey -> *sync.Pool
-
-type scratchKey struct {
-	f64 bool
-	n   int
-}
-
-// scratch returns a buffer of n elements (contents undefined) and the
-// function that gives it back.
-func scratch[T nn.Float](n int) ([]T, func()) {
-	var zero T
-	_, f64 := any(zero).(float64)
-	k := scratchKey{f64, n}
-	pi, _ := scratchPools.LoadOrStore(k, &sync.Pool{New: func() any { return make([]T, n) }})
-	pool := pi.(*sync.Pool)
-	buf := pool.Get().([]T)
-	return buf, func() { pool.Put(buf) }
+// dataOf returns t's elements, or nil for a nil t (no fused ReLU).
+func dataOf[T nn.Float](t tensor.Tensor) []T {
+	if t == nil {
+		return nil
+	}
+	return t.Data().([]T)
 }

@@ -1,0 +1,202 @@
+package vec
+
+// Float is the element type of the loops.
+type Float interface{ ~float32 | ~float64 }
+
+// Sum returns Σ x_i in float64.
+func Sum[T Float](x []T) float64 {
+	if xs, ok := any(x).([]float32); ok && fast {
+		if n := len(xs) &^ 15; n > 0 {
+			return sum16(&xs[0], n) + sum(xs[n:])
+		}
+	}
+	return sum(x)
+}
+
+// SumSqDev returns Σ (x_i - m)² in float64.
+func SumSqDev[T Float](x []T, m float64) float64 {
+	if xs, ok := any(x).([]float32); ok && fast {
+		if n := len(xs) &^ 15; n > 0 {
+			return sumSqDev16(&xs[0], n, m) + sumSqDev(xs[n:], m)
+		}
+	}
+	return sumSqDev(x, m)
+}
+
+// ScaleShift writes dst_i = a*x_i + b, then max(dst_i, 0) when relu is
+// set (a NaN stays NaN). dst may be x.
+func ScaleShift[T Float](dst, x []T, a, b T, relu bool) {
+	_ = dst[:len(x)]
+	if xs, ok := any(x).([]float32); ok && fast {
+		ds := any(dst).([]float32)
+		af, bf := float32(a), float32(b)
+		if n := len(xs) &^ 15; n > 0 {
+			scaleShift16(&ds[0], &xs[0], n, af, bf, relu)
+			ds, xs = ds[n:], xs[n:]
+		}
+		scaleShift(ds, xs, af, bf, relu)
+		return
+	}
+	scaleShift(dst, x, a, b, relu)
+}
+
+// GradSums returns Σ g'_i and Σ g'_i (x_i - m) in float64, where g' is g
+// masked by a ReLU's output y (g'_i = g_i where y_i > 0, else 0) or g
+// itself when y is nil.
+func GradSums[T Float](x, g, y []T, m float64) (sg, sgx float64) {
+	_ = g[:len(x)]
+	if y != nil {
+		_ = y[:len(x)]
+	}
+	if xs, ok := any(x).([]float32); ok && fast {
+		gs, ys := any(g).([]float32), any(y).([]float32)
+		if n := len(xs) &^ 15; n > 0 {
+			if ys != nil {
+				sg, sgx = gradSumsMasked16(&xs[0], &gs[0], &ys[0], n, m)
+				ys = ys[n:]
+			} else {
+				sg, sgx = gradSums16(&xs[0], &gs[0], n, m)
+			}
+			xs, gs = xs[n:], gs[n:]
+		}
+		a, b := gradSums(xs, gs, ys, m)
+		return sg + a, sgx + b
+	}
+	return gradSums(x, g, y, m)
+}
+
+// InputGrad writes dst_i = ka*g'_i + kx*x_i + kc, with g' as in GradSums.
+// dst may be x or g.
+func InputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
+	_ = dst[:len(x)]
+	_ = g[:len(x)]
+	if y != nil {
+		_ = y[:len(x)]
+	}
+	if xs, ok := any(x).([]float32); ok && fast {
+		ds, gs, ys := any(dst).([]float32), any(g).([]float32), any(y).([]float32)
+		k := [3]float32{float32(ka), float32(kx), float32(kc)}
+		if n := len(xs) &^ 15; n > 0 {
+			if ys != nil {
+				inputGradMasked16(&ds[0], &xs[0], &gs[0], &ys[0], n, &k)
+				ys = ys[n:]
+			} else {
+				inputGrad16(&ds[0], &xs[0], &gs[0], n, &k)
+			}
+			ds, xs, gs = ds[n:], xs[n:], gs[n:]
+		}
+		inputGrad(ds, xs, gs, ys, k[0], k[1], k[2])
+		return
+	}
+	inputGrad(dst, x, g, y, ka, kx, kc)
+}
+
+// The Go loops: the whole slice on other element types and CPUs, the tail
+// after the last block of 16 otherwise. Four partial sums keep the float64
+// additions from waiting on each other.
+
+func sum[T Float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		q := x[i : i+4 : i+4]
+		s0 += float64(q[0])
+		s1 += float64(q[1])
+		s2 += float64(q[2])
+		s3 += float64(q[3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func sumSqDev[T Float](x []T, m float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		q := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(q[0])-m, float64(q[1])-m, float64(q[2])-m, float64(q[3])-m
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - m
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func scaleShift[T Float](dst, x []T, a, b T, relu bool) {
+	dst = dst[:len(x)]
+	if relu {
+		for i, e := range x {
+			v := a*e + b
+			if v < 0 {
+				v = 0
+			}
+			dst[i] = v
+		}
+		return
+	}
+	for i, e := range x {
+		dst[i] = a*e + b
+	}
+}
+
+// masked returns g where y > 0, else 0.
+func masked[T Float](g, y T) T {
+	if y > 0 {
+		return g
+	}
+	return 0
+}
+
+func gradSums[T Float](x, g, y []T, m float64) (sg, sgx float64) {
+	g = g[:len(x)]
+	if y != nil {
+		y = y[:len(x)]
+		for i, e := range g {
+			ge := float64(masked(e, y[i]))
+			sg += ge
+			sgx += ge * (float64(x[i]) - m)
+		}
+		return sg, sgx
+	}
+	var a0, a1, a2, a3, b0, b1, b2, b3 float64
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		gq, xq := g[i:i+4:i+4], x[i:i+4:i+4]
+		g0, g1, g2, g3 := float64(gq[0]), float64(gq[1]), float64(gq[2]), float64(gq[3])
+		a0 += g0
+		a1 += g1
+		a2 += g2
+		a3 += g3
+		b0 += g0 * (float64(xq[0]) - m)
+		b1 += g1 * (float64(xq[1]) - m)
+		b2 += g2 * (float64(xq[2]) - m)
+		b3 += g3 * (float64(xq[3]) - m)
+	}
+	for ; i < len(g); i++ {
+		ge := float64(g[i])
+		a0 += ge
+		b0 += ge * (float64(x[i]) - m)
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+}
+
+func inputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
+	dst, g = dst[:len(x)], g[:len(x)]
+	if y != nil {
+		y = y[:len(x)]
+		for i, e := range x {
+			dst[i] = ka*masked(g[i], y[i]) + kx*e + kc
+		}
+		return
+	}
+	for i, e := range x {
+		dst[i] = ka*g[i] + kx*e + kc
+	}
+}

@@ -1,0 +1,29 @@
+package vec
+
+import "golang.org/x/sys/cpu"
+
+// fast says whether the AVX-512 loops run here.
+var fast = cpu.X86.HasAVX512F
+
+// The assembly loops (vec_amd64.s) take n, a positive multiple of 16.
+
+//go:noescape
+func sum16(x *float32, n int) float64
+
+//go:noescape
+func sumSqDev16(x *float32, n int, m float64) float64
+
+//go:noescape
+func scaleShift16(dst, x *float32, n int, a, b float32, relu bool)
+
+//go:noescape
+func gradSums16(x, gy *float32, n int, m float64) (sg, sgx float64)
+
+//go:noescape
+func gradSumsMasked16(x, gy, y *float32, n int, m float64) (sg, sgx float64)
+
+//go:noescape
+func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)
+
+//go:noescape
+func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)

@@ -1,0 +1,239 @@
+#include "textflag.h"
+
+// Each loop takes 16 float32 per iteration; n is a positive multiple of 16.
+// Float64 sums use two accumulators of 8 lanes, reduced at the end.
+
+// HSUM reduces the 8 doubles of Z0 into the low lane of X0 (clobbers Z1).
+#define HSUM \
+	VEXTRACTF64X4 $1, Z0, Y1; \
+	VADDPD        Y1, Y0, Y0; \
+	VEXTRACTF128  $1, Y0, X1; \
+	VADDPD        X1, X0, X0; \
+	VPERMILPD     $1, X0, X1; \
+	VADDSD        X1, X0, X0
+
+// func sum16(x *float32, n int) float64
+TEXT ·sum16(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	SHRQ   $4, CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z2, Z2, Z2
+
+sumloop:
+	VCVTPS2PD (SI), Z4
+	VCVTPS2PD 32(SI), Z5
+	VADDPD    Z4, Z0, Z0
+	VADDPD    Z5, Z2, Z2
+	ADDQ      $64, SI
+	DECQ      CX
+	JNE       sumloop
+
+	VADDPD Z2, Z0, Z0
+	HSUM
+	VMOVSD X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDev16(x *float32, n int, m float64) float64
+TEXT ·sumSqDev16(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	SHRQ         $4, CX
+	VBROADCASTSD m+16(FP), Z6
+	VXORPD       Z0, Z0, Z0
+	VXORPD       Z2, Z2, Z2
+
+sqloop:
+	VCVTPS2PD   (SI), Z4
+	VCVTPS2PD   32(SI), Z5
+	VSUBPD      Z6, Z4, Z4
+	VSUBPD      Z6, Z5, Z5
+	VFMADD231PD Z4, Z4, Z0
+	VFMADD231PD Z5, Z5, Z2
+	ADDQ        $64, SI
+	DECQ        CX
+	JNE         sqloop
+
+	VADDPD Z2, Z0, Z0
+	HSUM
+	VMOVSD X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func scaleShift16(dst, x *float32, n int, a, b float32, relu bool)
+// dst = a*x + b, then max(0, dst) keeping NaN when relu is set.
+TEXT ·scaleShift16(SB), NOSPLIT, $0-33
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	SHRQ         $4, CX
+	VBROADCASTSS a+24(FP), Z1
+	VBROADCASTSS b+28(FP), Z2
+	VXORPS       Z0, Z0, Z0
+	MOVBLZX      relu+32(FP), AX
+	TESTQ        AX, AX
+	JNE          ssrelu
+
+ssloop:
+	VMOVAPS     Z2, Z3
+	VFMADD231PS (SI), Z1, Z3
+	VMOVUPS     Z3, (DI)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNE         ssloop
+	VZEROUPPER
+	RET
+
+ssrelu:
+	VMOVAPS     Z2, Z3
+	VFMADD231PS (SI), Z1, Z3
+	VMAXPS      Z3, Z0, Z3 // src2 (the value) is returned for NaN and ±0
+	VMOVUPS     Z3, (DI)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNE         ssrelu
+	VZEROUPPER
+	RET
+
+// func gradSums16(x, gy *float32, n int, m float64) (sg, sgx float64)
+TEXT ·gradSums16(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), SI
+	MOVQ         gy+8(FP), DI
+	MOVQ         n+16(FP), CX
+	SHRQ         $4, CX
+	VBROADCASTSD m+24(FP), Z6
+	VXORPD       Z0, Z0, Z0
+	VXORPD       Z2, Z2, Z2
+	VXORPD       Z8, Z8, Z8
+	VXORPD       Z9, Z9, Z9
+
+gsloop:
+	VCVTPS2PD   (DI), Z10
+	VCVTPS2PD   32(DI), Z11
+	VCVTPS2PD   (SI), Z12
+	VCVTPS2PD   32(SI), Z13
+	VSUBPD      Z6, Z12, Z12
+	VSUBPD      Z6, Z13, Z13
+	VADDPD      Z10, Z0, Z0
+	VADDPD      Z11, Z2, Z2
+	VFMADD231PD Z12, Z10, Z8
+	VFMADD231PD Z13, Z11, Z9
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNE         gsloop
+
+	VADDPD Z2, Z0, Z0
+	HSUM
+	VMOVSD X0, sg+32(FP)
+	VADDPD Z9, Z8, Z0
+	HSUM
+	VMOVSD X0, sgx+40(FP)
+	VZEROUPPER
+	RET
+
+// func gradSumsMasked16(x, gy, y *float32, n int, m float64) (sg, sgx float64)
+// As gradSums16 with g zeroed where y <= 0.
+TEXT ·gradSumsMasked16(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), SI
+	MOVQ         gy+8(FP), DI
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), CX
+	SHRQ         $4, CX
+	VBROADCASTSD m+32(FP), Z6
+	VXORPD       Z0, Z0, Z0
+	VXORPD       Z2, Z2, Z2
+	VXORPD       Z8, Z8, Z8
+	VXORPD       Z9, Z9, Z9
+	VXORPS       Z7, Z7, Z7
+
+gmloop:
+	VMOVUPS       (DX), Z14
+	VCMPPS        $0x1e, Z7, Z14, K1 // y > 0 (ordered, quiet)
+	VMOVUPS.Z     (DI), K1, Z15
+	VCVTPS2PD     Y15, Z10
+	VEXTRACTF32X8 $1, Z15, Y11
+	VCVTPS2PD     Y11, Z11
+	VCVTPS2PD     (SI), Z12
+	VCVTPS2PD     32(SI), Z13
+	VSUBPD        Z6, Z12, Z12
+	VSUBPD        Z6, Z13, Z13
+	VADDPD        Z10, Z0, Z0
+	VADDPD        Z11, Z2, Z2
+	VFMADD231PD   Z12, Z10, Z8
+	VFMADD231PD   Z13, Z11, Z9
+	ADDQ          $64, SI
+	ADDQ          $64, DI
+	ADDQ          $64, DX
+	DECQ          CX
+	JNE           gmloop
+
+	VADDPD Z2, Z0, Z0
+	HSUM
+	VMOVSD X0, sg+40(FP)
+	VADDPD Z9, Z8, Z0
+	HSUM
+	VMOVSD X0, sgx+48(FP)
+	VZEROUPPER
+	RET
+
+// func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)
+// dst = k0*g + k1*x + k2.
+TEXT ·inputGrad16(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), R8
+	MOVQ         x+8(FP), SI
+	MOVQ         gy+16(FP), DI
+	MOVQ         n+24(FP), CX
+	SHRQ         $4, CX
+	MOVQ         k+32(FP), AX
+	VBROADCASTSS (AX), Z1
+	VBROADCASTSS 4(AX), Z2
+	VBROADCASTSS 8(AX), Z3
+
+igloop:
+	VMOVAPS     Z3, Z5
+	VFMADD231PS (SI), Z2, Z5
+	VFMADD231PS (DI), Z1, Z5
+	VMOVUPS     Z5, (R8)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	ADDQ        $64, R8
+	DECQ        CX
+	JNE         igloop
+	VZEROUPPER
+	RET
+
+// func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)
+// As inputGrad16 with g zeroed where y <= 0.
+TEXT ·inputGradMasked16(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), R8
+	MOVQ         x+8(FP), SI
+	MOVQ         gy+16(FP), DI
+	MOVQ         y+24(FP), DX
+	MOVQ         n+32(FP), CX
+	SHRQ         $4, CX
+	MOVQ         k+40(FP), AX
+	VBROADCASTSS (AX), Z1
+	VBROADCASTSS 4(AX), Z2
+	VBROADCASTSS 8(AX), Z3
+	VXORPS       Z7, Z7, Z7
+
+imloop:
+	VMOVUPS     (DX), Z14
+	VCMPPS      $0x1e, Z7, Z14, K1
+	VMOVUPS.Z   (DI), K1, Z15
+	VMOVAPS     Z3, Z5
+	VFMADD231PS (SI), Z2, Z5
+	VFMADD231PS Z15, Z1, Z5
+	VMOVUPS     Z5, (R8)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	ADDQ        $64, DX
+	ADDQ        $64, R8
+	DECQ        CX
+	JNE         imloop
+	VZEROUPPER
+	RET

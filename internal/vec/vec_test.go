@@ -1,0 +1,176 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// paths runs f with the assembly loops (where the CPU has them) and with
+// the Go loops.
+func paths(t *testing.T, f func(t *testing.T)) {
+	defer func(v bool) { fast = v }(fast)
+	modes := []bool{false}
+	if fast {
+		modes = append(modes, true)
+	}
+	for _, m := range modes {
+		fast = m
+		name := "go"
+		if m {
+			name = "asm"
+		}
+		t.Run(name, f)
+	}
+}
+
+// planes returns x, g and a ReLU output y (about half zeros) of n elements.
+func planes(rng *rand.Rand, n int) (x, g, y []float32) {
+	x, g, y = make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64()*2 + 0.5)
+		g[i] = float32(rng.NormFloat64())
+		y[i] = max(float32(rng.NormFloat64()), 0)
+	}
+	return x, g, y
+}
+
+// lengths: empty, under one block, whole blocks, blocks and a tail.
+var lengths = []int{0, 5, 16, 64, 1024, 1037}
+
+func TestSums(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, n := range lengths {
+			x, g, y := planes(rng, n)
+			var s, m float64
+			for _, v := range x {
+				s += float64(v)
+			}
+			if n > 0 {
+				m = s / float64(n)
+			}
+			var sq, sg, sgx, msg, msgx float64
+			for i, v := range x {
+				d := float64(v) - m
+				sq += d * d
+				sg += float64(g[i])
+				sgx += float64(g[i]) * d
+				if y[i] > 0 {
+					msg += float64(g[i])
+					msgx += float64(g[i]) * d
+				}
+			}
+			tol := 1e-12 * float64(n+1)
+			assert.InDelta(t, s, Sum(x), tol*(1+math.Abs(s)), "Sum n=%d", n)
+			assert.InDelta(t, sq, SumSqDev(x, m), tol*(1+sq), "SumSqDev n=%d", n)
+			a, b := GradSums(x, g, nil, m)
+			assert.InDelta(t, sg, a, tol*(1+math.Abs(sg)), "GradSums n=%d", n)
+			assert.InDelta(t, sgx, b, tol*(1+math.Abs(sgx)), "GradSums n=%d", n)
+			a, b = GradSums(x, g, y, m)
+			assert.InDelta(t, msg, a, tol*(1+math.Abs(msg)), "masked GradSums n=%d", n)
+			assert.InDelta(t, msgx, b, tol*(1+math.Abs(msgx)), "masked GradSums n=%d", n)
+			if n >= 16 {
+				assert.NotEqual(t, sg, msg, "the mask must change the sum")
+			}
+		}
+	})
+}
+
+func TestElementwise(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		const a, b, ka, kx, kc = 1.5, -0.25, 0.75, -0.125, 0.0625
+		for _, n := range lengths {
+			x, g, y := planes(rng, n)
+			for _, relu := range []bool{false, true} {
+				got := make([]float32, n)
+				ScaleShift(got, x, a, b, relu)
+				for i, v := range x {
+					want := a*float64(v) + b
+					if relu {
+						want = max(want, 0)
+					}
+					require.InDelta(t, want, float64(got[i]), 1e-6*(1+math.Abs(want)), "ScaleShift relu=%v n=%d i=%d", relu, n, i)
+				}
+			}
+			for _, mask := range []bool{false, true} {
+				got := make([]float32, n)
+				var ym []float32
+				if mask {
+					ym = y
+				}
+				InputGrad(got, x, g, ym, ka, kx, kc)
+				for i, v := range x {
+					gi := float64(g[i])
+					if mask && y[i] <= 0 {
+						gi = 0
+					}
+					want := ka*gi + kx*float64(v) + kc
+					require.InDelta(t, want, float64(got[i]), 1e-6*(1+math.Abs(want)), "InputGrad mask=%v n=%d i=%d", mask, n, i)
+				}
+			}
+		}
+	})
+}
+
+// TestInPlaceAndNaN: dst may alias x, and a NaN survives the ReLU (a
+// diverged run must not turn into zeros).
+func TestInPlaceAndNaN(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		x := make([]float32, 40)
+		for i := range x {
+			x[i] = float32(i) - 20
+		}
+		x[3], x[33] = float32(math.NaN()), float32(math.NaN())
+		ScaleShift(x, x, 2, 1, true)
+		for i, v := range x {
+			switch i {
+			case 3, 33:
+				assert.True(t, math.IsNaN(float64(v)), "element %d: %v", i, v)
+			default:
+				assert.Equal(t, max(2*(float32(i)-20)+1, 0), v, "element %d", i)
+			}
+		}
+	})
+}
+
+func TestShortOperandPanics(t *testing.T) {
+	x := make([]float32, 32)
+	assert.Panics(t, func() { ScaleShift(make([]float32, 31), x, 1, 0, false) })
+	assert.Panics(t, func() { GradSums(x, make([]float32, 31), nil, 0) })
+	assert.Panics(t, func() { InputGrad(make([]float32, 32), x, x, make([]float32, 8), 1, 1, 1) })
+}
+
+// BenchmarkNormPasses runs the five loops of a fused normalisation step
+// over a 64 x 1024 block of planes.
+func BenchmarkNormPasses(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const planeLen, count = 1024, 64
+	x, g, y := planes(rng, planeLen*count)
+	dst := make([]float32, len(x))
+	for _, mode := range []bool{false, true} {
+		if mode && !fast {
+			continue
+		}
+		name := map[bool]string{false: "go", true: "asm"}[mode]
+		b.Run(name, func(b *testing.B) {
+			defer func(v bool) { fast = v }(fast)
+			fast = mode
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				for p := 0; p < count; p++ {
+					xs, gs, ys, ds := x[p*planeLen:(p+1)*planeLen], g[p*planeLen:(p+1)*planeLen], y[p*planeLen:(p+1)*planeLen], dst[p*planeLen:(p+1)*planeLen]
+					m := Sum(xs) / planeLen
+					_ = SumSqDev(xs, m)
+					ScaleShift(ds, xs, 1.1, 0.1, true)
+					GradSums(xs, gs, ys, m)
+					InputGrad(ds, xs, gs, ys, 1, 0.5, 0.25)
+				}
+			}
+		})
+	}
+}
