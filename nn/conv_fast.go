@@ -67,9 +67,26 @@ func patchRows(g convGeom) []int32 {
 	return rows
 }
 
-// Indirect reports whether every aligned 16-column tile is one run of a
-// stride-1 output row, so the kernel can read its rows in place.
-func (pt *patches) Indirect() bool { return pt.g.stride == 1 && pt.g.outW()%16 == 0 }
+// Indirect reports how the kernel can read an aligned 16-column tile in
+// place: at stride 1 a tile is one run of an output row when rows are
+// multiples of 16 wide, or 2 (4) runs on consecutive output rows one padded
+// row apart when rows are 8 (4) wide and no tile crosses an image.
+func (pt *patches) Indirect() sgemm.Segments {
+	g := pt.g
+	wo := g.outW()
+	switch {
+	case g.stride != 1 || g.colCols()%16 != 0:
+		return sgemm.Segments{}
+	case wo%16 == 0:
+		return sgemm.Segments{N: 1}
+	case wo == 8 || wo == 4:
+		return sgemm.Segments{N: 16 / wo, Dist: pt.pw}
+	}
+	return sgemm.Segments{}
+}
+
+// The patch operand must stay readable in place.
+var _ sgemm.IndirectB = (*patches)(nil)
 
 // BTile returns the padded data from the patch origin of column j.
 func (pt *patches) BTile(j int) []float32 { return pt.pad[pt.origin(j):] }

@@ -11,7 +11,8 @@ import (
 
 // TestFastConvMatchesIm2col compares the packed-patch float32 path with the
 // im2col path on geometries that exercise every case of the panel packer:
-// one run per panel (32-wide rows), several rows per panel (8- and 4-wide),
+// one run per panel (32-wide rows), several rows per panel (8- and 4-wide;
+// with the AVX-512 kernel these three are read in place as 1, 2 and 4 runs),
 // runs that cross images (49 positions, not a multiple of 16, which also
 // takes the scatter path), stride 2 (forward only: its input gradient stays
 // on im2col), no padding (transposed padding 2) and an even kernel.

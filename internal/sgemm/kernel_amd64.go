@@ -15,10 +15,10 @@ func kernel6x16(k int, a, b, c *float32, ldc int)
 func kernel16x16(k int, a, b, c *float32, ldc int)
 
 // kernel16x16ind is kernel16x16 reading B in place through an offset
-// table (kernel_amd64.s).
+// table, each row as segs runs dist floats apart (kernel_amd64.s).
 //
 //go:noescape
-func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc int)
+func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
 
 // gather16 is Gather16's AVX-512 loop (kernel_amd64.s).
 //
@@ -57,16 +57,19 @@ func asm(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c [
 
 // indirect16 wraps kernel16x16ind with the bounds checks it cannot do
 // itself; offs must be increasing, so its last entry is the largest.
-func indirect16(k int, a, b []float32, offs []int32, c []float32, ldc int) {
+func indirect16(k int, a, b []float32, offs []int32, seg Segments, c []float32, ldc int) {
 	if k == 0 {
 		return
+	}
+	if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
+		panic("sgemm: bad B segments")
 	}
 	_ = a[k*16-1]
 	_ = offs[k-1]
 	if offs[0] < 0 {
 		panic("sgemm: negative offset")
 	}
-	_ = b[int(offs[k-1])+nr-1]
+	_ = b[int(offs[k-1])+(seg.N-1)*seg.Dist+nr/seg.N-1]
 	_ = c[15*ldc+nr-1]
-	kernel16x16ind(k, &a[0], &b[0], &offs[0], &c[0], ldc)
+	kernel16x16ind(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist)
 }

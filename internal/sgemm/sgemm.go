@@ -24,8 +24,9 @@ type Kernel struct {
 	Name string
 	MR   int
 	fn   func(k int, a, b, c []float32, ldc int)
-	// ind, where present, reads B in place: row p at b[offs[p]:offs[p]+16].
-	ind func(k int, a, b []float32, offs []int32, c []float32, ldc int)
+	// ind, where present, reads B in place: row p as seg.N runs of 16/seg.N
+	// floats, the first at b[offs[p]:], each seg.Dist after the one before.
+	ind func(k int, a, b []float32, offs []int32, seg Segments, c []float32, ldc int)
 }
 
 // Active is the kernel Sgemm uses: the fastest in Available.
@@ -75,14 +76,20 @@ type BOperand interface {
 
 // IndirectB is a right operand the kernel can read in place, without
 // packing: row p of the 16-column tile at column j (a multiple of 16) is
-// BTile(j)[offs[p] : offs[p]+16] with offs = BOffsets(), increasing. Gemm
-// uses it when the active kernel can, and BPanels otherwise.
+// read from BTile(j) at offs[p] (offs = BOffsets(), increasing) as the runs
+// that Indirect describes. Gemm uses it when the active kernel can, and
+// BPanels otherwise.
 type IndirectB interface {
 	BOperand
-	Indirect() bool // whether BTile serves every tile (else BPanels is used)
+	Indirect() Segments // N == 0: BTile does not serve (BPanels is used)
 	BTile(j int) []float32
 	BOffsets() []int32
 }
+
+// Segments is how a row of a B tile lies in memory: N runs of 16/N
+// contiguous floats (N = 1, 2 or 4), run s starting s·Dist floats after the
+// first. N == 0 means the operand cannot be read in place.
+type Segments struct{ N, Dist int }
 
 // Gemm accumulates C += A·B for an m×k operand A and a k×n operand B.
 // Element (i, j) of C is c[off(j) + i·ldc], off(j) = j when off is nil;
@@ -100,7 +107,11 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 	defer pool.Put(bufs)
 	bufs.fit(mc*kc, mr*nr)
 	ind, _ := b.(IndirectB)
-	if ind != nil && (kern.ind == nil || !ind.Indirect()) {
+	var seg Segments
+	if ind != nil && kern.ind != nil {
+		seg = ind.Indirect()
+	}
+	if seg.N == 0 {
 		ind = nil
 	}
 	for jc := 0; jc < n; jc += nc {
@@ -110,7 +121,7 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 			if ind != nil { // the kernel reads B's rows through the offset table
 				offs := ind.BOffsets()[pc : pc+kcur]
 				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
-					kern.ind(kcur, panel, ind.BTile(jc+jr), offs, dst, ld)
+					kern.ind(kcur, panel, ind.BTile(jc+jr), offs, seg, dst, ld)
 				})
 				continue
 			}

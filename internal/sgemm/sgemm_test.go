@@ -249,13 +249,19 @@ func TestGather16(t *testing.T) {
 }
 
 // gappedB is a k x n matrix whose rows sit at increasing, gapped offsets of
-// one slice: an IndirectB (read in place) with BPanels for other kernels.
+// one slice, each row of a 16-column tile read as seg.N runs seg.Dist apart:
+// an IndirectB (read in place) with BPanels for other kernels.
 type gappedB struct {
 	data []float32
 	offs []int32
+	seg  Segments
 }
 
-func (g gappedB) at(p, j int) float32 { return g.data[int(g.offs[p])+j] }
+func (g gappedB) at(p, j int) float32 {
+	w := nr / g.seg.N
+	t := j % nr
+	return g.data[j-t+int(g.offs[p])+(t/w)*g.seg.Dist+t%w]
+}
 func (g gappedB) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 	for q := 0; q*nr < ncur; q++ {
 		for p := 0; p < kcur; p++ {
@@ -269,40 +275,43 @@ func (g gappedB) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 		}
 	}
 }
-func (g gappedB) Indirect() bool        { return true }
+func (g gappedB) Indirect() Segments    { return g.seg }
 func (g gappedB) BTile(j int) []float32 { return g.data[j:] }
 func (g gappedB) BOffsets() []int32     { return g.offs }
 
 // TestIndirectB: a product whose B is read in place through an offset table
-// equals the one from packed panels and the definition (edge rows included).
+// (rows contiguous, or in runs of 8 or 4 floats) equals the one from packed
+// panels and the definition (edge rows included).
 func TestIndirectB(t *testing.T) {
 	defer func(k Kernel) { Active = k }(Active)
-	rng := rand.New(rand.NewPCG(8, 8))
-	const m, k, n = 37, 300, 48
-	var b gappedB
-	off := 0
-	for p := 0; p < k; p++ {
-		b.offs = append(b.offs, int32(off))
-		off += n + 1 + p%3
-	}
-	b.data = randSlice(rng, off+n)
-	dense := make([]float32, k*n)
-	for p := 0; p < k; p++ {
-		for j := 0; j < n; j++ {
-			dense[p*n+j] = b.at(p, j)
+	for _, seg := range []Segments{{1, 0}, {2, 11}, {4, 6}} {
+		rng := rand.New(rand.NewPCG(8, uint64(seg.N)))
+		const m, k, n = 37, 300, 48
+		b := gappedB{seg: seg}
+		off := 0
+		for p := 0; p < k; p++ {
+			b.offs = append(b.offs, int32(off))
+			off += n + 1 + p%3
 		}
-	}
-	a := randSlice(rng, m*k)
-	want := reference(false, false, m, n, k, 1, a, k, dense, n, 0, make([]float32, m*n), n)
-	used := false
-	for _, kern := range Available() {
-		Active = kern
-		used = used || kern.ind != nil
-		c := make([]float32, m*n)
-		Gemm(m, n, k, Strided{A: a, LD: k, Alpha: 1}, b, c, n, nil)
-		for i := range c {
-			require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%s: element %d", kern.Name, i)
+		b.data = randSlice(rng, off+n+4*seg.Dist)
+		dense := make([]float32, k*n)
+		for p := 0; p < k; p++ {
+			for j := 0; j < n; j++ {
+				dense[p*n+j] = b.at(p, j)
+			}
 		}
+		a := randSlice(rng, m*k)
+		want := reference(false, false, m, n, k, 1, a, k, dense, n, 0, make([]float32, m*n), n)
+		used := false
+		for _, kern := range Available() {
+			Active = kern
+			used = used || kern.ind != nil
+			c := make([]float32, m*n)
+			Gemm(m, n, k, Strided{A: a, LD: k, Alpha: 1}, b, c, n, nil)
+			for i := range c {
+				require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%v %s: element %d", seg, kern.Name, i)
+			}
+		}
+		t.Logf("%v: an in-place kernel ran: %v", seg, used)
 	}
-	t.Logf("an in-place kernel ran: %v", used)
 }
