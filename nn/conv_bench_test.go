@@ -6,32 +6,54 @@ import (
 	"testing"
 )
 
-// BenchmarkConvForward runs the float32 forward convolution of the 3x3
-// stride-1 layers of a width-0.25 ResNet-18 stage by stage, batch 128
+// stages are the 3x3 stride-1 convolutions of a width-0.25 ResNet-18, one
+// per stage, and the stride-2 one entering stage 2.
+var stages = []convGeom{
+	{c: 16, h: 32, w: 32, cout: 16, k: 3, stride: 1, pad: 1},
+	{c: 32, h: 16, w: 16, cout: 32, k: 3, stride: 1, pad: 1},
+	{c: 64, h: 8, w: 8, cout: 64, k: 3, stride: 1, pad: 1},
+	{c: 128, h: 4, w: 4, cout: 128, k: 3, stride: 1, pad: 1},
+	{c: 16, h: 32, w: 32, cout: 32, k: 3, stride: 2, pad: 1},
+}
+
+// BenchmarkConv runs the float32 convolution's three passes (forward,
+// input gradient, weight gradient) on each of stages, batch 128
 // (images/s reported).
-func BenchmarkConvForward(b *testing.B) {
-	for _, g := range []convGeom{
-		{c: 16, h: 32, w: 32, cout: 16, k: 3, stride: 1, pad: 1},
-		{c: 32, h: 16, w: 16, cout: 32, k: 3, stride: 1, pad: 1},
-		{c: 64, h: 8, w: 8, cout: 64, k: 3, stride: 1, pad: 1},
-		{c: 128, h: 4, w: 4, cout: 128, k: 3, stride: 1, pad: 1},
-	} {
-		b.Run(fmt.Sprintf("%dx%d", g.c, g.h), func(b *testing.B) {
-			const n = 128
-			rng := rand.New(rand.NewPCG(1, 1))
-			x := make([]float32, n*g.c*g.h*g.w)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
+func BenchmarkConv(b *testing.B) {
+	passes := []struct {
+		name string
+		run  func(x, w, y []float32, n int, g convGeom)
+	}{
+		{"forward", convForwardFast},
+		{"dx", func(x, w, y []float32, n int, g convGeom) {
+			if !convBackwardDataFast(w, y, x, n, g) {
+				convBackwardData(w, y, x, n, g)
 			}
-			w := make([]float32, g.cout*g.colRows())
-			for i := range w {
-				w[i] = float32(rng.NormFloat64())
-			}
-			y := make([]float32, n*g.cout*g.colCols())
-			for b.Loop() {
-				convForwardFast(x, w, y, n, g)
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
-		})
+		}},
+		{"dw", func(x, w, y []float32, n int, g convGeom) { convBackwardWeightFast(x, y, w, n, g) }},
+	}
+	for _, g := range stages {
+		for _, pass := range passes {
+			b.Run(fmt.Sprintf("%s/%dx%d/s%d", pass.name, g.c, g.h, g.stride), func(b *testing.B) {
+				const n = 128
+				rng := rand.New(rand.NewPCG(1, 1))
+				x := make([]float32, n*g.c*g.h*g.w)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				w := make([]float32, g.cout*g.colRows())
+				for i := range w {
+					w[i] = float32(rng.NormFloat64())
+				}
+				y := make([]float32, n*g.cout*g.colCols())
+				for i := range y {
+					y[i] = float32(rng.NormFloat64())
+				}
+				for b.Loop() {
+					pass.run(x, w, y, n, g)
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+			})
+		}
 	}
 }

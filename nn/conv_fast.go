@@ -17,27 +17,42 @@ import "github.com/advbench/advbench/internal/sgemm"
 // patches is the implicit patch matrix of a chunk of images, read from a
 // zero-padded copy of them (so no read needs a bounds test): depth row r =
 // (c, ky, kx), column j = output position j%P of the chunk's image j/P.
-// One value serves every chunk a worker takes (load).
+// Each padded channel is split into stride² phase planes (plane (fy, fx)
+// holds the padded pixels (py, px) with py%stride = fy, px%stride = fx, at
+// (py/stride, px/stride)), so that every tap reads consecutive output
+// positions of an output row from consecutive floats at any stride; at
+// stride 1 the one plane is the padded image. One value serves every chunk
+// a worker takes (load).
 type patches struct {
 	g      convGeom
-	pad    []float32 // the chunk's images, each plane padded to ph x pw
-	ph, pw int
-	rows   []int32 // per depth row: offset of its tap in a padded image
+	pad    []float32 // the chunk's images: per channel, stride² phase planes
+	ph, pw int       // phase plane height and width
+	rows   []int32   // per depth row: offset of its tap in a padded image
+}
+
+// phasePlane returns the height and width of one phase plane of g.
+func (g convGeom) phasePlane() (ph, pw int) {
+	return (g.h + 2*g.pad + g.stride - 1) / g.stride, (g.w + 2*g.pad + g.stride - 1) / g.stride
 }
 
 // newPatches returns the operand for geometry g with tap offsets rows
 // (patchRows); load fills it.
 func newPatches(g convGeom, rows []int32) *patches {
-	return &patches{g: g, ph: g.h + 2*g.pad, pw: g.w + 2*g.pad, rows: rows}
+	ph, pw := g.phasePlane()
+	return &patches{g: g, ph: ph, pw: pw, rows: rows}
 }
 
+// channelSize is the floats one padded channel takes (its phase planes).
+func (pt *patches) channelSize() int { return pt.g.stride * pt.g.stride * pt.ph * pt.pw }
+
 // load pads images [i0, i1) of x into the operand. The buffer is only ever
-// written inside the padding, so once allocated (zero) its padding stays
-// zero for every later chunk of the same geometry.
+// written where pixels go, so once allocated (zero) its padding stays zero
+// for every later chunk of the same geometry.
 func (pt *patches) load(x []float32, i0, i1 int) {
 	g := pt.g
-	in, pin := g.c*g.h*g.w, g.c*pt.ph*pt.pw
-	need := (i1 - i0) * pin
+	s, pp, cs := g.stride, pt.ph*pt.pw, pt.channelSize()
+	in := g.c * g.h * g.w
+	need := (i1 - i0) * g.c * cs
 	if cap(pt.pad) < need {
 		pt.pad = make([]float32, need)
 	}
@@ -45,9 +60,22 @@ func (pt *patches) load(x []float32, i0, i1 int) {
 	for i := i0; i < i1; i++ {
 		for c := 0; c < g.c; c++ {
 			src := x[i*in+c*g.h*g.w:]
-			dst := pt.pad[(i-i0)*pin+c*pt.ph*pt.pw+g.pad*pt.pw+g.pad:]
+			ch := pt.pad[((i-i0)*g.c+c)*cs:]
 			for y := 0; y < g.h; y++ {
-				copy(dst[y*pt.pw:y*pt.pw+g.w], src[y*g.w:(y+1)*g.w])
+				row := src[y*g.w : (y+1)*g.w]
+				py := y + g.pad
+				if s == 1 {
+					copy(ch[py*pt.pw+g.pad:], row)
+					continue
+				}
+				for fx := 0; fx < s; fx++ {
+					// Pixels x with (x+pad)%s == fx go to plane (py%s, fx).
+					x0 := ((fx-g.pad)%s + s) % s
+					dst := ch[((py%s)*s+fx)*pp+(py/s)*pt.pw+(x0+g.pad)/s:]
+					for t, k := 0, x0; k < g.w; t, k = t+1, k+s {
+						dst[t] = row[k]
+					}
+				}
 			}
 		}
 	}
@@ -55,12 +83,14 @@ func (pt *patches) load(x []float32, i0, i1 int) {
 
 // patchRows returns each depth row's tap offset in a padded image.
 func patchRows(g convGeom) []int32 {
-	ph, pw := g.h+2*g.pad, g.w+2*g.pad
+	ph, pw := g.phasePlane()
+	s, pp := g.stride, ph*pw
 	rows := make([]int32, 0, g.colRows())
 	for c := 0; c < g.c; c++ {
 		for ky := 0; ky < g.k; ky++ {
 			for kx := 0; kx < g.k; kx++ {
-				rows = append(rows, int32(c*ph*pw+ky*pw+kx))
+				phase := (ky%s)*s + kx%s
+				rows = append(rows, int32((c*s*s+phase)*pp+(ky/s)*pw+kx/s))
 			}
 		}
 	}
@@ -68,14 +98,14 @@ func patchRows(g convGeom) []int32 {
 }
 
 // Indirect reports how the kernel can read an aligned 16-column tile in
-// place: at stride 1 a tile is one run of an output row when rows are
-// multiples of 16 wide, or 2 (4) runs on consecutive output rows one padded
-// row apart when rows are 8 (4) wide and no tile crosses an image.
+// place: a tile is one run of an output row when rows are multiples of 16
+// wide, or 2 (4) runs on consecutive output rows one phase-plane row apart
+// when rows are 8 (4) wide and no tile crosses an image.
 func (pt *patches) Indirect() sgemm.Segments {
 	g := pt.g
 	wo := g.outW()
 	switch {
-	case g.stride != 1 || g.colCols()%16 != 0:
+	case g.colCols()%16 != 0:
 		return sgemm.Segments{}
 	case wo%16 == 0:
 		return sgemm.Segments{N: 1}
@@ -95,17 +125,17 @@ func (pt *patches) BTile(j int) []float32 { return pt.pad[pt.origin(j):] }
 func (pt *patches) BOffsets() []int32 { return pt.rows }
 
 // origin is the padded offset of column j's patch origin (tap (0, 0) of
-// channel 0).
+// channel 0, in phase plane (0, 0)).
 func (pt *patches) origin(j int) int {
 	g := pt.g
 	wo, p := g.outW(), g.colCols()
 	pos := j % p
-	return (j/p)*g.c*pt.ph*pt.pw + (pos/wo)*g.stride*pt.pw + (pos%wo)*g.stride
+	return (j/p)*g.c*pt.channelSize() + (pos/wo)*pt.pw + pos%wo
 }
 
 // run is a stretch of n consecutive columns (or positions) starting t0
 // into the stretch asked for, lying on one output row of one image, so
-// that it is read contiguously (at stride 1) from base.
+// that it is read contiguously from base.
 type run struct{ t0, n, base int }
 
 // runs appends to dst the runs covering columns [j0, j0+count).
@@ -138,15 +168,6 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 		}
 		src := pt.pad
 		switch {
-		case g.stride != 1:
-			for pr, off := range rows {
-				out := panel[pr*nr : (pr+1)*nr]
-				for _, s := range segs {
-					for t := 0; t < s.n; t++ {
-						out[s.t0+t] = src[s.base+int(off)+t*g.stride]
-					}
-				}
-			}
 		case ns == 1 && cols == nr:
 			// Rows go through locals: a direct array assignment between
 			// slices that may overlap compiles to a memmove call.
@@ -268,12 +289,11 @@ type patchesT struct {
 func (b *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 	const nr = 16
 	pt := b.pt
-	stride := pt.g.stride
 	b.runs = pt.runs(b.runs[:0], pc, kcur)
 	for q := 0; q*nr < ncur; q++ {
 		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
 		cols := min(nr, ncur-q*nr)
-		if cols == nr && stride == 1 {
+		if cols == nr {
 			offs := (*[nr]int32)(pt.rows[jc+q*nr:])
 			for _, r := range b.runs {
 				sgemm.Gather16(panel[r.t0*nr:], pt.pad[r.base:], offs, r.n)
@@ -288,7 +308,7 @@ func (b *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 			for _, r := range b.runs {
 				out := panel[r.t0*nr+t:]
 				for u := 0; u < r.n; u++ {
-					out[u*nr] = pt.pad[r.base+off+u*stride]
+					out[u*nr] = pt.pad[r.base+off+u]
 				}
 			}
 		}

@@ -14,8 +14,10 @@ import (
 // one run per panel (32-wide rows), several rows per panel (8- and 4-wide;
 // with the AVX-512 kernel these three are read in place as 1, 2 and 4 runs),
 // runs that cross images (49 positions, not a multiple of 16, which also
-// takes the scatter path), stride 2 (forward only: its input gradient stays
-// on im2col), no padding (transposed padding 2) and an even kernel.
+// takes the scatter path), stride 2 (read from phase planes; 16-, 8- and
+// 4-wide output rows, an odd input size, the 1x1 shortcut; the input
+// gradient stays on im2col), no padding (transposed padding 2) and an even
+// kernel.
 func TestFastConvMatchesIm2col(t *testing.T) {
 	if !sgemm.Fast() {
 		t.Skip("no assembly GEMM kernel on this CPU: the packed-patch path is not used")
@@ -26,6 +28,10 @@ func TestFastConvMatchesIm2col(t *testing.T) {
 		{c: 16, h: 4, w: 4, cout: 8, k: 3, stride: 1, pad: 1},
 		{c: 5, h: 7, w: 7, cout: 6, k: 3, stride: 1, pad: 1},
 		{c: 8, h: 16, w: 16, cout: 8, k: 3, stride: 2, pad: 1},
+		{c: 3, h: 32, w: 32, cout: 17, k: 3, stride: 2, pad: 1},
+		{c: 4, h: 8, w: 8, cout: 16, k: 3, stride: 2, pad: 1},
+		{c: 3, h: 7, w: 7, cout: 5, k: 3, stride: 2, pad: 1},
+		{c: 8, h: 8, w: 8, cout: 16, k: 1, stride: 2, pad: 0},
 		{c: 6, h: 9, w: 9, cout: 4, k: 1, stride: 2, pad: 0},
 		{c: 4, h: 6, w: 6, cout: 5, k: 3, stride: 1, pad: 0},
 		{c: 3, h: 5, w: 5, cout: 4, k: 2, stride: 1, pad: 1},

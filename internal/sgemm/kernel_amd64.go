@@ -56,8 +56,8 @@ func asm(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c [
 }
 
 // indirect16 wraps kernel16x16ind with the bounds checks it cannot do
-// itself; offs must be increasing, so its last entry is the largest.
-func indirect16(k int, a, b []float32, offs []int32, seg Segments, c []float32, ldc int) {
+// itself; hi is the largest of offs.
+func indirect16(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int) {
 	if k == 0 {
 		return
 	}
@@ -66,10 +66,7 @@ func indirect16(k int, a, b []float32, offs []int32, seg Segments, c []float32, 
 	}
 	_ = a[k*16-1]
 	_ = offs[k-1]
-	if offs[0] < 0 {
-		panic("sgemm: negative offset")
-	}
-	_ = b[int(offs[k-1])+(seg.N-1)*seg.Dist+nr/seg.N-1]
+	_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
 	_ = c[15*ldc+nr-1]
 	kernel16x16ind(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist)
 }

@@ -25,8 +25,9 @@ type Kernel struct {
 	MR   int
 	fn   func(k int, a, b, c []float32, ldc int)
 	// ind, where present, reads B in place: row p as seg.N runs of 16/seg.N
-	// floats, the first at b[offs[p]:], each seg.Dist after the one before.
-	ind func(k int, a, b []float32, offs []int32, seg Segments, c []float32, ldc int)
+	// floats, the first at b[offs[p]:], each seg.Dist after the one before;
+	// hi is the largest offset.
+	ind func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int)
 }
 
 // Active is the kernel Sgemm uses: the fastest in Available.
@@ -76,7 +77,7 @@ type BOperand interface {
 
 // IndirectB is a right operand the kernel can read in place, without
 // packing: row p of the 16-column tile at column j (a multiple of 16) is
-// read from BTile(j) at offs[p] (offs = BOffsets(), increasing) as the runs
+// read from BTile(j) at offs[p] (offs = BOffsets(), non-negative) as the runs
 // that Indirect describes. Gemm uses it when the active kernel can, and
 // BPanels otherwise.
 type IndirectB interface {
@@ -120,8 +121,15 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 			kcur := min(kc, k-pc)
 			if ind != nil { // the kernel reads B's rows through the offset table
 				offs := ind.BOffsets()[pc : pc+kcur]
+				hi := 0
+				for _, o := range offs {
+					if o < 0 {
+						panic("sgemm: negative offset")
+					}
+					hi = max(hi, int(o))
+				}
 				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
-					kern.ind(kcur, panel, ind.BTile(jc+jr), offs, seg, dst, ld)
+					kern.ind(kcur, panel, ind.BTile(jc+jr), offs, hi, seg, dst, ld)
 				})
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -248,7 +249,7 @@ func TestGather16(t *testing.T) {
 	assert.Panics(t, func() { Gather16(got, src, &offs, n) }, "1010+29 > 1020")
 }
 
-// gappedB is a k x n matrix whose rows sit at increasing, gapped offsets of
+// gappedB is a k x n matrix whose rows sit at gapped offsets of
 // one slice, each row of a 16-column tile read as seg.N runs seg.Dist apart:
 // an IndirectB (read in place) with BPanels for other kernels.
 type gappedB struct {
@@ -292,6 +293,9 @@ func TestIndirectB(t *testing.T) {
 		for p := 0; p < k; p++ {
 			b.offs = append(b.offs, int32(off))
 			off += n + 1 + p%3
+		}
+		if seg.N == 4 { // offsets need not be increasing
+			slices.Reverse(b.offs)
 		}
 		b.data = randSlice(rng, off+n+4*seg.Dist)
 		dense := make([]float32, k*n)
