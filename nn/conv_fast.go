@@ -65,7 +65,7 @@ func (pt *patches) load(x []float32, i0, i1 int) {
 				row := src[y*g.w : (y+1)*g.w]
 				py := y + g.pad
 				if s == 1 {
-					copy(ch[py*pt.pw+g.pad:], row)
+					copyRow(ch[py*pt.pw+g.pad:], row)
 					continue
 				}
 				for fx := 0; fx < s; fx++ {
@@ -78,6 +78,20 @@ func (pt *patches) load(x []float32, i0, i1 int) {
 				}
 			}
 		}
+	}
+}
+
+// copyRow copies src into dst: image rows are short (4 to 32 floats), too
+// short for a call to memmove to pay off.
+func copyRow(dst, src []float32) {
+	dst = dst[:len(src)]
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		v := *(*[8]float32)(src[i:]) // through a local: no memmove call
+		*(*[8]float32)(dst[i:]) = v
+	}
+	for ; i < len(src); i++ {
+		dst[i] = src[i]
 	}
 }
 

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 
+	"github.com/advbench/advbench/internal/vec"
+
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -39,6 +41,7 @@ type step struct {
 	in   []int       // slots of the inputs, in the op's order
 	free []int       // slots whose last use is this step
 	keep bool        // an output: not freed during the run
+	add  bool        // gorgonia's element-wise add (see parallelAdd)
 	args []gorgonia.Value
 }
 
@@ -104,6 +107,7 @@ func NewProgram(outputs ...*gorgonia.Node) (*Program, error) {
 		ready = ready[:len(ready)-1]
 		p.index[n] = len(p.steps)
 		st := step{node: n, op: n.Op()}
+		st.add = st.op != nil && isAdd(st.op)
 		for _, c := range inputs[n] {
 			st.in = append(st.in, p.index[c])
 		}
@@ -186,6 +190,11 @@ func (p *Program) Run() error {
 
 // exec runs one op, into a recycled buffer where the op can take one.
 func (p *Program) exec(st *step) (gorgonia.Value, error) {
+	if st.add {
+		if v, ok, err := p.parallelAdd(st); ok {
+			return v, err
+		}
+	}
 	pd, ok := st.op.(gorgonia.UsePreallocDoer)
 	shape := st.node.Shape()
 	if !ok || shape.IsScalar() {
@@ -200,6 +209,53 @@ func (p *Program) exec(st *step) (gorgonia.Value, error) {
 		p.arena.put(buf) // unused (error, or the op returned a value of its own)
 	}
 	return v, err
+}
+
+// isAdd reports whether op is gorgonia's element-wise add (of two tensors:
+// the residual adds and the sums of gradients that autodiff makes for nodes
+// with several consumers; or of a tensor and a scalar, which parallelAdd
+// leaves to gorgonia).
+func isAdd(op gorgonia.Op) bool {
+	b, ok := op.(interface{ IsBinary() bool })
+	return ok && b.IsBinary() && op.String() == "+ false"
+}
+
+// parallelAdd runs an add step on both cores with package vec's loop
+// (gorgonia's is single-threaded): a + b into an arena buffer, rounded as
+// gorgonia rounds it. ok is false, and nothing is done, unless both inputs
+// are dense tensors of the output's shape and a float type.
+func (p *Program) parallelAdd(st *step) (v gorgonia.Value, ok bool, err error) {
+	a, aok := st.args[0].(*tensor.Dense)
+	b, bok := st.args[1].(*tensor.Dense)
+	shape := st.node.Shape()
+	if !aok || !bok || shape.IsScalar() || !a.Shape().Eq(shape) || !b.Shape().Eq(shape) || a.Dtype() != b.Dtype() {
+		return nil, false, nil
+	}
+	switch a.Dtype() {
+	case tensor.Float32, tensor.Float64:
+	default:
+		return nil, false, nil
+	}
+	buf, err := p.arena.get(a.Dtype(), shape)
+	if err != nil {
+		return nil, true, err
+	}
+	switch ad := a.Data().(type) {
+	case []float32:
+		addParallel(buf.Data().([]float32), ad, b.Data().([]float32))
+	case []float64:
+		addParallel(buf.Data().([]float64), ad, b.Data().([]float64))
+	}
+	return buf, true, nil
+}
+
+// addParallel writes dst = a + b split over the workers.
+func addParallel[T Float](dst, a, b []T) {
+	const block = 1 << 14
+	ParallelFor((len(a)+block-1)/block, func(lo, hi int) {
+		lo, hi = lo*block, min(hi*block, len(a))
+		vec.Add(dst[lo:hi], a[lo:hi], b[lo:hi])
+	})
 }
 
 // release drops slot s's value, giving its buffer back to the arena when no

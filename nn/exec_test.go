@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -102,4 +103,56 @@ func TestProgramErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = NewProgram(y, s)
 	require.ErrorContains(t, err, "another graph")
+}
+
+// TestProgramParallelAdd: gorgonia's tensor add runs on the program's own
+// parallel loop (bit-identical: one rounding per element either way); an add
+// of a scalar falls back to gorgonia's.
+func TestProgramParallelAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		g := gorgonia.NewGraph()
+		av, bv := randDense(rng, 3, 5, 33, 7), randDense(rng, 3, 5, 33, 7)
+		if dt == tensor.Float32 {
+			av, bv = toFloat32(av), toFloat32(bv)
+		}
+		a := gorgonia.NodeFromAny(g, av, gorgonia.WithName("a"))
+		b := gorgonia.NodeFromAny(g, bv, gorgonia.WithName("b"))
+		sum := gorgonia.Must(gorgonia.Add(a, b))
+		diff := gorgonia.Must(gorgonia.Sub(a, b))
+		var c *gorgonia.Node
+		if dt == tensor.Float32 {
+			c = gorgonia.NewConstant(float32(0.5))
+		} else {
+			c = gorgonia.NewConstant(0.5)
+		}
+		half := gorgonia.Must(gorgonia.Add(a, c))
+		assert.True(t, isAdd(sum.Op()), "%v", sum.Op())
+		assert.False(t, isAdd(diff.Op()), "%v", diff.Op())
+
+		prog, err := NewProgram(sum, diff, half)
+		require.NoError(t, err)
+		require.NoError(t, prog.Run())
+		want, err := tensor.Add(av, bv)
+		require.NoError(t, err)
+		wantHalf, err := tensor.Add(av, c.Value())
+		require.NoError(t, err)
+		assert.Equal(t, wantHalf.Data(), prog.Value(half).(*tensor.Dense).Data(), "%v: tensor + scalar", dt)
+		st := prog.steps[prog.index[sum]]
+		st.args = []gorgonia.Value{av, bv}
+		_, ok, err := prog.parallelAdd(&st)
+		require.NoError(t, err)
+		assert.True(t, ok, "%v: the tensor add takes the parallel loop", dt)
+		st = prog.steps[prog.index[half]]
+		st.args = []gorgonia.Value{av, c.Value()}
+		_, ok, _ = prog.parallelAdd(&st)
+		assert.False(t, ok, "%v: the scalar add does not", dt)
+		assert.Equal(t, want.Data(), prog.Value(sum).(*tensor.Dense).Data(), "%v", dt)
+	}
+}
+
+func toFloat32(d *tensor.Dense) *tensor.Dense {
+	out := tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.Of(tensor.Float32))
+	FromFloat64(out, d.Data().([]float64))
+	return out
 }

@@ -128,8 +128,12 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 					}
 					hi = max(hi, int(o))
 				}
+				lastJ, tile := -1, []float32(nil) // BTile once per column of tiles
 				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
-					kern.ind(kcur, panel, ind.BTile(jc+jr), offs, hi, seg, dst, ld)
+					if jr != lastJ {
+						lastJ, tile = jr, ind.BTile(jc+jr)
+					}
+					kern.ind(kcur, panel, tile, offs, hi, seg, dst, ld)
 				})
 				continue
 			}

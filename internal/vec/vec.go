@@ -91,6 +91,22 @@ func InputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
 	inputGrad(dst, x, g, y, ka, kx, kc)
 }
 
+// Add writes dst_i = a_i + b_i (the same rounding in every path). dst may
+// be a or b.
+func Add[T Float](dst, a, b []T) {
+	_, _ = dst[:len(a)], b[:len(a)]
+	if as, ok := any(a).([]float32); ok && fast {
+		ds, bs := any(dst).([]float32), any(b).([]float32)
+		if n := len(as) &^ 15; n > 0 {
+			add16(&ds[0], &as[0], &bs[0], n)
+			ds, as, bs = ds[n:], as[n:], bs[n:]
+		}
+		add(ds, as, bs)
+		return
+	}
+	add(dst, a, b)
+}
+
 // The Go loops: the whole slice on other element types and CPUs, the tail
 // after the last block of 16 otherwise. Four partial sums keep the float64
 // additions from waiting on each other.
@@ -198,5 +214,12 @@ func inputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
 	}
 	for i, e := range x {
 		dst[i] = ka*g[i] + kx*e + kc
+	}
+}
+
+func add[T Float](dst, a, b []T) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	for i, v := range a {
+		dst[i] = v + b[i]
 	}
 }

@@ -27,3 +27,6 @@ func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)
 
 //go:noescape
 func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)
+
+//go:noescape
+func add16(dst, a, b *float32, n int)

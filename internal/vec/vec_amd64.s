@@ -237,3 +237,24 @@ imloop:
 	JNE         imloop
 	VZEROUPPER
 	RET
+
+// func add16(dst, a, b *float32, n int)
+// dst = a + b.
+TEXT ·add16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+
+addloop:
+	VMOVUPS (SI), Z0
+	VADDPS  (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     addloop
+	VZEROUPPER
+	RET

@@ -11,3 +11,5 @@ func gradSums16(x, gy *float32, n int, m float64) (sg, sgx float64)       { pani
 func gradSumsMasked16(x, gy, y *float32, n int, m float64) (a, b float64) { panic("vec: no assembly") }
 func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)               { panic("vec: no assembly") }
 func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)      { panic("vec: no assembly") }
+
+func add16(dst, a, b *float32, n int) { panic("vec: no assembly") }

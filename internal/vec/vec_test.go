@@ -117,6 +117,22 @@ func TestElementwise(t *testing.T) {
 	})
 }
 
+func TestAdd(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, n := range lengths {
+			a, b, _ := planes(rng, n)
+			got := make([]float32, n)
+			Add(got, a, b)
+			for i := range a {
+				require.Equal(t, a[i]+b[i], got[i], "n=%d i=%d", n, i)
+			}
+			Add(a, a, b) // in place
+			require.Equal(t, got, a, "n=%d in place", n)
+		}
+	})
+}
+
 // TestInPlaceAndNaN: dst may alias x, and a NaN survives the ReLU (a
 // diverged run must not turn into zeros).
 func TestInPlaceAndNaN(t *testing.T) {
