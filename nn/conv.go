@@ -336,9 +336,8 @@ func convDo[T Float](op *convOp, a, b, out []T, n int) {
 			convForwardFast(a32, b32, out32, n, op.g)
 			return
 		case convDx:
-			if convBackwardDataFast(a32, b32, out32, n, op.g) {
-				return
-			}
+			convBackwardDataFast(a32, b32, out32, n, op.g)
+			return
 		case convDw:
 			convBackwardWeightFast(a32, b32, out32, n, op.g)
 			return

@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/advbench/advbench/internal/sgemm"
+import (
+	"github.com/advbench/advbench/internal/sgemm"
+	"github.com/advbench/advbench/internal/vec"
+)
 
 // The float32 convolution on an assembly GEMM kernel never materialises the
 // patch matrix: the weights are packed once per call (sgemm.Pack), the
@@ -28,6 +31,7 @@ type patches struct {
 	pad    []float32 // the chunk's images: per channel, stride² phase planes
 	ph, pw int       // phase plane height and width
 	rows   []int32   // per depth row: offset of its tap in a padded image
+	rowMap []rowPiece
 }
 
 // phasePlane returns the height and width of one phase plane of g.
@@ -49,31 +53,76 @@ func (pt *patches) channelSize() int { return pt.g.stride * pt.g.stride * pt.ph 
 // written where pixels go, so once allocated (zero) its padding stays zero
 // for every later chunk of the same geometry.
 func (pt *patches) load(x []float32, i0, i1 int) {
-	g := pt.g
-	s, pp, cs := g.stride, pt.ph*pt.pw, pt.channelSize()
-	in := g.c * g.h * g.w
-	need := (i1 - i0) * g.c * cs
+	pt.reserve(i1 - i0)
+	pt.move(x, i0, i1, true)
+}
+
+// reserve sizes the buffer for a chunk of the given number of images; a
+// buffer it allocates is zero.
+func (pt *patches) reserve(images int) {
+	need := images * pt.g.c * pt.channelSize()
 	if cap(pt.pad) < need {
 		pt.pad = make([]float32, need)
 	}
 	pt.pad = pt.pad[:need]
+}
+
+// unload writes the pixels of images [i0, i1) from the operand into x,
+// dropping the padding (load's inverse).
+func (pt *patches) unload(x []float32, i0, i1 int) { pt.move(x, i0, i1, false) }
+
+// rowPiece is where a stretch of an image row goes in a padded channel:
+// pixels x0, x0+stride, ... (n of them) of row y at off, off+1, ...
+type rowPiece struct{ y, x0, n, off int }
+
+// pieces returns the row pieces of one channel: one per row at stride 1,
+// one per (row, phase column) otherwise.
+func (pt *patches) pieces() []rowPiece {
+	if pt.rowMap != nil {
+		return pt.rowMap
+	}
+	g := pt.g
+	s, pp := g.stride, pt.ph*pt.pw
+	for y := 0; y < g.h; y++ {
+		py := y + g.pad
+		for fx := 0; fx < s; fx++ {
+			// Pixels x with (x+pad)%s == fx sit in plane (py%s, fx).
+			x0 := ((fx-g.pad)%s + s) % s
+			if x0 >= g.w {
+				continue
+			}
+			off := ((py%s)*s+fx)*pp + (py/s)*pt.pw + (x0+g.pad)/s
+			pt.rowMap = append(pt.rowMap, rowPiece{y: y, x0: x0, n: (g.w - x0 + s - 1) / s, off: off})
+		}
+	}
+	return pt.rowMap
+}
+
+// move copies the pixels of images [i0, i1) between x and the operand.
+func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
+	g := pt.g
+	s, cs := g.stride, pt.channelSize()
+	hw := g.h * g.w
+	pieces := pt.pieces()
 	for i := i0; i < i1; i++ {
 		for c := 0; c < g.c; c++ {
-			src := x[i*in+c*g.h*g.w:]
-			ch := pt.pad[((i-i0)*g.c+c)*cs:]
-			for y := 0; y < g.h; y++ {
-				row := src[y*g.w : (y+1)*g.w]
-				py := y + g.pad
-				if s == 1 {
-					copyRow(ch[py*pt.pw+g.pad:], row)
-					continue
-				}
-				for fx := 0; fx < s; fx++ {
-					// Pixels x with (x+pad)%s == fx go to plane (py%s, fx).
-					x0 := ((fx-g.pad)%s + s) % s
-					dst := ch[((py%s)*s+fx)*pp+(py/s)*pt.pw+(x0+g.pad)/s:]
-					for t, k := 0, x0; k < g.w; t, k = t+1, k+s {
-						dst[t] = row[k]
+			img := x[(i*g.c+c)*hw : (i*g.c+c+1)*hw]
+			ch := pt.pad[((i-i0)*g.c+c)*cs : ((i-i0)*g.c+c+1)*cs]
+			for _, r := range pieces {
+				row := img[r.y*g.w : (r.y+1)*g.w]
+				padded := ch[r.off : r.off+r.n]
+				switch {
+				case s == 1 && toPad:
+					copyRow(padded, row)
+				case s == 1:
+					copyRow(row, padded)
+				case toPad:
+					for t := range padded {
+						padded[t] = row[r.x0+t*s]
+					}
+				default:
+					for t, v := range padded {
+						row[r.x0+t*s] = v
 					}
 				}
 			}
@@ -81,10 +130,10 @@ func (pt *patches) load(x []float32, i0, i1 int) {
 	}
 }
 
-// copyRow copies src into dst: image rows are short (4 to 32 floats), too
-// short for a call to memmove to pay off.
+// copyRow copies src into dst (of the same length): image rows are short
+// (4 to 32 floats), too short for a call to memmove to pay off.
 func copyRow(dst, src []float32) {
-	dst = dst[:len(src)]
+	src = src[:len(dst)]
 	i := 0
 	for ; i+8 <= len(src); i += 8 {
 		v := *(*[8]float32)(src[i:]) // through a local: no memmove call
@@ -279,15 +328,55 @@ func flipTranspose(w []float32, g convGeom) []float32 {
 	return out
 }
 
-// convBackwardDataFast computes dx from w and dy for a stride-1
-// convolution; ok is false for other geometries.
-func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) (ok bool) {
-	tg, ok := g.transposedGeom()
-	if !ok {
-		return false
+// convBackwardDataFast computes dx from w and dy. At stride 1 it is the
+// convolution of dy with the flipped, transposed kernel; otherwise (or with
+// padding beyond k-1) the patch-space product Wᵀ·dy is added back at the
+// patch positions of phase-plane padded images (convBackwardDataScatter).
+func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
+	if tg, ok := g.transposedGeom(); ok {
+		convForwardFast(dy, flipTranspose(w, g), dx, n, tg)
+		return
 	}
-	convForwardFast(dy, flipTranspose(w, g), dx, n, tg)
-	return true
+	convBackwardDataScatter(w, dy, dx, n, g)
+}
+
+// convBackwardDataScatter computes dx chunk by chunk: cols = Wᵀ · dy_chunk
+// (depth rows x chunk positions, dy read in place), each row added into the
+// zeroed padded operand along the runs the forward pass reads (contiguous in
+// phase planes at any stride), then the pixels copied out.
+func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
+	k, p := g.colRows(), g.colCols()
+	a := sgemm.Pack(true, k, g.cout, w, k, 1)
+	rows := patchRows(g)
+	size, count := chunks(n, p)
+	ParallelFor(count, func(lo, hi int) {
+		pt := newPatches(g, rows)
+		b := &batchRows{d: dy, rows: g.cout, p: p}
+		cols := make([]float32, k*size*p)
+		var runs []run
+		var dOffs, sOffs []int32
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			nc := (i1 - i0) * p
+			b.i0 = i0
+			c := cols[:k*nc]
+			clear(c)
+			sgemm.Gemm(k, nc, g.cout, a, b, c, nc, nil)
+			pt.reserve(i1 - i0)
+			clear(pt.pad)
+			// Every run is one whole output row (chunks hold whole images).
+			runs = pt.runs(runs[:0], 0, nc)
+			dOffs, sOffs = dOffs[:0], sOffs[:0]
+			for r, off := range rows {
+				for _, rn := range runs {
+					dOffs = append(dOffs, int32(rn.base)+off)
+					sOffs = append(sOffs, int32(r*nc+rn.t0))
+				}
+			}
+			vec.AddBlocks(pt.pad, c, g.outW(), dOffs, sOffs)
+			pt.unload(dx, i0, i1)
+		}
+	})
 }
 
 // patchesT is the transpose of a chunk's patch matrix, as a right operand:
@@ -335,7 +424,8 @@ func (b *patchesT) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 type batchRows struct {
 	d           []float32
 	rows, p, i0 int
-	runs        []run // positions inside one image, base at row 0
+	runs        []run   // positions inside one image, base at row 0
+	offs        []int32 // BOffsets
 }
 
 // APanels packs rows [ic, ic+mcur) and positions [pc, pc+kcur) into buf.
@@ -376,6 +466,52 @@ func (b *batchRows) APanels(buf []float32, mr, ic, mcur, pc, kcur int) []float32
 	}
 	return buf
 }
+
+// As a right operand, batchRows is the same matrix with its rows as depth
+// (dy as Cout x positions, the input gradient's right factor): read in place
+// when images have a multiple of 16 positions, so no tile crosses an image.
+
+// Indirect reports whether tiles can be read in place.
+func (b *batchRows) Indirect() sgemm.Segments {
+	if b.p%16 != 0 {
+		return sgemm.Segments{}
+	}
+	return sgemm.Segments{N: 1}
+}
+
+// BTile returns the data from column j's image and position, row 0.
+func (b *batchRows) BTile(j int) []float32 { return b.d[(b.i0+j/b.p)*b.rows*b.p+j%b.p:] }
+
+// BOffsets returns each row's offset from row 0.
+func (b *batchRows) BOffsets() []int32 {
+	if len(b.offs) != b.rows {
+		b.offs = make([]int32, b.rows)
+		for o := range b.offs {
+			b.offs[o] = int32(o * b.p)
+		}
+	}
+	return b.offs
+}
+
+// BPanels packs rows [pc, pc+kcur) of columns [jc, jc+ncur).
+func (b *batchRows) BPanels(dst []float32, pc, kcur, jc, ncur int) {
+	const nr = 16
+	for q := 0; q*nr < ncur; q++ {
+		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
+		cols := min(nr, ncur-q*nr)
+		if cols < nr {
+			clear(panel)
+		}
+		for t := 0; t < cols; t++ {
+			col := b.BTile(jc + q*nr + t)
+			for r := 0; r < kcur; r++ {
+				panel[r*nr+t] = col[(pc+r)*b.p]
+			}
+		}
+	}
+}
+
+var _ sgemm.IndirectB = (*batchRows)(nil)
 
 // convBackwardWeightFast computes dw = Σ_chunks dy_chunk · patches_chunkᵀ
 // with both operands read in place.

@@ -107,6 +107,30 @@ func Add[T Float](dst, a, b []T) {
 	add(dst, a, b)
 }
 
+// AddBlocks adds blocks of n floats of src into dst: for each i in order,
+// dst[dOffs[i]+t] += src[sOffs[i]+t] for t < n (blocks of dst may overlap).
+// It panics if a block falls outside dst or src.
+func AddBlocks(dst, src []float32, n int, dOffs, sOffs []int32) {
+	if len(dOffs) != len(sOffs) {
+		panic("vec: AddBlocks: offset lists differ in length")
+	}
+	if n <= 0 || len(dOffs) == 0 {
+		return
+	}
+	for i, d := range dOffs {
+		if d < 0 || sOffs[i] < 0 || int(d)+n > len(dst) || int(sOffs[i])+n > len(src) {
+			panic("vec: AddBlocks: block out of range")
+		}
+	}
+	if fast {
+		addBlocks16(&dst[0], &src[0], n, &dOffs[0], &sOffs[0], len(dOffs))
+		return
+	}
+	for i, d := range dOffs {
+		add(dst[d:int(d)+n], dst[d:int(d)+n], src[sOffs[i]:int(sOffs[i])+n])
+	}
+}
+
 // The Go loops: the whole slice on other element types and CPUs, the tail
 // after the last block of 16 otherwise. Four partial sums keep the float64
 // additions from waiting on each other.

@@ -30,3 +30,6 @@ func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)
 
 //go:noescape
 func add16(dst, a, b *float32, n int)
+
+//go:noescape
+func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int)

@@ -258,3 +258,56 @@ addloop:
 	JNE     addloop
 	VZEROUPPER
 	RET
+
+// func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int)
+// For i < count: dst[dOffs[i]+t] += src[sOffs[i]+t], t < n (n > 0; the last
+// n%16 with a mask).
+TEXT ·addBlocks16(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), BX
+	MOVQ dOffs+24(FP), R8
+	MOVQ sOffs+32(FP), R9
+	MOVQ BX, R12
+	ANDQ $15, R12 // tail
+	SHRQ $4, BX   // whole blocks
+	MOVQ R12, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	MOVQ count+40(FP), CX
+
+blkloop:
+	MOVLQSX (R8), R10
+	MOVLQSX (R9), R11
+	LEAQ    (DI)(R10*4), R10
+	LEAQ    (SI)(R11*4), R11
+	MOVQ    BX, DX
+	TESTQ   DX, DX
+	JE      blktail
+
+blkinner:
+	VMOVUPS (R10), Z0
+	VADDPS  (R11), Z0, Z0
+	VMOVUPS Z0, (R10)
+	ADDQ    $64, R10
+	ADDQ    $64, R11
+	DECQ    DX
+	JNE     blkinner
+
+blktail:
+	TESTQ     R12, R12
+	JE        blknext
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS.Z (R11), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (R10)
+
+blknext:
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ CX
+	JNE  blkloop
+	VZEROUPPER
+	RET

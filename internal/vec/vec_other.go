@@ -13,3 +13,7 @@ func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)               { pani
 func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)      { panic("vec: no assembly") }
 
 func add16(dst, a, b *float32, n int) { panic("vec: no assembly") }
+
+func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int) {
+	panic("vec: no assembly")
+}

@@ -3,6 +3,7 @@ package vec
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,6 +131,30 @@ func TestAdd(t *testing.T) {
 			Add(a, a, b) // in place
 			require.Equal(t, got, a, "n=%d in place", n)
 		}
+	})
+}
+
+// TestAddBlocks: overlapping destination blocks, block lengths with and
+// without a tail, against the definition.
+func TestAddBlocks(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, n := range []int{4, 16, 21, 40} {
+			dst, src, _ := planes(rng, 300)
+			dOffs := []int32{0, 100, 3, 200, 103}
+			sOffs := []int32{250, 0, 17, 17, 90}
+			want := slices.Clone(dst)
+			for i, d := range dOffs {
+				for u := 0; u < n; u++ {
+					want[int(d)+u] += src[int(sOffs[i])+u]
+				}
+			}
+			AddBlocks(dst, src, n, dOffs, sOffs)
+			require.Equal(t, want, dst, "n=%d", n)
+		}
+		x := make([]float32, 64)
+		assert.Panics(t, func() { AddBlocks(x, x, 16, []int32{49}, []int32{0}) })
+		assert.Panics(t, func() { AddBlocks(x, x, 16, []int32{0}, []int32{0, 1}) })
 	})
 }
 
