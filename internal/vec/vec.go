@@ -51,13 +51,8 @@ func GradSums[T Float](x, g, y []T, m float64) (sg, sgx float64) {
 	if xs, ok := any(x).([]float32); ok && fast {
 		gs, ys := any(g).([]float32), any(y).([]float32)
 		if n := len(xs) &^ 15; n > 0 {
-			if ys != nil {
-				sg, sgx = gradSumsMasked16(&xs[0], &gs[0], &ys[0], n, m)
-				ys = ys[n:]
-			} else {
-				sg, sgx = gradSums16(&xs[0], &gs[0], n, m)
-			}
-			xs, gs = xs[n:], gs[n:]
+			sg, sgx = gradSums16(&xs[0], &gs[0], first(ys), n, m)
+			xs, gs, ys = xs[n:], gs[n:], rest(ys, n)
 		}
 		a, b := gradSums(xs, gs, ys, m)
 		return sg + a, sgx + b
@@ -77,13 +72,8 @@ func InputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
 		ds, gs, ys := any(dst).([]float32), any(g).([]float32), any(y).([]float32)
 		k := [3]float32{float32(ka), float32(kx), float32(kc)}
 		if n := len(xs) &^ 15; n > 0 {
-			if ys != nil {
-				inputGradMasked16(&ds[0], &xs[0], &gs[0], &ys[0], n, &k)
-				ys = ys[n:]
-			} else {
-				inputGrad16(&ds[0], &xs[0], &gs[0], n, &k)
-			}
-			ds, xs, gs = ds[n:], xs[n:], gs[n:]
+			inputGrad16(&ds[0], &xs[0], &gs[0], first(ys), n, &k)
+			ds, xs, gs, ys = ds[n:], xs[n:], gs[n:], rest(ys, n)
 		}
 		inputGrad(ds, xs, gs, ys, k[0], k[1], k[2])
 		return
@@ -129,6 +119,22 @@ func AddBlocks(dst, src []float32, n int, dOffs, sOffs []int32) {
 	for i, d := range dOffs {
 		add(dst[d:int(d)+n], dst[d:int(d)+n], src[sOffs[i]:int(sOffs[i])+n])
 	}
+}
+
+// first returns &y[0], or nil for a nil (no mask) y.
+func first(y []float32) *float32 {
+	if y == nil {
+		return nil
+	}
+	return &y[0]
+}
+
+// rest returns y[n:], keeping a nil y nil.
+func rest(y []float32, n int) []float32 {
+	if y == nil {
+		return nil
+	}
+	return y[n:]
 }
 
 // The Go loops: the whole slice on other element types and CPUs, the tail

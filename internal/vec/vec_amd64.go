@@ -16,17 +16,13 @@ func sumSqDev16(x *float32, n int, m float64) float64
 //go:noescape
 func scaleShift16(dst, x *float32, n int, a, b float32, relu bool)
 
+// gradSums16 and inputGrad16 mask g by y > 0 unless y is nil.
+//
 //go:noescape
-func gradSums16(x, gy *float32, n int, m float64) (sg, sgx float64)
+func gradSums16(x, gy, y *float32, n int, m float64) (sg, sgx float64)
 
 //go:noescape
-func gradSumsMasked16(x, gy, y *float32, n int, m float64) (sg, sgx float64)
-
-//go:noescape
-func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)
-
-//go:noescape
-func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)
+func inputGrad16(dst, x, gy, y *float32, n int, k *[3]float32)
 
 //go:noescape
 func add16(dst, a, b *float32, n int)

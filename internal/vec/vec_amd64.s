@@ -98,46 +98,10 @@ ssrelu:
 	VZEROUPPER
 	RET
 
-// func gradSums16(x, gy *float32, n int, m float64) (sg, sgx float64)
-TEXT ·gradSums16(SB), NOSPLIT, $0-48
-	MOVQ         x+0(FP), SI
-	MOVQ         gy+8(FP), DI
-	MOVQ         n+16(FP), CX
-	SHRQ         $4, CX
-	VBROADCASTSD m+24(FP), Z6
-	VXORPD       Z0, Z0, Z0
-	VXORPD       Z2, Z2, Z2
-	VXORPD       Z8, Z8, Z8
-	VXORPD       Z9, Z9, Z9
-
-gsloop:
-	VCVTPS2PD   (DI), Z10
-	VCVTPS2PD   32(DI), Z11
-	VCVTPS2PD   (SI), Z12
-	VCVTPS2PD   32(SI), Z13
-	VSUBPD      Z6, Z12, Z12
-	VSUBPD      Z6, Z13, Z13
-	VADDPD      Z10, Z0, Z0
-	VADDPD      Z11, Z2, Z2
-	VFMADD231PD Z12, Z10, Z8
-	VFMADD231PD Z13, Z11, Z9
-	ADDQ        $64, SI
-	ADDQ        $64, DI
-	DECQ        CX
-	JNE         gsloop
-
-	VADDPD Z2, Z0, Z0
-	HSUM
-	VMOVSD X0, sg+32(FP)
-	VADDPD Z9, Z8, Z0
-	HSUM
-	VMOVSD X0, sgx+40(FP)
-	VZEROUPPER
-	RET
-
-// func gradSumsMasked16(x, gy, y *float32, n int, m float64) (sg, sgx float64)
-// As gradSums16 with g zeroed where y <= 0.
-TEXT ·gradSumsMasked16(SB), NOSPLIT, $0-56
+// func gradSums16(x, gy, y *float32, n int, m float64) (sg, sgx float64)
+// Σ g' and Σ g'·(x - m) with g' = g, or g zeroed where y <= 0 when y is not
+// nil.
+TEXT ·gradSums16(SB), NOSPLIT, $0-56
 	MOVQ         x+0(FP), SI
 	MOVQ         gy+8(FP), DI
 	MOVQ         y+16(FP), DX
@@ -149,10 +113,16 @@ TEXT ·gradSumsMasked16(SB), NOSPLIT, $0-56
 	VXORPD       Z8, Z8, Z8
 	VXORPD       Z9, Z9, Z9
 	VXORPS       Z7, Z7, Z7
+	KXNORW       K1, K1, K1 // no mask unless y is given
 
-gmloop:
-	VMOVUPS       (DX), Z14
-	VCMPPS        $0x1e, Z7, Z14, K1 // y > 0 (ordered, quiet)
+gsloop:
+	TESTQ     DX, DX
+	JE        gsload
+	VMOVUPS   (DX), Z14
+	VCMPPS    $0x1e, Z7, Z14, K1 // y > 0 (ordered, quiet)
+	ADDQ      $64, DX
+
+gsload:
 	VMOVUPS.Z     (DI), K1, Z15
 	VCVTPS2PD     Y15, Z10
 	VEXTRACTF32X8 $1, Z15, Y11
@@ -167,9 +137,8 @@ gmloop:
 	VFMADD231PD   Z13, Z11, Z9
 	ADDQ          $64, SI
 	ADDQ          $64, DI
-	ADDQ          $64, DX
 	DECQ          CX
-	JNE           gmloop
+	JNE           gsloop
 
 	VADDPD Z2, Z0, Z0
 	HSUM
@@ -180,35 +149,9 @@ gmloop:
 	VZEROUPPER
 	RET
 
-// func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)
-// dst = k0*g + k1*x + k2.
-TEXT ·inputGrad16(SB), NOSPLIT, $0-40
-	MOVQ         dst+0(FP), R8
-	MOVQ         x+8(FP), SI
-	MOVQ         gy+16(FP), DI
-	MOVQ         n+24(FP), CX
-	SHRQ         $4, CX
-	MOVQ         k+32(FP), AX
-	VBROADCASTSS (AX), Z1
-	VBROADCASTSS 4(AX), Z2
-	VBROADCASTSS 8(AX), Z3
-
-igloop:
-	VMOVAPS     Z3, Z5
-	VFMADD231PS (SI), Z2, Z5
-	VFMADD231PS (DI), Z1, Z5
-	VMOVUPS     Z5, (R8)
-	ADDQ        $64, SI
-	ADDQ        $64, DI
-	ADDQ        $64, R8
-	DECQ        CX
-	JNE         igloop
-	VZEROUPPER
-	RET
-
-// func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)
-// As inputGrad16 with g zeroed where y <= 0.
-TEXT ·inputGradMasked16(SB), NOSPLIT, $0-48
+// func inputGrad16(dst, x, gy, y *float32, n int, k *[3]float32)
+// dst = k0*g' + k1*x + k2, g' as in gradSums16.
+TEXT ·inputGrad16(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), R8
 	MOVQ         x+8(FP), SI
 	MOVQ         gy+16(FP), DI
@@ -220,10 +163,16 @@ TEXT ·inputGradMasked16(SB), NOSPLIT, $0-48
 	VBROADCASTSS 4(AX), Z2
 	VBROADCASTSS 8(AX), Z3
 	VXORPS       Z7, Z7, Z7
+	KXNORW       K1, K1, K1
 
-imloop:
-	VMOVUPS     (DX), Z14
-	VCMPPS      $0x1e, Z7, Z14, K1
+igloop:
+	TESTQ   DX, DX
+	JE      igload
+	VMOVUPS (DX), Z14
+	VCMPPS  $0x1e, Z7, Z14, K1
+	ADDQ    $64, DX
+
+igload:
 	VMOVUPS.Z   (DI), K1, Z15
 	VMOVAPS     Z3, Z5
 	VFMADD231PS (SI), Z2, Z5
@@ -231,10 +180,9 @@ imloop:
 	VMOVUPS     Z5, (R8)
 	ADDQ        $64, SI
 	ADDQ        $64, DI
-	ADDQ        $64, DX
 	ADDQ        $64, R8
 	DECQ        CX
-	JNE         imloop
+	JNE         igloop
 	VZEROUPPER
 	RET
 

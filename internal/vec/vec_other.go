@@ -4,13 +4,11 @@ package vec
 
 var fast = false
 
-func sum16(x *float32, n int) float64                                     { panic("vec: no assembly") }
-func sumSqDev16(x *float32, n int, m float64) float64                     { panic("vec: no assembly") }
-func scaleShift16(dst, x *float32, n int, a, b float32, relu bool)        { panic("vec: no assembly") }
-func gradSums16(x, gy *float32, n int, m float64) (sg, sgx float64)       { panic("vec: no assembly") }
-func gradSumsMasked16(x, gy, y *float32, n int, m float64) (a, b float64) { panic("vec: no assembly") }
-func inputGrad16(dst, x, gy *float32, n int, k *[3]float32)               { panic("vec: no assembly") }
-func inputGradMasked16(dst, x, gy, y *float32, n int, k *[3]float32)      { panic("vec: no assembly") }
+func sum16(x *float32, n int) float64                               { panic("vec: no assembly") }
+func sumSqDev16(x *float32, n int, m float64) float64               { panic("vec: no assembly") }
+func scaleShift16(dst, x *float32, n int, a, b float32, relu bool)  { panic("vec: no assembly") }
+func gradSums16(x, gy, y *float32, n int, m float64) (a, b float64) { panic("vec: no assembly") }
+func inputGrad16(dst, x, gy, y *float32, n int, k *[3]float32)      { panic("vec: no assembly") }
 
 func add16(dst, a, b *float32, n int) { panic("vec: no assembly") }
 
