@@ -355,6 +355,7 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 		cols := make([]float32, k*size*p)
 		var runs []run
 		var dOffs, sOffs []int32
+		listed := -1 // chunk width the block lists were made for
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			nc := (i1 - i0) * p
@@ -364,13 +365,17 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 			sgemm.Gemm(k, nc, g.cout, a, b, c, nc, nil)
 			pt.reserve(i1 - i0)
 			clear(pt.pad)
-			// Every run is one whole output row (chunks hold whole images).
-			runs = pt.runs(runs[:0], 0, nc)
-			dOffs, sOffs = dOffs[:0], sOffs[:0]
-			for r, off := range rows {
-				for _, rn := range runs {
-					dOffs = append(dOffs, int32(rn.base)+off)
-					sOffs = append(sOffs, int32(r*nc+rn.t0))
+			// Every run is one whole output row (chunks hold whole images);
+			// the block lists depend only on the chunk's width.
+			if nc != listed {
+				listed = nc
+				runs = pt.runs(runs[:0], 0, nc)
+				dOffs, sOffs = dOffs[:0], sOffs[:0]
+				for r, off := range rows {
+					for _, rn := range runs {
+						dOffs = append(dOffs, int32(rn.base)+off)
+						sOffs = append(sOffs, int32(r*nc+rn.t0))
+					}
 				}
 			}
 			vec.AddBlocks(pt.pad, c, g.outW(), dOffs, sOffs)

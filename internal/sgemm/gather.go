@@ -16,7 +16,7 @@ func Gather16(dst, src []float32, offs *[16]int32, n int) {
 	if lo < 0 || int(hi)+n > len(src) {
 		panic("sgemm: Gather16 index out of range")
 	}
-	if hasGather {
+	if hasAVX512 {
 		// Whole blocks of 16 columns are loaded as 16 rows and transposed
 		// in registers; the rest is gathered.
 		if blocks := n / 16; blocks > 0 {

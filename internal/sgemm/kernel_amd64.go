@@ -31,8 +31,8 @@ func gather16(dst, src *float32, offs *int32, n int)
 //go:noescape
 func transpose16(dst, src *float32, offs *int32, blocks int)
 
-// hasGather says whether gather16 can run here.
-var hasGather = cpu.X86.HasAVX512F
+// hasAVX512 says whether gather16 and transpose16 can run here.
+var hasAVX512 = cpu.X86.HasAVX512F
 
 func asmKernels() []Kernel {
 	var ks []Kernel

@@ -1,5 +1,12 @@
 #include "textflag.h"
 
+// STOREROW6 adds one 16-float row of the 6x16 tile (two halves) into C at DX.
+#define STOREROW6(lo, hi) \
+	VADDPS  (DX), lo, lo; \
+	VMOVUPS lo, (DX); \
+	VADDPS  32(DX), hi, hi; \
+	VMOVUPS hi, 32(DX)
+
 // func kernel6x16(k int, a, b, c *float32, ldc int)
 // C[6x16] (row stride ldc floats) += A (k x 6, packed) * B (k x 16, packed).
 TEXT ·kernel6x16(SB), NOSPLIT, $0-40
@@ -53,35 +60,17 @@ loop:
 	JNE          loop
 
 store:
-	VADDPS  (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
-	VADDPS  32(DX), Y1, Y1
-	VMOVUPS Y1, 32(DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y2, Y2
-	VMOVUPS Y2, (DX)
-	VADDPS  32(DX), Y3, Y3
-	VMOVUPS Y3, 32(DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
-	VADDPS  32(DX), Y5, Y5
-	VMOVUPS Y5, 32(DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y6, Y6
-	VMOVUPS Y6, (DX)
-	VADDPS  32(DX), Y7, Y7
-	VMOVUPS Y7, 32(DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y8, Y8
-	VMOVUPS Y8, (DX)
-	VADDPS  32(DX), Y9, Y9
-	VMOVUPS Y9, 32(DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y10, Y10
-	VMOVUPS Y10, (DX)
-	VADDPS  32(DX), Y11, Y11
-	VMOVUPS Y11, 32(DX)
+	STOREROW6(Y0, Y1)
+	ADDQ R8, DX
+	STOREROW6(Y2, Y3)
+	ADDQ R8, DX
+	STOREROW6(Y4, Y5)
+	ADDQ R8, DX
+	STOREROW6(Y6, Y7)
+	ADDQ R8, DX
+	STOREROW6(Y8, Y9)
+	ADDQ R8, DX
+	STOREROW6(Y10, Y11)
 	VZEROUPPER
 	RET
 

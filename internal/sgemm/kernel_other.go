@@ -4,7 +4,7 @@ package sgemm
 
 func asmKernels() []Kernel { return nil }
 
-const hasGather = false
+const hasAVX512 = false
 
 func gather16(dst, src *float32, offs *int32, n int) { panic("sgemm: no gather16 here") }
 

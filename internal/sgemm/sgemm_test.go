@@ -216,7 +216,7 @@ func BenchmarkGather16(b *testing.B) {
 			Gather16(dst, src, &offs, n)
 		}
 	})
-	if hasGather {
+	if hasAVX512 {
 		// The gather instruction alone, for comparison with the
 		// in-register transpose Gather16 uses on whole blocks.
 		b.Run("gather-only", func(b *testing.B) {
