@@ -7,17 +7,21 @@ import (
 )
 
 // stages are the 3x3 stride-1 convolutions of a width-0.25 ResNet-18, one
-// per stage, and the stride-2 one entering stage 2.
+// per stage, the stride-2 one entering stage 2 and its 1x1 shortcut, and
+// the stem.
 var stages = []convGeom{
 	{c: 16, h: 32, w: 32, cout: 16, k: 3, stride: 1, pad: 1},
 	{c: 32, h: 16, w: 16, cout: 32, k: 3, stride: 1, pad: 1},
 	{c: 64, h: 8, w: 8, cout: 64, k: 3, stride: 1, pad: 1},
 	{c: 128, h: 4, w: 4, cout: 128, k: 3, stride: 1, pad: 1},
 	{c: 16, h: 32, w: 32, cout: 32, k: 3, stride: 2, pad: 1},
+	{c: 16, h: 32, w: 32, cout: 32, k: 1, stride: 2, pad: 0},
+	{c: 3, h: 32, w: 32, cout: 16, k: 3, stride: 1, pad: 1},
 }
 
 // BenchmarkConv runs the float32 convolution's three passes (forward,
-// input gradient, weight gradient) on each of stages, batch 128
+// input gradient, weight gradient; the weight gradient also on the packed
+// GEMM where it would take sgemm.DotTile) on each of stages, batch 128
 // (images/s reported).
 func BenchmarkConv(b *testing.B) {
 	passes := []struct {
@@ -27,10 +31,15 @@ func BenchmarkConv(b *testing.B) {
 		{"forward", convForwardFast},
 		{"dx", func(x, w, y []float32, n int, g convGeom) { convBackwardDataFast(w, y, x, n, g) }},
 		{"dw", func(x, w, y []float32, n int, g convGeom) { convBackwardWeightFast(x, y, w, n, g) }},
+		{"dw-gemm", func(x, w, y []float32, n int, g convGeom) {
+			defer func(d bool) { dotWeightGrad = d }(dotWeightGrad)
+			dotWeightGrad = false
+			convBackwardWeightFast(x, y, w, n, g)
+		}},
 	}
 	for _, g := range stages {
 		for _, pass := range passes {
-			b.Run(fmt.Sprintf("%s/%dx%d/s%d", pass.name, g.c, g.h, g.stride), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%dx%d/k%ds%d", pass.name, g.c, g.h, g.k, g.stride), func(b *testing.B) {
 				const n = 128
 				rng := rand.New(rand.NewPCG(1, 1))
 				x := make([]float32, n*g.c*g.h*g.w)

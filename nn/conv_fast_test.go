@@ -17,7 +17,8 @@ import (
 // takes the scatter path), stride 2 (read from phase planes; 16-, 8- and
 // 4-wide output rows, an odd input size, the 1x1 shortcut; the input
 // gradient added back along the same runs), no padding (transposed padding
-// 2) and an even kernel.
+// 2) and an even kernel; the weight gradient also with one image per
+// chunk.
 func TestFastConvMatchesIm2col(t *testing.T) {
 	if !sgemm.Fast() {
 		t.Skip("no assembly GEMM kernel on this CPU: the packed-patch path is not used")
@@ -36,6 +37,10 @@ func TestFastConvMatchesIm2col(t *testing.T) {
 		{c: 4, h: 6, w: 6, cout: 5, k: 3, stride: 1, pad: 0},
 		{c: 3, h: 5, w: 5, cout: 4, k: 2, stride: 1, pad: 1},
 		{c: 300, h: 4, w: 4, cout: 40, k: 3, stride: 1, pad: 1}, // depth beyond one packed block
+		// 16-wide rows (weight gradient from sgemm.DotTile): partial tiles
+		// of output channels (6, 17) and of taps (7 taps, 27 taps).
+		{c: 8, h: 16, w: 16, cout: 12, k: 3, stride: 1, pad: 1},
+		{c: 7, h: 32, w: 32, cout: 6, k: 1, stride: 2, pad: 0},
 	}
 	rng := rand.New(rand.NewPCG(9, 9))
 	random := func(n int) []float32 {
@@ -66,6 +71,13 @@ func TestFastConvMatchesIm2col(t *testing.T) {
 			convBackwardWeight(x, dy, wantDw, n, g)
 			convBackwardWeightFast(x, dy, gotDw, n, g)
 			requireClose(t, wantDw, gotDw, "weight gradient")
+
+			// One image per chunk: chunks summed across both workers.
+			defer func(b int) { dotChunkBytes = b }(dotChunkBytes)
+			dotChunkBytes = 1
+			gotDw = random(len(w))
+			convBackwardWeightFast(x, dy, gotDw, n, g)
+			requireClose(t, wantDw, gotDw, "weight gradient, one image per chunk")
 		})
 	}
 }

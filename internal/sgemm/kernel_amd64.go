@@ -70,3 +70,12 @@ func indirect16(k int, a, b []float32, offs []int32, hi int, seg Segments, c []f
 	_ = c[15*ldc+nr-1]
 	kernel16x16ind(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist)
 }
+
+// dot4x6 is DotTile's AVX-512 kernel (dot_amd64.s).
+//
+//go:noescape
+func dot4x6(n int, a *float32, lda int, aoff *int32, b *float32, boff *int32, rows *int32, c *float32)
+
+// HasDotTile says whether DotTile runs on its AVX-512 kernel here (callers
+// choose it over the packed GEMM only then).
+var HasDotTile = cpu.X86.HasAVX512F
