@@ -1,8 +1,12 @@
 package nn
 
 import (
+	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"gorgonia.org/tensor"
@@ -44,4 +48,55 @@ func TestParallelForCoversOnce(t *testing.T) {
 			assert.Equal(t, int32(1), h, "n=%d i=%d", n, i)
 		}
 	}
+}
+
+// TestParallelForHelpers runs ParallelFor on 4 workers from several
+// goroutines at once, nested inside itself, and after the helpers have
+// parked: every index is covered once and the chunk boundaries are the same
+// whether the chunks ran on helpers or one after the other on the caller.
+func TestParallelForHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const n = 103
+	chunks := func() [][2]int {
+		var mu sync.Mutex
+		var got [][2]int
+		hits := make([]int32, n)
+		ParallelFor(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&hits[i], 1)
+			}
+			mu.Lock()
+			got = append(got, [2]int{lo, hi})
+			mu.Unlock()
+		})
+		for i, h := range hits {
+			assert.Equal(t, int32(1), h, "index %d", i)
+		}
+		slices.SortFunc(got, func(a, b [2]int) int { return a[0] - b[0] })
+		return got
+	}
+	want := [][2]int{{0, 25}, {25, 51}, {51, 77}, {77, 103}}
+	assert.Equal(t, want, chunks())
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				assert.Equal(t, want, chunks())
+			}
+		}()
+	}
+	wg.Wait()
+
+	var nested atomic.Int32
+	ParallelFor(4, func(lo, hi int) {
+		assert.Equal(t, want, chunks())
+		nested.Add(int32(hi - lo))
+	})
+	assert.Equal(t, int32(4), nested.Load())
+
+	time.Sleep(3 * helperSpin) // helpers park
+	assert.Equal(t, want, chunks())
 }
