@@ -62,3 +62,27 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPatchesLoad copies a batch of 128 into padded chunks (phase
+// planes at stride 2), as each convolution pass does first (input bytes/s
+// reported).
+func BenchmarkPatchesLoad(b *testing.B) {
+	for _, g := range stages {
+		b.Run(fmt.Sprintf("%dx%d/k%ds%d", g.c, g.h, g.k, g.stride), func(b *testing.B) {
+			const n = 128
+			x := make([]float32, n*g.c*g.h*g.w)
+			rows := patchRows(g)
+			size, count := chunks(n, g.colCols())
+			for b.Loop() {
+				ParallelFor(count, func(lo, hi int) {
+					pt := newPatches(g, rows)
+					defer pt.done()
+					for ch := lo; ch < hi; ch++ {
+						pt.load(x, ch*size, min(n, (ch+1)*size))
+					}
+				})
+			}
+			b.ReportMetric(float64(len(x)*4*b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"sync"
+
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/advbench/advbench/internal/vec"
 )
@@ -40,10 +42,47 @@ func (g convGeom) phasePlane() (ph, pw int) {
 }
 
 // newPatches returns the operand for geometry g with tap offsets rows
-// (patchRows); load fills it.
+// (patchRows); load fills it. Its buffer comes from the ones earlier calls
+// of the same geometry gave back (done), whose padding is still zero.
 func newPatches(g convGeom, rows []int32) *patches {
 	ph, pw := g.phasePlane()
-	return &patches{g: g, ph: ph, pw: pw, rows: rows}
+	return &patches{g: g, ph: ph, pw: pw, rows: rows, pad: takeBuf(g)}
+}
+
+// done gives the buffer back for the next call of the same geometry; pt is
+// not used after.
+func (pt *patches) done() { giveBuf(pt.g, pt.pad) }
+
+// Buffers outlive the calls that use them, so that a training step does
+// not allocate (and fault in) a padded chunk per convolution and worker:
+// bufPools holds a sync.Pool per key, a geometry for padded chunks (their
+// padding is never written, so stays zero) or a scratchKey.
+var bufPools sync.Map // key -> *sync.Pool of *[]float32
+
+// scratchKey keys buffers whose contents do not matter (the caller clears
+// what it uses), by purpose and geometry.
+type scratchKey struct {
+	what string
+	g    convGeom
+}
+
+// takeBuf returns a buffer given back under key, or nil.
+func takeBuf(key any) []float32 {
+	if p, ok := bufPools.Load(key); ok {
+		if b, ok := p.(*sync.Pool).Get().(*[]float32); ok {
+			return *b
+		}
+	}
+	return nil
+}
+
+// giveBuf keeps b for a later takeBuf(key).
+func giveBuf(key any, b []float32) {
+	if b == nil {
+		return
+	}
+	p, _ := bufPools.LoadOrStore(key, &sync.Pool{})
+	p.(*sync.Pool).Put(&b)
 }
 
 // channelSize is the floats one padded channel takes (its phase planes).
@@ -281,6 +320,7 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 	ParallelFor(count, func(lo, hi int) {
 		var tmp []float32
 		b := newPatches(g, rows)
+		defer b.done()
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			cols := (i1 - i0) * p
@@ -292,7 +332,11 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 				continue
 			}
 			if tmp == nil {
-				tmp = make([]float32, g.cout*size*p)
+				tmp = takeBuf(scratchKey{"conv-out", g})
+				if len(tmp) < g.cout*size*p {
+					tmp = make([]float32, g.cout*size*p)
+				}
+				defer giveBuf(scratchKey{"conv-out", g}, tmp)
 			}
 			clear(tmp[:g.cout*cols])
 			sgemm.Gemm(g.cout, cols, k, a, b, tmp[:g.cout*cols], cols, nil)
@@ -350,9 +394,18 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 	rows := patchRows(g)
 	size, count := chunks(n, p)
 	ParallelFor(count, func(lo, hi int) {
+		// This operand's padding is written (and cleared per chunk): its
+		// buffer is not one of the zero-padded ones.
 		pt := newPatches(g, rows)
+		giveBuf(g, pt.pad)
+		pt.pad = takeBuf(scratchKey{"dx-pad", g})
+		defer giveBuf(scratchKey{"dx-pad", g}, pt.pad)
 		b := &batchRows{d: dy, rows: g.cout, p: p}
-		cols := make([]float32, k*size*p)
+		cols := takeBuf(scratchKey{"dx-cols", g})
+		if len(cols) < k*size*p {
+			cols = make([]float32, k*size*p)
+		}
+		defer giveBuf(scratchKey{"dx-cols", g}, cols)
 		var runs []run
 		var dOffs, sOffs []int32
 		listed := -1 // chunk width the block lists were made for
@@ -533,6 +586,7 @@ func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
 	size, count := chunks(n, p)
 	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
 		pt := newPatches(g, rows)
+		defer pt.done()
 		a := &batchRows{d: dy, rows: g.cout, p: p}
 		b := &patchesT{pt: pt}
 		for ch := lo; ch < hi; ch++ {
@@ -575,6 +629,7 @@ func convBackwardWeightDot(x, dy, dw []float32, n int, g convGeom) {
 	count := (n + size - 1) / size
 	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
 		pt := newPatches(g, rows)
+		defer pt.done()
 		var aoff, boff []int32
 		var tile [24]float32
 		for ch := lo; ch < hi; ch++ {
