@@ -34,6 +34,7 @@ type patches struct {
 	ph, pw int       // phase plane height and width
 	rows   []int32   // per depth row: offset of its tap in a padded image
 	rowMap []rowPiece
+	key    any // where done keeps pad (bufPools)
 }
 
 // phasePlane returns the height and width of one phase plane of g.
@@ -44,14 +45,23 @@ func (g convGeom) phasePlane() (ph, pw int) {
 // newPatches returns the operand for geometry g with tap offsets rows
 // (patchRows); load fills it. Its buffer comes from the ones earlier calls
 // of the same geometry gave back (done), whose padding is still zero.
-func newPatches(g convGeom, rows []int32) *patches {
+func newPatches(g convGeom, rows []int32) *patches { return patchesFrom(g, rows, g) }
+
+// newScratchPatches is newPatches for a caller that writes the padding
+// (and clears it itself): its buffers are kept apart from the zero-padded
+// ones.
+func newScratchPatches(g convGeom, rows []int32) *patches {
+	return patchesFrom(g, rows, scratchKey{"written-pad", g})
+}
+
+func patchesFrom(g convGeom, rows []int32, key any) *patches {
 	ph, pw := g.phasePlane()
-	return &patches{g: g, ph: ph, pw: pw, rows: rows, pad: takeBuf(g)}
+	return &patches{g: g, ph: ph, pw: pw, rows: rows, pad: takeBuf(key), key: key}
 }
 
 // done gives the buffer back for the next call of the same geometry; pt is
 // not used after.
-func (pt *patches) done() { giveBuf(pt.g, pt.pad) }
+func (pt *patches) done() { giveBuf(pt.key, pt.pad) }
 
 // Buffers outlive the calls that use them, so that a training step does
 // not allocate (and fault in) a padded chunk per convolution and worker:
@@ -305,8 +315,11 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 
 // convForwardFast computes y = conv(x, w) for n images.
 func convForwardFast(x, w, y []float32, n int, g convGeom) {
-	a := sgemm.Pack(false, g.cout, g.colRows(), w, g.colRows(), 1)
+	key := scratchKey{"packed-w", g}
+	buf := takeBuf(key)
+	a := sgemm.PackInto(buf, false, g.cout, g.colRows(), w, g.colRows(), 1)
 	convPacked(x, a, y, n, g)
+	giveBuf(key, a.Buffer())
 }
 
 // convPacked computes y = conv(x, weights packed as a) for n images.
@@ -355,11 +368,10 @@ func (g convGeom) transposedGeom() (convGeom, bool) {
 	return convGeom{c: g.cout, h: g.outH(), w: g.outW(), cout: g.c, k: g.k, stride: 1, pad: g.k - 1 - g.pad}, true
 }
 
-// flipTranspose returns w' (C, Cout, k, k) with w'[c][o][ky][kx] =
-// w[o][c][k-1-ky][k-1-kx].
-func flipTranspose(w []float32, g convGeom) []float32 {
+// flipTranspose writes w' (C, Cout, k, k) with w'[c][o][ky][kx] =
+// w[o][c][k-1-ky][k-1-kx] into out (of w's length).
+func flipTranspose(out, w []float32, g convGeom) {
 	kk := g.k * g.k
-	out := make([]float32, len(w))
 	for o := 0; o < g.cout; o++ {
 		for c := 0; c < g.c; c++ {
 			src := w[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
@@ -369,7 +381,6 @@ func flipTranspose(w []float32, g convGeom) []float32 {
 			}
 		}
 	}
-	return out
 }
 
 // convBackwardDataFast computes dx from w and dy. At stride 1 it is the
@@ -378,7 +389,14 @@ func flipTranspose(w []float32, g convGeom) []float32 {
 // patch positions of phase-plane padded images (convBackwardDataScatter).
 func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 	if tg, ok := g.transposedGeom(); ok {
-		convForwardFast(dy, flipTranspose(w, g), dx, n, tg)
+		key := scratchKey{"flipped-w", g}
+		wt := takeBuf(key)
+		if len(wt) < len(w) {
+			wt = make([]float32, len(w))
+		}
+		flipTranspose(wt[:len(w)], w, g)
+		convForwardFast(dy, wt[:len(w)], dx, n, tg)
+		giveBuf(key, wt)
 		return
 	}
 	convBackwardDataScatter(w, dy, dx, n, g)
@@ -390,25 +408,20 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 // phase planes at any stride), then the pixels copied out.
 func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 	k, p := g.colRows(), g.colCols()
-	a := sgemm.Pack(true, k, g.cout, w, k, 1)
+	packKey := scratchKey{"packed-wt", g}
+	a := sgemm.PackInto(takeBuf(packKey), true, k, g.cout, w, k, 1)
+	defer giveBuf(packKey, a.Buffer())
 	rows := patchRows(g)
 	size, count := chunks(n, p)
 	ParallelFor(count, func(lo, hi int) {
-		// This operand's padding is written (and cleared per chunk): its
-		// buffer is not one of the zero-padded ones.
-		pt := newPatches(g, rows)
-		giveBuf(g, pt.pad)
-		pt.pad = takeBuf(scratchKey{"dx-pad", g})
-		defer giveBuf(scratchKey{"dx-pad", g}, pt.pad)
+		pt := newScratchPatches(g, rows)
+		defer pt.done()
 		b := &batchRows{d: dy, rows: g.cout, p: p}
 		cols := takeBuf(scratchKey{"dx-cols", g})
 		if len(cols) < k*size*p {
 			cols = make([]float32, k*size*p)
 		}
 		defer giveBuf(scratchKey{"dx-cols", g}, cols)
-		var runs []run
-		var dOffs, sOffs []int32
-		listed := -1 // chunk width the block lists were made for
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			nc := (i1 - i0) * p
@@ -418,24 +431,40 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 			sgemm.Gemm(k, nc, g.cout, a, b, c, nc, nil)
 			pt.reserve(i1 - i0)
 			clear(pt.pad)
-			// Every run is one whole output row (chunks hold whole images);
-			// the block lists depend only on the chunk's width.
-			if nc != listed {
-				listed = nc
-				runs = pt.runs(runs[:0], 0, nc)
-				dOffs, sOffs = dOffs[:0], sOffs[:0]
-				for r, off := range rows {
-					for _, rn := range runs {
-						dOffs = append(dOffs, int32(rn.base)+off)
-						sOffs = append(sOffs, int32(r*nc+rn.t0))
-					}
-				}
-			}
+			dOffs, sOffs := scatterBlocks(pt, nc)
 			vec.AddBlocks(pt.pad, c, g.outW(), dOffs, sOffs)
 			pt.unload(dx, i0, i1)
 		}
 	})
 }
+
+// scatterBlocks returns where convBackwardDataScatter adds each block of its
+// cols matrix (chunk width nc) into pt: every run is one whole output row
+// (chunks hold whole images), so the lists depend only on the geometry and
+// nc, and are made once per process.
+func scatterBlocks(pt *patches, nc int) (dOffs, sOffs []int32) {
+	type key struct {
+		g  convGeom
+		nc int
+	}
+	type lists struct{ d, s []int32 }
+	k := key{pt.g, nc}
+	if l, ok := blockLists.Load(k); ok {
+		return l.(*lists).d, l.(*lists).s
+	}
+	runs := pt.runs(nil, 0, nc)
+	l := &lists{}
+	for r, off := range pt.rows {
+		for _, rn := range runs {
+			l.d = append(l.d, int32(rn.base)+off)
+			l.s = append(l.s, int32(r*nc+rn.t0))
+		}
+	}
+	blockLists.Store(k, l)
+	return l.d, l.s
+}
+
+var blockLists sync.Map
 
 // patchesT is the transpose of a chunk's patch matrix, as a right operand:
 // depth = output positions of the chunk, columns = depth rows (c, ky, kx).

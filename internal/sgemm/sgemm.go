@@ -215,19 +215,40 @@ type Packed struct {
 	mr     int
 	blocks [][]float32 // [ic block][pc block]
 	nPC    int
+	buf    []float32 // the blocks' storage
 }
+
+// Buffer returns the storage of p, for a later PackInto once p is no
+// longer used.
+func (p *Packed) Buffer() []float32 { return p.buf }
 
 // Pack packs alpha·op(A) (m×k; A is k×m when tA) for the active kernel.
 func Pack(tA bool, m, k int, a []float32, lda int, alpha float32) *Packed {
+	return PackInto(nil, tA, m, k, a, lda, alpha)
+}
+
+// PackedSize is the floats Pack needs for an m×k operand.
+func PackedSize(m, k int) int {
+	mr := Active.MR
+	return (m + mr - 1) / mr * mr * k
+}
+
+// PackInto is Pack writing into buf where it holds PackedSize(m, k) floats
+// (a caller reusing one buffer across calls), into a new one otherwise.
+func PackInto(buf []float32, tA bool, m, k int, a []float32, lda int, alpha float32) *Packed {
 	mr := Active.MR
 	mc := mr * mcPanels
-	p := &Packed{mr: mr, nPC: (k + kc - 1) / kc}
+	if need := PackedSize(m, k); len(buf) < need {
+		buf = make([]float32, need)
+	}
+	p := &Packed{mr: mr, nPC: (k + kc - 1) / kc, buf: buf}
 	for ic := 0; ic < m; ic += mc {
 		mcur := min(mc, m-ic)
 		rows := (mcur + mr - 1) / mr * mr
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			blk := make([]float32, rows*kcur)
+			blk := buf[: rows*kcur : rows*kcur]
+			buf = buf[rows*kcur:]
 			packA(blk, mr, tA, a, lda, alpha, ic, mcur, pc, kcur)
 			p.blocks = append(p.blocks, blk)
 		}
