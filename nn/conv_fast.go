@@ -157,9 +157,26 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 		for c := 0; c < g.c; c++ {
 			img := x[(i*g.c+c)*hw : (i*g.c+c+1)*hw]
 			ch := pt.pad[((i-i0)*g.c+c)*cs : ((i-i0)*g.c+c+1)*cs]
-			for _, r := range pieces {
+			for k := 0; k < len(pieces); k++ {
+				r := pieces[k]
 				row := img[r.y*g.w : (r.y+1)*g.w]
 				padded := ch[r.off : r.off+r.n]
+				if s == 2 && k+1 < len(pieces) && pieces[k+1].y == r.y {
+					// The row's even and odd pixels, in one pass.
+					k++
+					r2 := pieces[k]
+					other := ch[r2.off : r2.off+r2.n]
+					even, odd := padded, other
+					if r.x0 == 1 {
+						even, odd = other, padded
+					}
+					if toPad {
+						deinterleave(even, odd, row)
+					} else {
+						interleave(row, even, odd)
+					}
+					continue
+				}
 				switch {
 				case s == 1 && toPad:
 					copyRow(padded, row)
@@ -176,6 +193,33 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 				}
 			}
 		}
+	}
+}
+
+// deinterleave writes row's even pixels to even and its odd ones to odd
+// (len(even) = len(row) - len(odd), len(odd) = len(row)/2).
+func deinterleave(even, odd, row []float32) {
+	n := len(odd)
+	even = even[:len(row)-n]
+	for t := range odd {
+		pair := (*[2]float32)(row[2*t:])
+		even[t], odd[t] = pair[0], pair[1]
+	}
+	if len(even) > n {
+		even[n] = row[2*n]
+	}
+}
+
+// interleave is deinterleave's inverse.
+func interleave(row, even, odd []float32) {
+	n := len(odd)
+	even = even[:len(row)-n]
+	for t := range odd {
+		pair := (*[2]float32)(row[2*t:])
+		pair[0], pair[1] = even[t], odd[t]
+	}
+	if len(even) > n {
+		row[2*n] = even[n]
 	}
 }
 
