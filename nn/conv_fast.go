@@ -157,6 +157,15 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 		for c := 0; c < g.c; c++ {
 			img := x[(i*g.c+c)*hw : (i*g.c+c+1)*hw]
 			ch := pt.pad[((i-i0)*g.c+c)*cs : ((i-i0)*g.c+c+1)*cs]
+			if s == 1 { // the rows lie pw apart from the first one's place
+				at := ch[pieces[0].off:]
+				if toPad {
+					vec.CopyRows(at, pt.pw, img, g.w, g.h, g.w)
+				} else {
+					vec.CopyRows(img, g.w, at, pt.pw, g.h, g.w)
+				}
+				continue
+			}
 			for k := 0; k < len(pieces); k++ {
 				r := pieces[k]
 				row := img[r.y*g.w : (r.y+1)*g.w]
@@ -177,16 +186,11 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 					}
 					continue
 				}
-				switch {
-				case s == 1 && toPad:
-					copyRow(padded, row)
-				case s == 1:
-					copyRow(row, padded)
-				case toPad:
+				if toPad {
 					for t := range padded {
 						padded[t] = row[r.x0+t*s]
 					}
-				default:
+				} else {
 					for t, v := range padded {
 						row[r.x0+t*s] = v
 					}
@@ -220,20 +224,6 @@ func interleave(row, even, odd []float32) {
 	}
 	if len(even) > n {
 		row[2*n] = even[n]
-	}
-}
-
-// copyRow copies src into dst (of the same length): image rows are short
-// (4 to 32 floats), too short for a call to memmove to pay off.
-func copyRow(dst, src []float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+8 <= len(src); i += 8 {
-		v := *(*[8]float32)(src[i:]) // through a local: no memmove call
-		*(*[8]float32)(dst[i:]) = v
-	}
-	for ; i < len(src); i++ {
-		dst[i] = src[i]
 	}
 }
 

@@ -121,6 +121,25 @@ func AddBlocks(dst, src []float32, n int, dOffs, sOffs []int32) {
 	}
 }
 
+// CopyRows copies rows rows of n floats: dst[r*ldd+t] = src[r*lds+t] for
+// t < n (a block of image rows into a padded plane, or back). It panics if a
+// row falls outside dst or src.
+func CopyRows(dst []float32, ldd int, src []float32, lds, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if ldd < n || lds < n || (rows-1)*ldd+n > len(dst) || (rows-1)*lds+n > len(src) {
+		panic("vec: CopyRows: row out of range")
+	}
+	if fast {
+		copyRows16(&dst[0], ldd, &src[0], lds, rows, n)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:r*ldd+n], src[r*lds:r*lds+n])
+	}
+}
+
 // first returns &y[0], or nil for a nil (no mask) y.
 func first(y []float32) *float32 {
 	if y == nil {

@@ -29,3 +29,6 @@ func add16(dst, a, b *float32, n int)
 
 //go:noescape
 func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int)
+
+//go:noescape
+func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int)

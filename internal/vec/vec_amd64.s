@@ -259,3 +259,51 @@ blknext:
 	JNE  blkloop
 	VZEROUPPER
 	RET
+
+// func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int)
+// For r < rows: dst[r*ldd+t] = src[r*lds+t], t < n (rows, n > 0; the last
+// n%16 of a row with a mask).
+TEXT ·copyRows16(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	MOVQ n+40(FP), BX
+	MOVQ BX, R12
+	ANDQ $15, R12 // tail
+	SHRQ $4, BX   // whole blocks
+	MOVQ R12, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	MOVQ rows+32(FP), CX
+
+rowloop:
+	XORQ  R10, R10
+	MOVQ  BX, DX
+	TESTQ DX, DX
+	JE    rowtail
+
+rowinner:
+	VMOVUPS (SI)(R10*1), Z0
+	VMOVUPS Z0, (DI)(R10*1)
+	ADDQ    $64, R10
+	DECQ    DX
+	JNE     rowinner
+
+rowtail:
+	TESTQ     R12, R12
+	JE        rownext
+	VMOVUPS.Z (SI)(R10*1), K1, Z0
+	VMOVUPS   Z0, K1, (DI)(R10*1)
+
+rownext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ CX
+	JNE  rowloop
+	VZEROUPPER
+	RET

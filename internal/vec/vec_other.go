@@ -15,3 +15,7 @@ func add16(dst, a, b *float32, n int) { panic("vec: no assembly") }
 func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int) {
 	panic("vec: no assembly")
 }
+
+func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int) {
+	panic("vec: no assembly")
+}

@@ -158,6 +158,29 @@ func TestAddBlocks(t *testing.T) {
 	})
 }
 
+// TestCopyRows copies row blocks of every width class (whole 16-float
+// blocks, a tail, both) between strided planes; bytes around each row stay
+// untouched.
+func TestCopyRows(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, n := range []int{4, 8, 16, 21, 32, 34} {
+			const rows = 5
+			src, _, _ := planes(rng, rows*(n+3))
+			dst, _, _ := planes(rng, rows*(n+7)+9)
+			want := slices.Clone(dst)
+			for r := 0; r < rows; r++ {
+				copy(want[9+r*(n+7):9+r*(n+7)+n], src[r*(n+3):r*(n+3)+n])
+			}
+			CopyRows(dst[9:], n+7, src, n+3, rows, n)
+			require.Equal(t, want, dst, "n=%d", n)
+		}
+		x := make([]float32, 64)
+		assert.Panics(t, func() { CopyRows(x, 16, x, 16, 4, 17) }, "row wider than its stride")
+		assert.Panics(t, func() { CopyRows(x, 20, x, 16, 4, 16) }, "last row past the end")
+	})
+}
+
 // TestInPlaceAndNaN: dst may alias x, and a NaN survives the ReLU (a
 // diverged run must not turn into zeros).
 func TestInPlaceAndNaN(t *testing.T) {
