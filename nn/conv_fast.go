@@ -166,26 +166,27 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 				}
 				continue
 			}
-			for k := 0; k < len(pieces); k++ {
-				r := pieces[k]
+			if s == 2 && g.w%2 == 0 {
+				// Image rows of one parity lie pw apart in the same two
+				// phase planes (pieces 2y and 2y+1 of row y): their even and
+				// odd pixels are split (joined) in one pass.
+				for y0 := 0; y0 < min(2, g.h); y0++ {
+					even, odd := pieces[2*y0], pieces[2*y0+1]
+					if even.x0 != 0 {
+						even, odd = odd, even
+					}
+					rows, row := (g.h-y0+1)/2, img[y0*g.w:]
+					if toPad {
+						vec.Deinterleave(ch[even.off:], pt.pw, ch[odd.off:], pt.pw, row, 2*g.w, rows, g.w/2)
+					} else {
+						vec.Interleave(row, 2*g.w, ch[even.off:], pt.pw, ch[odd.off:], pt.pw, rows, g.w/2)
+					}
+				}
+				continue
+			}
+			for _, r := range pieces {
 				row := img[r.y*g.w : (r.y+1)*g.w]
 				padded := ch[r.off : r.off+r.n]
-				if s == 2 && k+1 < len(pieces) && pieces[k+1].y == r.y {
-					// The row's even and odd pixels, in one pass.
-					k++
-					r2 := pieces[k]
-					other := ch[r2.off : r2.off+r2.n]
-					even, odd := padded, other
-					if r.x0 == 1 {
-						even, odd = other, padded
-					}
-					if toPad {
-						deinterleave(even, odd, row)
-					} else {
-						interleave(row, even, odd)
-					}
-					continue
-				}
 				if toPad {
 					for t := range padded {
 						padded[t] = row[r.x0+t*s]
@@ -197,33 +198,6 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 				}
 			}
 		}
-	}
-}
-
-// deinterleave writes row's even pixels to even and its odd ones to odd
-// (len(even) = len(row) - len(odd), len(odd) = len(row)/2).
-func deinterleave(even, odd, row []float32) {
-	n := len(odd)
-	even = even[:len(row)-n]
-	for t := range odd {
-		pair := (*[2]float32)(row[2*t:])
-		even[t], odd[t] = pair[0], pair[1]
-	}
-	if len(even) > n {
-		even[n] = row[2*n]
-	}
-}
-
-// interleave is deinterleave's inverse.
-func interleave(row, even, odd []float32) {
-	n := len(odd)
-	even = even[:len(row)-n]
-	for t := range odd {
-		pair := (*[2]float32)(row[2*t:])
-		pair[0], pair[1] = even[t], odd[t]
-	}
-	if len(even) > n {
-		row[2*n] = even[n]
 	}
 }
 

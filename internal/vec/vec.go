@@ -140,6 +140,44 @@ func CopyRows(dst []float32, ldd int, src []float32, lds, rows, n int) {
 	}
 }
 
+// Deinterleave splits rows rows of 2·pairs floats into their even and odd
+// elements: even[r*lde+t] = src[r*lds+2t], odd[r*ldo+t] = src[r*lds+2t+1]
+// for t < pairs (image rows into stride-2 phase planes). Interleave is its
+// inverse. They panic if a row falls outside a slice.
+func Deinterleave(even []float32, lde int, odd []float32, ldo int, src []float32, lds, rows, pairs int) {
+	interleaving(even, lde, odd, ldo, src, lds, rows, pairs, false)
+}
+
+// Interleave writes dst[r*ldd+2t] = even[r*lde+t], dst[r*ldd+2t+1] =
+// odd[r*ldo+t].
+func Interleave(dst []float32, ldd int, even []float32, lde int, odd []float32, ldo, rows, pairs int) {
+	interleaving(even, lde, odd, ldo, dst, ldd, rows, pairs, true)
+}
+
+func interleaving(even []float32, lde int, odd []float32, ldo int, row []float32, ldr, rows, pairs int, join bool) {
+	if rows <= 0 || pairs <= 0 {
+		return
+	}
+	if lde < pairs || ldo < pairs || ldr < 2*pairs ||
+		(rows-1)*lde+pairs > len(even) || (rows-1)*ldo+pairs > len(odd) || (rows-1)*ldr+2*pairs > len(row) {
+		panic("vec: Deinterleave/Interleave: row out of range")
+	}
+	if fast {
+		interleave16(&even[0], lde, &odd[0], ldo, &row[0], ldr, rows, pairs, join)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		e, o, x := even[r*lde:r*lde+pairs], odd[r*ldo:r*ldo+pairs], row[r*ldr:r*ldr+2*pairs]
+		for t := range e {
+			if join {
+				x[2*t], x[2*t+1] = e[t], o[t]
+			} else {
+				e[t], o[t] = x[2*t], x[2*t+1]
+			}
+		}
+	}
+}
+
 // first returns &y[0], or nil for a nil (no mask) y.
 func first(y []float32) *float32 {
 	if y == nil {

@@ -32,3 +32,8 @@ func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int)
 
 //go:noescape
 func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int)
+
+// interleave16 is Deinterleave (join false) and Interleave (join true).
+//
+//go:noescape
+func interleave16(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)

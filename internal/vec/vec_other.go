@@ -19,3 +19,7 @@ func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int) {
 func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int) {
 	panic("vec: no assembly")
 }
+
+func interleave16(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool) {
+	panic("vec: no assembly")
+}

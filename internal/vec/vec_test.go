@@ -181,6 +181,42 @@ func TestCopyRows(t *testing.T) {
 	})
 }
 
+// TestInterleave splits strided rows into even and odd elements and joins
+// them back, for pair counts with and without whole 16-pair blocks and
+// tails of every size class; nothing outside the rows is written.
+func TestInterleave(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		for _, pairs := range []int{1, 4, 8, 9, 16, 17, 31, 32, 40} {
+			const rows = 3
+			ldr, lde, ldo := 2*pairs+5, pairs+2, pairs+7
+			src, _, _ := planes(rng, rows*ldr)
+			even, odd, _ := planes(rng, rows*ldo)
+			even = even[:rows*lde]
+			wantE, wantO := slices.Clone(even), slices.Clone(odd)
+			for r := 0; r < rows; r++ {
+				for u := 0; u < pairs; u++ {
+					wantE[r*lde+u], wantO[r*ldo+u] = src[r*ldr+2*u], src[r*ldr+2*u+1]
+				}
+			}
+			Deinterleave(even, lde, odd, ldo, src, ldr, rows, pairs)
+			require.Equal(t, wantE, even, "even, pairs=%d", pairs)
+			require.Equal(t, wantO, odd, "odd, pairs=%d", pairs)
+
+			back, _, _ := planes(rng, rows*ldr)
+			want := slices.Clone(back)
+			for r := 0; r < rows; r++ {
+				copy(want[r*ldr:r*ldr+2*pairs], src[r*ldr:r*ldr+2*pairs])
+			}
+			Interleave(back, ldr, even, lde, odd, ldo, rows, pairs)
+			require.Equal(t, want, back, "joined, pairs=%d", pairs)
+		}
+		x := make([]float32, 64)
+		assert.Panics(t, func() { Deinterleave(x, 8, x, 8, x, 16, 4, 9) }, "row longer than its stride")
+		assert.Panics(t, func() { Interleave(x, 32, x, 8, x, 8, 3, 8) }, "last row past the end")
+	})
+}
+
 // TestInPlaceAndNaN: dst may alias x, and a NaN survives the ReLU (a
 // diverged run must not turn into zeros).
 func TestInPlaceAndNaN(t *testing.T) {
