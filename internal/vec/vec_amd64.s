@@ -308,76 +308,31 @@ rownext:
 	VZEROUPPER
 	RET
 
-// Permutation tables: evenIdx/oddIdx pick lanes 0, 2, .. 30 / 1, 3, .. 31
-// of two registers; loIdx/hiIdx interleave lanes 0..7 / 8..15 of two.
-DATA evenIdx<>+0(SB)/4, $0
-DATA evenIdx<>+4(SB)/4, $2
-DATA evenIdx<>+8(SB)/4, $4
-DATA evenIdx<>+12(SB)/4, $6
-DATA evenIdx<>+16(SB)/4, $8
-DATA evenIdx<>+20(SB)/4, $10
-DATA evenIdx<>+24(SB)/4, $12
-DATA evenIdx<>+28(SB)/4, $14
-DATA evenIdx<>+32(SB)/4, $16
-DATA evenIdx<>+36(SB)/4, $18
-DATA evenIdx<>+40(SB)/4, $20
-DATA evenIdx<>+44(SB)/4, $22
-DATA evenIdx<>+48(SB)/4, $24
-DATA evenIdx<>+52(SB)/4, $26
-DATA evenIdx<>+56(SB)/4, $28
-DATA evenIdx<>+60(SB)/4, $30
-GLOBL evenIdx<>(SB), RODATA, $64
-DATA oddIdx<>+0(SB)/4, $1
-DATA oddIdx<>+4(SB)/4, $3
-DATA oddIdx<>+8(SB)/4, $5
-DATA oddIdx<>+12(SB)/4, $7
-DATA oddIdx<>+16(SB)/4, $9
-DATA oddIdx<>+20(SB)/4, $11
-DATA oddIdx<>+24(SB)/4, $13
-DATA oddIdx<>+28(SB)/4, $15
-DATA oddIdx<>+32(SB)/4, $17
-DATA oddIdx<>+36(SB)/4, $19
-DATA oddIdx<>+40(SB)/4, $21
-DATA oddIdx<>+44(SB)/4, $23
-DATA oddIdx<>+48(SB)/4, $25
-DATA oddIdx<>+52(SB)/4, $27
-DATA oddIdx<>+56(SB)/4, $29
-DATA oddIdx<>+60(SB)/4, $31
-GLOBL oddIdx<>(SB), RODATA, $64
-DATA loIdx<>+0(SB)/4, $0
-DATA loIdx<>+4(SB)/4, $16
-DATA loIdx<>+8(SB)/4, $1
-DATA loIdx<>+12(SB)/4, $17
-DATA loIdx<>+16(SB)/4, $2
-DATA loIdx<>+20(SB)/4, $18
-DATA loIdx<>+24(SB)/4, $3
-DATA loIdx<>+28(SB)/4, $19
-DATA loIdx<>+32(SB)/4, $4
-DATA loIdx<>+36(SB)/4, $20
-DATA loIdx<>+40(SB)/4, $5
-DATA loIdx<>+44(SB)/4, $21
-DATA loIdx<>+48(SB)/4, $6
-DATA loIdx<>+52(SB)/4, $22
-DATA loIdx<>+56(SB)/4, $7
-DATA loIdx<>+60(SB)/4, $23
-GLOBL loIdx<>(SB), RODATA, $64
-DATA hiIdx<>+0(SB)/4, $8
-DATA hiIdx<>+4(SB)/4, $24
-DATA hiIdx<>+8(SB)/4, $9
-DATA hiIdx<>+12(SB)/4, $25
-DATA hiIdx<>+16(SB)/4, $10
-DATA hiIdx<>+20(SB)/4, $26
-DATA hiIdx<>+24(SB)/4, $11
-DATA hiIdx<>+28(SB)/4, $27
-DATA hiIdx<>+32(SB)/4, $12
-DATA hiIdx<>+36(SB)/4, $28
-DATA hiIdx<>+40(SB)/4, $13
-DATA hiIdx<>+44(SB)/4, $29
-DATA hiIdx<>+48(SB)/4, $14
-DATA hiIdx<>+52(SB)/4, $30
-DATA hiIdx<>+56(SB)/4, $15
-DATA hiIdx<>+60(SB)/4, $31
-GLOBL hiIdx<>(SB), RODATA, $64
+// laneIdx holds 0..15: interleave16 derives its permutations from it.
+DATA laneIdx<>+0(SB)/4, $0
+DATA laneIdx<>+4(SB)/4, $1
+DATA laneIdx<>+8(SB)/4, $2
+DATA laneIdx<>+12(SB)/4, $3
+DATA laneIdx<>+16(SB)/4, $4
+DATA laneIdx<>+20(SB)/4, $5
+DATA laneIdx<>+24(SB)/4, $6
+DATA laneIdx<>+28(SB)/4, $7
+DATA laneIdx<>+32(SB)/4, $8
+DATA laneIdx<>+36(SB)/4, $9
+DATA laneIdx<>+40(SB)/4, $10
+DATA laneIdx<>+44(SB)/4, $11
+DATA laneIdx<>+48(SB)/4, $12
+DATA laneIdx<>+52(SB)/4, $13
+DATA laneIdx<>+56(SB)/4, $14
+DATA laneIdx<>+60(SB)/4, $15
+GLOBL laneIdx<>(SB), RODATA, $64
+
+// PERM2(ia, ib) permutes the lanes of Z0 and Z1 (16..31) by ia into Z2
+// and by ib into Z0.
+#define PERM2(ia, ib) \
+	VMOVAPS   Z0, Z2; \
+	VPERMT2PS Z1, ia, Z2; \
+	VPERMT2PS Z1, ib, Z0
 
 // func interleave16(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
 // For r < rows, t < pairs: row r's elements 2t and 2t+1 are even[r*lde+t]
@@ -395,10 +350,21 @@ TEXT ·interleave16(SB), NOSPLIT, $0-65
 	SHLQ    $2, R10
 	MOVQ    pairs+56(FP), BX
 	MOVBLZX join+64(FP), R15
-	VMOVUPS evenIdx<>(SB), Z28
-	VMOVUPS oddIdx<>(SB), Z29
-	VMOVUPS loIdx<>(SB), Z30
-	VMOVUPS hiIdx<>(SB), Z31
+	// Permutations over two registers (lanes 16..31 are the second):
+	// Z28/Z29 pick lanes 0, 2, .. 30 / 1, 3, .. 31; Z30/Z31 interleave
+	// lanes 0..7 / 8..15 of both (lane i from register i%2).
+	VMOVUPS      laneIdx<>(SB), Z27
+	VPADDD       Z27, Z27, Z28
+	MOVL         $1, AX
+	VPBROADCASTD AX, Z26
+	VPADDD       Z26, Z28, Z29
+	VPANDD       Z26, Z27, Z30
+	VPSLLD       $4, Z30, Z30
+	VPSRLD       $1, Z27, Z27
+	VPORD        Z27, Z30, Z30
+	MOVL         $8, AX
+	VPBROADCASTD AX, Z26
+	VPADDD       Z26, Z30, Z31
 
 	// Tail masks: K1 for the pairs%16 halves, K2/K3 for the 2·(pairs%16)
 	// row elements in the low/high register.
@@ -433,9 +399,7 @@ ilstep:
 	JNE   iljoin
 	VMOVUPS   (DX)(R13*1), Z0
 	VMOVUPS   64(DX)(R13*1), Z1
-	VMOVAPS   Z0, Z2
-	VPERMT2PS Z1, Z28, Z2
-	VPERMT2PS Z1, Z29, Z0
+	PERM2(Z28, Z29)
 	VMOVUPS   Z2, (DI)(R11*1)
 	VMOVUPS   Z0, (SI)(R11*1)
 	JMP       ilnext
@@ -443,9 +407,7 @@ ilstep:
 iljoin:
 	VMOVUPS   (DI)(R11*1), Z0
 	VMOVUPS   (SI)(R11*1), Z1
-	VMOVAPS   Z0, Z2
-	VPERMT2PS Z1, Z30, Z2
-	VPERMT2PS Z1, Z31, Z0
+	PERM2(Z30, Z31)
 	VMOVUPS   Z2, (DX)(R13*1)
 	VMOVUPS   Z0, 64(DX)(R13*1)
 
@@ -462,9 +424,7 @@ iltail:
 	JNE   iltailjoin
 	VMOVUPS.Z (DX)(R13*1), K2, Z0
 	VMOVUPS.Z 64(DX)(R13*1), K3, Z1
-	VMOVAPS   Z0, Z2
-	VPERMT2PS Z1, Z28, Z2
-	VPERMT2PS Z1, Z29, Z0
+	PERM2(Z28, Z29)
 	VMOVUPS   Z2, K1, (DI)(R11*1)
 	VMOVUPS   Z0, K1, (SI)(R11*1)
 	JMP       ilrownext
@@ -472,9 +432,7 @@ iltail:
 iltailjoin:
 	VMOVUPS.Z (DI)(R11*1), K1, Z0
 	VMOVUPS.Z (SI)(R11*1), K1, Z1
-	VMOVAPS   Z0, Z2
-	VPERMT2PS Z1, Z30, Z2
-	VPERMT2PS Z1, Z31, Z0
+	PERM2(Z30, Z31)
 	VMOVUPS   Z2, K2, (DX)(R13*1)
 	VMOVUPS   Z0, K3, 64(DX)(R13*1)
 
