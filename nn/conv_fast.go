@@ -33,8 +33,7 @@ type patches struct {
 	pad    []float32 // the chunk's images: per channel, stride² phase planes
 	ph, pw int       // phase plane height and width
 	rows   []int32   // per depth row: offset of its tap in a padded image
-	rowMap []rowPiece
-	key    any // where done keeps pad (bufPools)
+	key    any       // where done keeps pad (bufPools)
 }
 
 // phasePlane returns the height and width of one phase plane of g.
@@ -86,6 +85,15 @@ func takeBuf(key any) []float32 {
 	return nil
 }
 
+// scratch returns a buffer of n floats (any contents) from those given back
+// under key, or a new one.
+func scratch(key scratchKey, n int) []float32 {
+	if b := takeBuf(key); len(b) >= n {
+		return b[:n]
+	}
+	return make([]float32, n)
+}
+
 // giveBuf keeps b for a later takeBuf(key).
 func giveBuf(key any, b []float32) {
 	if b == nil {
@@ -127,24 +135,23 @@ type rowPiece struct{ y, x0, n, off int }
 // pieces returns the row pieces of one channel: one per row at stride 1,
 // one per (row, phase column) otherwise.
 func (pt *patches) pieces() []rowPiece {
-	if pt.rowMap != nil {
-		return pt.rowMap
-	}
-	g := pt.g
-	s, pp := g.stride, pt.ph*pt.pw
-	for y := 0; y < g.h; y++ {
-		py := y + g.pad
-		for fx := 0; fx < s; fx++ {
-			// Pixels x with (x+pad)%s == fx sit in plane (py%s, fx).
-			x0 := ((fx-g.pad)%s + s) % s
-			if x0 >= g.w {
-				continue
+	return cached(&pieceTables, pt.g, func() (pieces []rowPiece) {
+		g := pt.g
+		s, pp := g.stride, pt.ph*pt.pw
+		for y := 0; y < g.h; y++ {
+			py := y + g.pad
+			for fx := 0; fx < s; fx++ {
+				// Pixels x with (x+pad)%s == fx sit in plane (py%s, fx).
+				x0 := ((fx-g.pad)%s + s) % s
+				if x0 >= g.w {
+					continue
+				}
+				off := ((py%s)*s+fx)*pp + (py/s)*pt.pw + (x0+g.pad)/s
+				pieces = append(pieces, rowPiece{y: y, x0: x0, n: (g.w - x0 + s - 1) / s, off: off})
 			}
-			off := ((py%s)*s+fx)*pp + (py/s)*pt.pw + (x0+g.pad)/s
-			pt.rowMap = append(pt.rowMap, rowPiece{y: y, x0: x0, n: (g.w - x0 + s - 1) / s, off: off})
 		}
-	}
-	return pt.rowMap
+		return pieces
+	})
 }
 
 // move copies the pixels of images [i0, i1) between x and the operand.
@@ -201,8 +208,13 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 	}
 }
 
-// patchRows returns each depth row's tap offset in a padded image.
+// patchRows returns each depth row's tap offset in a padded image (made
+// once per geometry; callers only read it).
 func patchRows(g convGeom) []int32 {
+	return cached(&rowTables, g, func() []int32 { return buildPatchRows(g) })
+}
+
+func buildPatchRows(g convGeom) []int32 {
 	ph, pw := g.phasePlane()
 	s, pp := g.stride, ph*pw
 	rows := make([]int32, 0, g.colRows())
@@ -353,10 +365,7 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 				continue
 			}
 			if tmp == nil {
-				tmp = takeBuf(scratchKey{"conv-out", g})
-				if len(tmp) < g.cout*size*p {
-					tmp = make([]float32, g.cout*size*p)
-				}
+				tmp = scratch(scratchKey{"conv-out", g}, g.cout*size*p)
 				defer giveBuf(scratchKey{"conv-out", g}, tmp)
 			}
 			clear(tmp[:g.cout*cols])
@@ -398,12 +407,9 @@ func flipTranspose(out, w []float32, g convGeom) {
 func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 	if tg, ok := g.transposedGeom(); ok {
 		key := scratchKey{"flipped-w", g}
-		wt := takeBuf(key)
-		if len(wt) < len(w) {
-			wt = make([]float32, len(w))
-		}
-		flipTranspose(wt[:len(w)], w, g)
-		convForwardFast(dy, wt[:len(w)], dx, n, tg)
+		wt := scratch(key, len(w))
+		flipTranspose(wt, w, g)
+		convForwardFast(dy, wt, dx, n, tg)
 		giveBuf(key, wt)
 		return
 	}
@@ -425,10 +431,7 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 		pt := newScratchPatches(g, rows)
 		defer pt.done()
 		b := &batchRows{d: dy, rows: g.cout, p: p}
-		cols := takeBuf(scratchKey{"dx-cols", g})
-		if len(cols) < k*size*p {
-			cols = make([]float32, k*size*p)
-		}
+		cols := scratch(scratchKey{"dx-cols", g}, k*size*p)
 		defer giveBuf(scratchKey{"dx-cols", g}, cols)
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
@@ -456,23 +459,31 @@ func scatterBlocks(pt *patches, nc int) (dOffs, sOffs []int32) {
 		nc int
 	}
 	type lists struct{ d, s []int32 }
-	k := key{pt.g, nc}
-	if l, ok := blockLists.Load(k); ok {
-		return l.(*lists).d, l.(*lists).s
-	}
-	runs := pt.runs(nil, 0, nc)
-	l := &lists{}
-	for r, off := range pt.rows {
-		for _, rn := range runs {
-			l.d = append(l.d, int32(rn.base)+off)
-			l.s = append(l.s, int32(r*nc+rn.t0))
+	l := cached(&blockLists, key{pt.g, nc}, func() (l lists) {
+		runs := pt.runs(nil, 0, nc)
+		for r, off := range pt.rows {
+			for _, rn := range runs {
+				l.d = append(l.d, int32(rn.base)+off)
+				l.s = append(l.s, int32(r*nc+rn.t0))
+			}
 		}
-	}
-	blockLists.Store(k, l)
+		return l
+	})
 	return l.d, l.s
 }
 
-var blockLists sync.Map
+// Tables that depend only on a geometry (and chunk width), made once per
+// process: patchRows, pieces, scatterBlocks.
+var rowTables, pieceTables, blockLists sync.Map
+
+// cached returns the value m holds for key, made by build on first use.
+func cached[T any](m *sync.Map, key any, build func() T) T {
+	if v, ok := m.Load(key); ok {
+		return v.(T)
+	}
+	v, _ := m.LoadOrStore(key, build())
+	return v.(T)
+}
 
 // patchesT is the transpose of a chunk's patch matrix, as a right operand:
 // depth = output positions of the chunk, columns = depth rows (c, ky, kx).

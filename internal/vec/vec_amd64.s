@@ -207,6 +207,18 @@ addloop:
 	VZEROUPPER
 	RET
 
+// SPLIT16 splits the count in BX into whole 16-float blocks (BX) and a
+// tail (R12, below 16) whose lanes K1 selects; clobbers AX and CX.
+#define SPLIT16 \
+	MOVQ  BX, R12; \
+	ANDQ  $15, R12; \
+	SHRQ  $4, BX; \
+	MOVQ  R12, CX; \
+	MOVQ  $1, AX; \
+	SHLQ  CX, AX; \
+	DECQ  AX; \
+	KMOVW AX, K1
+
 // func addBlocks16(dst, src *float32, n int, dOffs, sOffs *int32, count int)
 // For i < count: dst[dOffs[i]+t] += src[sOffs[i]+t], t < n (n > 0; the last
 // n%16 with a mask).
@@ -216,14 +228,7 @@ TEXT ·addBlocks16(SB), NOSPLIT, $0-48
 	MOVQ n+16(FP), BX
 	MOVQ dOffs+24(FP), R8
 	MOVQ sOffs+32(FP), R9
-	MOVQ BX, R12
-	ANDQ $15, R12 // tail
-	SHRQ $4, BX   // whole blocks
-	MOVQ R12, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
+	SPLIT16
 	MOVQ count+40(FP), CX
 
 blkloop:
@@ -271,14 +276,7 @@ TEXT ·copyRows16(SB), NOSPLIT, $0-48
 	MOVQ lds+24(FP), R9
 	SHLQ $2, R9
 	MOVQ n+40(FP), BX
-	MOVQ BX, R12
-	ANDQ $15, R12 // tail
-	SHRQ $4, BX   // whole blocks
-	MOVQ R12, CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1
+	SPLIT16
 	MOVQ rows+32(FP), CX
 
 rowloop:
@@ -368,14 +366,7 @@ TEXT ·interleave16(SB), NOSPLIT, $0-65
 
 	// Tail masks: K1 for the pairs%16 halves, K2/K3 for the 2·(pairs%16)
 	// row elements in the low/high register.
-	MOVQ  BX, R12
-	ANDQ  $15, R12
-	SHRQ  $4, BX
-	MOVQ  R12, CX
-	MOVQ  $1, AX
-	SHLQ  CX, AX
-	DECQ  AX
-	KMOVW AX, K1
+	SPLIT16
 	MOVQ  R12, CX
 	SHLQ  $1, CX // row elements in the tail, at most 30
 	MOVQ  $1, AX
@@ -386,7 +377,6 @@ TEXT ·interleave16(SB), NOSPLIT, $0-65
 	KMOVW AX, K3
 	MOVQ  rows+48(FP), CX
 
-masksdone:
 ilrow:
 	XORQ R11, R11 // byte offset into even and odd
 	XORQ R13, R13 // byte offset into the row
