@@ -272,3 +272,29 @@ func TestSweep(t *testing.T) {
 	require.NotEmpty(t, masked.Warnings)
 	assert.Contains(t, masked.Warnings[0], "above chance")
 }
+
+// TestRunIsOneRestartWithoutCheck: Run (the training attack) takes exactly
+// Steps gradient steps and classifies nothing, and returns the same iterate
+// Perturb reaches from the same start.
+func TestRunIsOneRestartWithoutCheck(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := images(rng, 3)
+	y := []int{0, 1, 0}
+	m := newLinear(2, 0.01, rng)
+	a := NewPGD(4, DefaultOptions())
+	got, err := a.Run(m, x, y, Setting{Branch: nn.Adv, Mode: nn.Train}, rand.New(rand.NewPCG(10, 10)))
+	require.NoError(t, err)
+	assert.Equal(t, 4, m.grad, "one gradient per step")
+	want, err := a.Perturb(m, x, y, Setting{Branch: nn.Adv, Mode: nn.Train}, rand.New(rand.NewPCG(10, 10)))
+	require.NoError(t, err)
+	assert.Equal(t, want.XAdv, got)
+	assert.NotEqual(t, x, got)
+
+	r := &recorder{}
+	_, err = a.Run(r, x, y, evalSetting, rand.New(rand.NewPCG(10, 10)))
+	require.NoError(t, err)
+	assert.Len(t, r.lossInputs, 4)
+	assert.Empty(t, r.logitInputs, "no final forward pass")
+	_, err = a.Run(r, x[:imageSize], y, evalSetting, nil)
+	assert.ErrorContains(t, err, "3072 values for 3 labels")
+}

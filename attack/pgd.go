@@ -59,15 +59,12 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 	cur := make([]float32, len(x))
 	restarts := max(1, p.Restarts)
 	for r := 0; r < restarts; r++ {
-		p.start(cur, x, rng)
-		for k := 0; k < p.Steps; k++ {
-			grad, err := p.step(m, cur, x, y, s)
-			if err != nil {
-				return nil, err
-			}
-			if r == 0 && k == 0 {
-				markZeroGrad(grad, out.ZeroGrad)
-			}
+		zero := out.ZeroGrad
+		if r > 0 {
+			zero = nil
+		}
+		if err := p.iterate(m, cur, x, y, s, rng, zero); err != nil {
+			return nil, err
 		}
 		logits, err := m.Logits(cur, s.Branch, s.Mode)
 		if err != nil {
@@ -86,6 +83,37 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 		}
 	}
 	return out, nil
+}
+
+// Run returns the last iterate of one restart and nothing else: no final
+// classification, no restarts. It is the attack of adversarial training,
+// where the reference code feeds x_adv straight into the training step (in
+// training mode an extra forward pass would also move running statistics).
+func (p *PGD) Run(m Model, x []float32, y []int, s Setting, rng *rand.Rand) ([]float32, error) {
+	if len(x) != len(y)*imageSize {
+		return nil, fmt.Errorf("attack: %s: %d values for %d labels", p.name, len(x), len(y))
+	}
+	cur := make([]float32, len(x))
+	if err := p.iterate(m, cur, x, y, s, rng, nil); err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
+// iterate runs one restart in cur: a fresh start, then Steps steps. When
+// zero is not nil it receives the first step's all-zero-gradient flags.
+func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero []bool) error {
+	p.start(cur, x, rng)
+	for k := 0; k < p.Steps; k++ {
+		grad, err := p.step(m, cur, x, y, s)
+		if err != nil {
+			return err
+		}
+		if k == 0 && zero != nil {
+			markZeroGrad(grad, zero)
+		}
+	}
+	return nil
 }
 
 // step takes one PGD step in place: cur ← Π(cur + Step·sign(∇ loss(cur))).

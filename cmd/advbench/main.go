@@ -4,7 +4,8 @@
 // trained with AdvProp, and reported as standard and robust accuracy.
 //
 // main.go only wires the app and maps errors to exit codes: 0 success,
-// 1 failure, 2 usage (unknown command or flag, missing or bad argument).
+// 1 failure, 2 usage (unknown command or flag, missing or bad argument),
+// 130 interrupted after checkpointing (train).
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"runtime/debug"
 
 	"github.com/advbench/advbench/internal/version"
+	"github.com/advbench/advbench/train"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,6 +25,9 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	// exitInterrupted is 128 + SIGINT, as shells report a process ended by
+	// an interrupt: the work was checkpointed and can be resumed.
+	exitInterrupted = 130
 )
 
 // defaultGCPercent is the garbage-collection target unless GOGC is set.
@@ -59,6 +64,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "advbench: %v\n", err)
+	if errors.Is(err, train.ErrInterrupted) {
+		return exitInterrupted
+	}
 	var u usageError
 	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, "Run 'advbench --help' for usage.")
@@ -92,6 +100,7 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 		Commands: []*cli.Command{
 			newDataCommand(),
 			newModelCommand(),
+			newTrainCommand(),
 			newBenchCommand(),
 		},
 	}

@@ -157,8 +157,9 @@ func TestProgramsShareVariables(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, (r0.CleanLoss+r0.AdvLoss)/2, r0.Loss, 1e-5)
 	require.Len(t, r0.Grads, len(m.Params()))
-	for _, p := range m.Params() {
-		d, g := p.Float64s(), r0.Grads[p]
+	for i, p := range m.Params() {
+		require.Same(t, p, r0.Grads[i].Param, "gradients come in parameter order")
+		d, g := p.Float64s(), r0.Grads[i].Float64s()
 		for i := range d {
 			d[i] -= 0.05 * g[i]
 		}
@@ -272,8 +273,8 @@ func TestTrainStep(t *testing.T) {
 	l, _, _, err := m.LossGrad(x, y, nn.CE, nn.Adv, nn.Train)
 	require.NoError(t, err)
 	assert.InDelta(t, l, r.Loss, 1e-6)
-	for v := range r.Grads {
-		assert.NotContains(t, v.Name, "bn_list.0.", "the clean branch's norms are not in an adversarial-branch graph")
+	for _, g := range r.Grads {
+		assert.NotContains(t, g.Param.Name, "bn_list.0.", "the clean branch's norms are not in an adversarial-branch graph")
 	}
 	assert.Len(t, r.Grads, len(m.Params())-2*16, "every parameter but the clean branch's 16 (weight, bias) pairs")
 }

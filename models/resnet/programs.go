@@ -123,7 +123,17 @@ func (m *Model) build(k progKey) (*program, error) {
 				return nil, err
 			}
 		}
-		p.params = g.Bound()
+		// Gradients in the model's parameter order, for the parameters this
+		// graph uses (an AuxBN branch graph leaves the other branch's out).
+		bound := map[*nn.Var]bool{}
+		for _, v := range g.Bound() {
+			bound[v] = true
+		}
+		for _, v := range m.Params() {
+			if bound[v] {
+				p.params = append(p.params, v)
+			}
+		}
 		var wrt []*gorgonia.Node
 		for _, v := range p.params {
 			wrt = append(wrt, g.Node(v))
@@ -265,12 +275,24 @@ func (m *Model) LossGrad(x []float32, y []int, kind nn.Loss, b nn.Branch, mode n
 	return scalar(p.value(p.loss)), float32s(p.value(p.logits)), float32s(p.value(p.gradX)), nil
 }
 
+// Grad is one parameter's gradient from a training program's last run. Value
+// is the program's own output tensor (the model's dtype), not a copy: it is
+// valid until the same program runs again, so an optimiser reads it in place.
+type Grad struct {
+	Param *nn.Var
+	Value *tensor.Dense
+}
+
+// Float64s returns a float64 copy of the gradient.
+func (g Grad) Float64s() []float64 { return nn.ToFloat64(g.Value) }
+
 // AdvPropResult is one AdvProp step's losses, logits and parameter gradients.
 type AdvPropResult struct {
 	Loss, CleanLoss, AdvLoss float64
 	CleanLogits, AdvLogits   []float32
-	// Grads maps every parameter to the gradient of Loss, in the model's dtype.
-	Grads map[*nn.Var][]float64
+	// Grads holds the gradient of Loss for every parameter, in the model's
+	// parameter order (views valid until the next AdvProp call).
+	Grads []Grad
 }
 
 // AdvProp computes the AdvProp loss (CE(clean branch, x) + CE(adv branch,
@@ -308,10 +330,12 @@ func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
 	return r, nil
 }
 
-func (p *program) grads() map[*nn.Var][]float64 {
-	out := map[*nn.Var][]float64{}
+// grads returns the parameter gradients of the last run as views, in the
+// model's parameter order.
+func (p *program) grads() []Grad {
+	out := make([]Grad, len(p.params))
 	for i, v := range p.params {
-		out[v] = nn.ToFloat64(p.value(p.paramGrads[i]).(tensor.Tensor))
+		out[i] = Grad{Param: v, Value: p.value(p.paramGrads[i]).(*tensor.Dense)}
 	}
 	return out
 }
@@ -320,7 +344,10 @@ func (p *program) grads() map[*nn.Var][]float64 {
 type TrainResult struct {
 	Loss   float64
 	Logits []float32
-	Grads  map[*nn.Var][]float64
+	// Grads holds the gradient of Loss for every parameter the branch uses,
+	// in the model's parameter order (views valid until the next Train call
+	// on the same branch).
+	Grads []Grad
 }
 
 // Train computes the cross-entropy of a batch on one branch in training mode

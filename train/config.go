@@ -1,0 +1,208 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/advbench/advbench/norms"
+)
+
+// Config is a training run's complete configuration: what config.json
+// records and what a resumed run is checked against. Start from a preset
+// (Preset) and override fields; Validate reports what cannot run.
+type Config struct {
+	// Preset names the preset the run started from (informational).
+	Preset string `json:"preset"`
+	// Norm is the norms registry name used in all 16 slots.
+	Norm string `json:"norm"`
+	// Width is the network's width multiplier (1: 64/128/256/512 channels).
+	Width float64 `json:"width"`
+	// Objective is advprop, madry or clean (see Objectives).
+	Objective string `json:"objective"`
+	// Seed seeds the initial weights, the shuffling, the augmentation and
+	// the attacks' random starts.
+	Seed uint64 `json:"seed"`
+
+	// Data is a CIFAR-10 directory or file, or "" / "builtin" for the
+	// built-in synthetic data.
+	Data string `json:"data"`
+	// ValFraction of the training set is held out for validation before
+	// any subset is taken (0.1: the reference 45k/5k split).
+	ValFraction float64 `json:"val_fraction"`
+	// SplitSeed seeds the train/validation split (the reference uses 10).
+	SplitSeed uint64 `json:"split_seed"`
+	// TrainN, ValN and TestN take the first n images of the training part,
+	// the validation part and the test set; 0 takes all.
+	TrainN int `json:"train_n"`
+	ValN   int `json:"val_n"`
+	TestN  int `json:"test_n"`
+	// Augment applies the reference random crop (padding 4) and flip.
+	Augment bool `json:"augment"`
+
+	// Epochs, Batch: the length of the run and the batch size (the last
+	// partial batch of an epoch is dropped).
+	Epochs int `json:"epochs"`
+	Batch  int `json:"batch"`
+	// LR, Momentum, WeightDecay: SGD with PyTorch's semantics; weight decay
+	// applies to every parameter.
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum"`
+	WeightDecay float64 `json:"weight_decay"`
+	// Milestones are the epochs from which the learning rate is multiplied
+	// by LRDecay once more (the reference: 50, 150 with 0.1).
+	Milestones []int   `json:"milestones"`
+	LRDecay    float64 `json:"lr_decay"`
+	// WarmupIters: in epoch 0 the learning rate at iteration i is
+	// min(0.01 + i·(LR−0.01)/WarmupIters, LR), the reference warm-up with
+	// 200; 0 turns the warm-up off.
+	WarmupIters int `json:"warmup_iters"`
+
+	// TrainSteps, Eps, Step: the training attack, L-inf PGD from a random
+	// start x + U(−eps, eps) that is not clamped (the reference code).
+	TrainSteps int     `json:"train_steps"`
+	Eps        float64 `json:"eps"`
+	Step       float64 `json:"step"`
+	// AttackMode is the mode of the training attack's statistics: "train"
+	// (the reference code: batch statistics, the attacked branch's running
+	// statistics updated by every step) or "eval".
+	AttackMode string `json:"attack_mode"`
+	// EvalSteps is the PGD length of the per-epoch validation (eval mode).
+	EvalSteps int `json:"eval_steps"`
+
+	// SaveEvery: checkpoints/epoch-NNN.safetensors after every epoch NNN
+	// (0-based) that is a positive multiple of SaveEvery, as the
+	// reference's model_epochNNN.pt; 0 writes none.
+	SaveEvery int `json:"save_every"`
+	// SaveSteps: checkpoints/last.safetensors is also written every
+	// SaveSteps steps inside an epoch (always at the end of one); 0 writes
+	// it at epoch ends only.
+	SaveSteps int `json:"save_steps"`
+}
+
+// presets are the named configurations. Every field is set.
+var presets = map[string]Config{
+	// smoke proves the machinery in seconds: tests and CI.
+	"smoke": {
+		Preset: "smoke", Norm: "saauxbn", Width: 1.0 / 16, Objective: "advprop", Seed: 1,
+		ValFraction: 0.1, SplitSeed: 10, TrainN: 256, ValN: 64, TestN: 64, Augment: true,
+		Epochs: 2, Batch: 64, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{1}, LRDecay: 0.1, WarmupIters: 4,
+		TrainSteps: 3, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 3,
+		SaveEvery: 1, SaveSteps: 2,
+	},
+	// quick is real CIFAR-10 on a 2-core CPU in about a quarter of an hour
+	// per norm: a quarter-width network, a tenth of the training images,
+	// the paper's PGD-10 and its schedule scaled to 10 epochs.
+	"quick": {
+		Preset: "quick", Norm: "saauxbn", Width: 0.25, Objective: "advprop", Seed: 1,
+		ValFraction: 0.1, SplitSeed: 10, TrainN: 5000, ValN: 500, TestN: 500, Augment: true,
+		Epochs: 10, Batch: 128, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{3, 8}, LRDecay: 0.1, WarmupIters: 39,
+		TrainSteps: 10, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 10,
+		SaveEvery: 5, SaveSteps: 20,
+	},
+	// paper is the paper's recipe: width 1, the whole 45k/5k split, 200
+	// epochs, milestones 50 and 150, PGD-10, a checkpoint every 10 epochs.
+	"paper": {
+		Preset: "paper", Norm: "saauxbn", Width: 1, Objective: "advprop", Seed: 1,
+		ValFraction: 0.1, SplitSeed: 10, TrainN: 0, ValN: 0, TestN: 0, Augment: true,
+		Epochs: 200, Batch: 128, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{50, 150}, LRDecay: 0.1, WarmupIters: 200,
+		TrainSteps: 10, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 10,
+		SaveEvery: 10, SaveSteps: 10,
+	},
+}
+
+// PresetNames returns the preset names, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns a copy of the named preset.
+func Preset(name string) (Config, error) {
+	c, ok := presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("train: unknown preset %q (known: %v)", name, PresetNames())
+	}
+	c.Milestones = slices.Clone(c.Milestones)
+	return c, nil
+}
+
+// AttackModes are the values of Config.AttackMode.
+var AttackModes = []string{"train", "eval"}
+
+// Validate reports the first field that cannot run, naming it and its value.
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error { return fmt.Errorf("train: "+format, args...) }
+	if !slices.Contains(norms.Names(), c.Norm) {
+		return bad("norm %q: want one of %v", c.Norm, norms.Names())
+	}
+	if _, ok := objectives[c.Objective]; !ok {
+		return bad("objective %q: want one of %v", c.Objective, ObjectiveNames())
+	}
+	if !slices.Contains(AttackModes, c.AttackMode) {
+		return bad("attack mode %q: want train or eval", c.AttackMode)
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case !(c.Width > 0) || !finite(c.Width):
+		return bad("width %v must be a positive number", c.Width)
+	case !(c.ValFraction > 0 && c.ValFraction < 1):
+		return bad("validation fraction %v must be in (0, 1)", c.ValFraction)
+	case c.TrainN < 0 || c.ValN < 0 || c.TestN < 0:
+		return bad("subset sizes must not be negative (train %d, val %d, test %d)", c.TrainN, c.ValN, c.TestN)
+	case c.Epochs < 1:
+		return bad("epochs %d must be at least 1", c.Epochs)
+	case c.Batch < 1:
+		return bad("batch %d must be at least 1", c.Batch)
+	case !(c.LR > 0) || !finite(c.LR):
+		return bad("learning rate %v must be positive", c.LR)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return bad("momentum %v must be in [0, 1)", c.Momentum)
+	case !(c.WeightDecay >= 0) || !finite(c.WeightDecay):
+		return bad("weight decay %v must be non-negative", c.WeightDecay)
+	case !(c.LRDecay > 0 && c.LRDecay <= 1):
+		return bad("lr decay %v must be in (0, 1]", c.LRDecay)
+	case c.WarmupIters < 0:
+		return bad("warm-up iterations %d must not be negative", c.WarmupIters)
+	case c.TrainSteps < 1 && c.Objective != "clean":
+		return bad("train steps %d must be at least 1 for the %s objective", c.TrainSteps, c.Objective)
+	case !(c.Eps >= 0 && c.Eps <= 1) || !(c.Step >= 0 && c.Step <= 1):
+		return bad("eps %v and step %v must be in [0, 1]", c.Eps, c.Step)
+	case c.EvalSteps < 1:
+		return bad("eval steps %d must be at least 1", c.EvalSteps)
+	case c.SaveEvery < 0 || c.SaveSteps < 0:
+		return bad("save intervals must not be negative (every %d epochs, %d steps)", c.SaveEvery, c.SaveSteps)
+	}
+	for i, m := range c.Milestones {
+		if m < 1 || (i > 0 && m <= c.Milestones[i-1]) {
+			return bad("milestones %v must be increasing epochs of at least 1", c.Milestones)
+		}
+	}
+	return nil
+}
+
+// LearningRate returns the learning rate of iteration iter of epoch epoch:
+// the warm-up in epoch 0, then LR times LRDecay once per milestone reached
+// (PyTorch's MultiStepLR stepped once per epoch).
+//
+// The reference code chains MultiStepLR onto the warm-up's last value, so
+// when epoch 0 has fewer than WarmupIters iterations it keeps training at the
+// unfinished warm-up rate; here epoch 1 starts at LR. With the paper's data
+// (352 iterations per epoch, warm-up 200) the two agree.
+func (c Config) LearningRate(epoch, iter int) float64 {
+	if epoch == 0 && c.WarmupIters > 0 {
+		return math.Min(0.01+float64(iter)*(c.LR-0.01)/float64(c.WarmupIters), c.LR)
+	}
+	lr := c.LR
+	for _, m := range c.Milestones {
+		if epoch >= m {
+			lr *= c.LRDecay
+		}
+	}
+	return lr
+}

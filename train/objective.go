@@ -1,0 +1,105 @@
+package train
+
+import (
+	"math/rand/v2"
+	"sort"
+
+	"github.com/advbench/advbench/attack"
+	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
+)
+
+// passResult is one forward pass of a training step: its loss and logits.
+type passResult struct {
+	loss   float64
+	logits []float32
+}
+
+// stepResult is what one training step computed before the update.
+type stepResult struct {
+	loss       float64     // the objective's loss, the one differentiated
+	clean, adv *passResult // the passes the objective ran (nil: not run)
+	grads      []resnet.Grad
+}
+
+// stepInput is what an objective needs for one step.
+type stepInput struct {
+	m      *resnet.Model
+	x      []float32
+	y      []int
+	pgd    *attack.PGD
+	attack attack.Setting // the adversarial branch in the configured mode
+	rng    *rand.Rand     // the step's attack randomness
+}
+
+// objective computes a step's loss and gradients.
+type objective struct {
+	summary string
+	// trains is the branch whose robust accuracy selects best.safetensors.
+	trains nn.Branch
+	// clean and adv say which passes the step runs (what the log reports).
+	clean, adv bool
+	step       func(in stepInput) (*stepResult, error)
+}
+
+var objectives = map[string]objective{
+	"advprop": {
+		summary: "(CE(f_clean(x), y) + CE(f_adv(x_adv), y)) / 2, x_adv from PGD on the adversarial branch: the paper's Eq. 7",
+		trains:  nn.Adv, clean: true, adv: true,
+		step: func(in stepInput) (*stepResult, error) {
+			xAdv, err := in.pgd.Run(in.m, in.x, in.y, in.attack, in.rng)
+			if err != nil {
+				return nil, err
+			}
+			r, err := in.m.AdvProp(in.x, xAdv, in.y)
+			if err != nil {
+				return nil, err
+			}
+			return &stepResult{loss: r.Loss, clean: &passResult{r.CleanLoss, r.CleanLogits}, adv: &passResult{r.AdvLoss, r.AdvLogits}, grads: r.Grads}, nil
+		},
+	},
+	"madry": {
+		summary: "CE(f_adv(x_adv), y) only: classic adversarial training on the adversarial branch",
+		trains:  nn.Adv, adv: true,
+		step: func(in stepInput) (*stepResult, error) {
+			xAdv, err := in.pgd.Run(in.m, in.x, in.y, in.attack, in.rng)
+			if err != nil {
+				return nil, err
+			}
+			r, err := in.m.Train(xAdv, in.y, nn.Adv)
+			if err != nil {
+				return nil, err
+			}
+			return &stepResult{loss: r.Loss, adv: &passResult{r.Loss, r.Logits}, grads: r.Grads}, nil
+		},
+	},
+	"clean": {
+		summary: "CE(f_clean(x), y) only, no attack: the baseline that shows what adversarial training buys",
+		trains:  nn.Clean, clean: true,
+		step: func(in stepInput) (*stepResult, error) {
+			r, err := in.m.Train(in.x, in.y, nn.Clean)
+			if err != nil {
+				return nil, err
+			}
+			return &stepResult{loss: r.Loss, clean: &passResult{r.Loss, r.Logits}, grads: r.Grads}, nil
+		},
+	},
+}
+
+// ObjectiveNames returns the objectives, sorted.
+func ObjectiveNames() []string {
+	names := make([]string, 0, len(objectives))
+	for n := range objectives {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ObjectiveSummary describes an objective in one line ("" when unknown).
+func ObjectiveSummary(name string) string { return objectives[name].summary }
+
+// TrainedBranch is the branch whose validation robust accuracy selects the
+// best checkpoint: the adversarial branch, or the clean one for the clean
+// objective (which never trains the adversarial branch of a two-branch norm).
+func TrainedBranch(objective string) nn.Branch { return objectives[objective].trains }

@@ -1,0 +1,364 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/advbench/advbench/attack"
+	"github.com/advbench/advbench/data/loader"
+	"github.com/advbench/advbench/internal/progress"
+	"github.com/advbench/advbench/internal/version"
+	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
+)
+
+// ErrInterrupted is returned when the context was cancelled (SIGINT,
+// SIGTERM): the step in progress was finished and checkpointed, and Resume
+// continues from there.
+var ErrInterrupted = errors.New("train: interrupted; the run continues with --resume")
+
+// NonFiniteError reports a NaN or infinite training loss. The step was not
+// applied; the last checkpoint written before it is kept.
+type NonFiniteError struct {
+	Epoch, Step int
+	Loss        float64
+	Checkpoint  string // the last good checkpoint ("" when none was written)
+}
+
+func (e *NonFiniteError) Error() string {
+	keep := "no checkpoint was written yet"
+	if e.Checkpoint != "" {
+		keep = "the last good checkpoint is " + e.Checkpoint
+	}
+	return fmt.Sprintf("train: epoch %d step %d: loss is %v; stopped without applying the step (%s)", e.Epoch, e.Step, e.Loss, keep)
+}
+
+// LogEntry is one line of log.jsonl: one epoch. Accuracies are fractions.
+// images_per_second and the *_seconds fields are timings; every other field
+// is a function of the configuration and the data alone.
+type LogEntry struct {
+	Epoch       int          `json:"epoch"`
+	LR          float64      `json:"lr"`
+	GlobalSteps int          `json:"global_steps"`
+	Train       TrainMetrics `json:"train"`
+	Val         Validation   `json:"val"`
+	Test        TestLosses   `json:"test"`
+
+	ImagesPerSecond float64 `json:"images_per_second"`
+	TrainSeconds    float64 `json:"train_seconds"`
+	EvalSeconds     float64 `json:"eval_seconds"`
+}
+
+// TrainMetrics are an epoch's training loss (the objective's) and the loss
+// and accuracy of each pass the objective runs.
+type TrainMetrics struct {
+	Loss  float64      `json:"loss"`
+	Clean *PassMetrics `json:"clean,omitempty"`
+	Adv   *PassMetrics `json:"adv,omitempty"`
+}
+
+// PassMetrics are one pass's mean loss and accuracy over an epoch.
+type PassMetrics struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// Summary is what a finished run reports.
+type Summary struct {
+	Dir       string     `json:"run_dir"`
+	Record    Record     `json:"record"`
+	Final     *LogEntry  `json:"final_epoch"`
+	BestEpoch int        `json:"best_epoch"`
+	BestRA    float64    `json:"best_val_ra"`
+	Log       []LogEntry `json:"-"`
+}
+
+// Options say how a run is carried out (not what it computes).
+type Options struct {
+	// Progress receives the progress bar and one line per epoch (stderr);
+	// nil shows nothing.
+	Progress io.Writer
+	// AfterStep, when set, is called after every applied step with the
+	// epoch and the step's index in it (tests interrupt runs with it).
+	AfterStep func(epoch, step int)
+}
+
+// attackStream separates the training attack's random starts from the
+// loader's shuffling and augmentation draws, which share the run's seed.
+const attackStream = 0xa << 60
+
+// Start begins a new run of c in dir, which must not exist or be empty.
+func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("train: %s exists and is not empty: continue it with --resume %s, or choose another --out", dir, dir)
+	}
+	data, err := LoadData(c)
+	if err != nil {
+		return nil, err
+	}
+	d := runDir(dir)
+	if err := os.MkdirAll(d.path(CheckpointDir), 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	rec := Record{Version: version.Version, Config: c, Data: data.Info}
+	if err := d.writeRecord(rec); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return fresh(ctx, d, rec, data, o)
+}
+
+// Resume continues the run in dir from its last checkpoint, or starts it
+// over when none was written yet; a finished run is reported as it is.
+func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
+	rec, err := ReadRecord(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := rec.Config.Validate(); err != nil {
+		return nil, err
+	}
+	data, err := LoadData(rec.Config)
+	if err != nil {
+		return nil, err
+	}
+	if data.Info.SHA256 != rec.Data.SHA256 {
+		return nil, fmt.Errorf("train: %s: the run's data hashed to %s, %s now hashes to %s", dir, rec.Data.SHA256, data.Info.Source, data.Info.SHA256)
+	}
+	d := runDir(dir)
+	last := d.checkpoint(LastFile)
+	if _, err := os.Stat(last); errors.Is(err, os.ErrNotExist) {
+		return fresh(ctx, d, rec, data, o)
+	}
+	m, opt, st, err := loadCheckpoint(last, rec.Config, rec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.truncateLog(st.LogLines); err != nil {
+		return nil, err
+	}
+	entries, err := ReadLog(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{cfg: rec.Config, rec: rec, dir: d, data: data, m: m, opt: opt, st: st, log: entries, opts: o, saved: last}
+	return r.loop(ctx)
+}
+
+// fresh starts a run from initial weights and an empty log.
+func fresh(ctx context.Context, d runDir, rec Record, data *Data, o Options) (*Summary, error) {
+	c := rec.Config
+	m, err := resnet.New(resnet.Config{Norm: c.Norm, Width: c.Width, Seed: c.Seed})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.truncateLog(0); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: c, rec: rec, dir: d, data: data, m: m, opt: NewSGD(m.Params(), c.Momentum, c.WeightDecay),
+		st: State{BestEpoch: -1}, opts: o}
+	return r.loop(ctx)
+}
+
+// run is a run in progress.
+type run struct {
+	cfg   Config
+	rec   Record
+	dir   runDir
+	data  *Data
+	m     *resnet.Model
+	opt   *SGD
+	st    State
+	log   []LogEntry
+	opts  Options
+	saved string // the last checkpoint written or resumed from
+}
+
+func (r *run) save(name string) error {
+	path := r.dir.checkpoint(name)
+	if err := saveCheckpoint(path, r.m, r.opt, r.cfg, r.st, r.data.Info); err != nil {
+		return err
+	}
+	if name == LastFile {
+		r.saved = path
+	}
+	return nil
+}
+
+// interrupted checkpoints the position and reports the interruption.
+func (r *run) interrupted() error {
+	if err := r.save(LastFile); err != nil {
+		return err
+	}
+	return ErrInterrupted
+}
+
+func (r *run) loop(ctx context.Context) (*Summary, error) {
+	c := r.cfg
+	obj := objectives[c.Objective]
+	ld, err := loader.New(r.data.Train, loader.Config{BatchSize: c.Batch, Shuffle: true, Augment: c.Augment, Last: loader.DropLast, Seed: c.Seed})
+	if err != nil {
+		return nil, err
+	}
+	o := attack.DefaultOptions()
+	o.Eps, o.Step = c.Eps, c.Step
+	pgd := attack.NewPGD(c.TrainSteps, o)
+	mode := nn.Train
+	if c.AttackMode == "eval" {
+		mode = nn.Eval
+	}
+	nb := ld.NumBatches()
+	remaining := (c.Epochs-r.st.Epoch)*nb - r.st.Step
+	var bar *progress.Reporter
+	if r.opts.Progress != nil && remaining > 0 {
+		bar = progress.New(r.opts.Progress, fmt.Sprintf("train %s %s", c.Norm, c.Objective), float64(remaining*c.Batch), "img")
+	}
+	done := 0
+	var b loader.Batch
+	for r.st.Epoch < c.Epochs {
+		e := r.st.Epoch
+		order := ld.Order(e)
+		for r.st.Step < nb {
+			if ctx.Err() != nil {
+				return nil, r.interrupted()
+			}
+			k := r.st.Step
+			start := time.Now()
+			if err := ld.Fill(e, k, order, &b); err != nil {
+				return nil, err
+			}
+			lr := c.LearningRate(e, k)
+			global := uint64(e*nb + k)
+			res, err := obj.step(stepInput{m: r.m, x: b.X, y: b.Y, pgd: pgd,
+				attack: attack.Setting{Branch: nn.Adv, Mode: mode}, rng: rand.New(rand.NewPCG(c.Seed, attackStream|global))})
+			if err != nil {
+				return nil, fmt.Errorf("train: epoch %d step %d: %w", e, k, err)
+			}
+			if math.IsNaN(res.loss) || math.IsInf(res.loss, 0) {
+				return nil, &NonFiniteError{Epoch: e, Step: k, Loss: res.loss, Checkpoint: r.saved}
+			}
+			if err := r.opt.Step(res.grads, lr); err != nil {
+				return nil, err
+			}
+			r.accumulate(res, b.Y, lr, time.Since(start))
+			r.st.Step++
+			if r.opts.AfterStep != nil {
+				r.opts.AfterStep(e, k)
+			}
+			done += len(b.Y)
+			if bar != nil {
+				bar.Update(float64(done))
+			}
+			if c.SaveSteps > 0 && r.st.Step%c.SaveSteps == 0 && r.st.Step < nb {
+				if err := r.save(LastFile); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := r.endEpoch(ctx, nb); err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return nil, r.interrupted()
+			}
+			return nil, err
+		}
+	}
+	if bar != nil {
+		bar.Done(float64(done))
+	}
+	s := &Summary{Dir: string(r.dir), Record: r.rec, BestEpoch: r.st.BestEpoch, BestRA: r.st.BestRA, Log: r.log}
+	if len(r.log) > 0 {
+		s.Final = &r.log[len(r.log)-1]
+	}
+	return s, nil
+}
+
+// accumulate adds a step's losses and accuracies to the epoch's sums.
+func (r *run) accumulate(res *stepResult, y []int, lr float64, d time.Duration) {
+	s := &r.st.Sums
+	n := float64(len(y))
+	s.Examples += len(y)
+	s.Loss += res.loss * n
+	if res.clean != nil {
+		s.CleanLoss += res.clean.loss * n
+		s.CleanCorrect += correct(res.clean.logits, y)
+	}
+	if res.adv != nil {
+		s.AdvLoss += res.adv.loss * n
+		s.AdvCorrect += correct(res.adv.logits, y)
+	}
+	s.LR = lr
+	s.Seconds += d.Seconds()
+}
+
+// endEpoch evaluates, logs and checkpoints the epoch whose steps are done.
+func (r *run) endEpoch(ctx context.Context, nb int) error {
+	c, e, s := r.cfg, r.st.Epoch, r.st.Sums
+	start := time.Now()
+	val, err := validate(ctx, r.m, c, r.data.Val)
+	if err != nil {
+		return err
+	}
+	tl, err := testLosses(ctx, r.m, c, r.data.Test)
+	if err != nil {
+		return err
+	}
+	n := float64(s.Examples)
+	entry := LogEntry{Epoch: e, LR: s.LR, GlobalSteps: (e + 1) * nb, Val: val, Test: tl,
+		Train:        TrainMetrics{Loss: s.Loss / n},
+		TrainSeconds: s.Seconds, EvalSeconds: time.Since(start).Seconds()}
+	obj := objectives[c.Objective]
+	if obj.clean {
+		entry.Train.Clean = &PassMetrics{Loss: s.CleanLoss / n, Accuracy: float64(s.CleanCorrect) / n}
+	}
+	if obj.adv {
+		entry.Train.Adv = &PassMetrics{Loss: s.AdvLoss / n, Accuracy: float64(s.AdvCorrect) / n}
+	}
+	if s.Seconds > 0 {
+		entry.ImagesPerSecond = n / s.Seconds
+	}
+	if err := r.dir.appendLog(entry); err != nil {
+		return err
+	}
+	r.log = append(r.log, entry)
+	ra := val.Clean.RA
+	if obj.trains == nn.Adv {
+		ra = val.Adv.RA
+	}
+	improved := r.st.BestEpoch < 0 || ra > r.st.BestRA
+	r.st = State{Epoch: e + 1, LogLines: r.st.LogLines + 1, BestRA: r.st.BestRA, BestEpoch: r.st.BestEpoch}
+	if improved {
+		r.st.BestRA, r.st.BestEpoch = ra, e
+		if err := r.save(BestFile); err != nil {
+			return err
+		}
+	}
+	if c.SaveEvery > 0 && e > 0 && e%c.SaveEvery == 0 {
+		if err := r.save(EpochFile(e)); err != nil {
+			return err
+		}
+	}
+	if err := r.save(LastFile); err != nil {
+		return err
+	}
+	r.report(entry)
+	return nil
+}
+
+// report prints an epoch's line on the progress stream.
+func (r *run) report(e LogEntry) {
+	if r.opts.Progress == nil {
+		return
+	}
+	pct := func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
+	fmt.Fprintf(r.opts.Progress, "epoch %d/%d lr %.4g: train loss %.4f | val clean SA %s RA %s | adv SA %s RA %s | test loss clean %.4f adv %.4f | %.1f img/s, %.0f s + %.0f s eval\n",
+		e.Epoch+1, r.cfg.Epochs, e.LR, e.Train.Loss, pct(e.Val.Clean.SA), pct(e.Val.Clean.RA), pct(e.Val.Adv.SA), pct(e.Val.Adv.RA),
+		e.Test.Clean, e.Test.Adv, e.ImagesPerSecond, e.TrainSeconds, e.EvalSeconds)
+}

@@ -1,0 +1,220 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/models/resnet"
+)
+
+// Files of a run directory.
+const (
+	ConfigFile    = "config.json"
+	LogFile       = "log.jsonl"
+	CheckpointDir = "checkpoints"
+	LastFile      = "last.safetensors"
+	BestFile      = "best.safetensors"
+)
+
+// EpochFile is the name of the checkpoint written after epoch e (0-based).
+func EpochFile(e int) string { return fmt.Sprintf("epoch-%03d.safetensors", e) }
+
+// Metadata keys of a training checkpoint (besides the model's own).
+const (
+	MetaTrainConfig = "advbench.train.config" // the run's Config as JSON
+	MetaTrainState  = "advbench.train.state"  // the run's State as JSON
+	MetaDataSHA256  = "advbench.train.data_sha256"
+	MetaEpoch       = "epoch" // epochs completed, as the reference's "epoch"
+)
+
+// Record is config.json: what a run computes, and on which data.
+type Record struct {
+	Version string   `json:"advbench_version"`
+	Config  Config   `json:"config"`
+	Data    DataInfo `json:"data"`
+}
+
+// State is a run's position, which with the weights, running statistics and
+// momentum buffers is everything a resumed run needs: every random draw is
+// seeded by the position.
+type State struct {
+	// Epoch is the epoch in progress (0-based); Config.Epochs when done.
+	Epoch int `json:"epoch"`
+	// Step counts the training steps of that epoch done. It equals the
+	// steps per epoch while the epoch's evaluation is still to be done.
+	Step int `json:"step"`
+	// LogLines is the number of log.jsonl lines this state has written.
+	LogLines int `json:"log_lines"`
+	// BestRA is the best validation robust accuracy of the trained branch
+	// so far, reached after epoch BestEpoch (-1: no epoch finished yet).
+	BestRA    float64 `json:"best_val_ra"`
+	BestEpoch int     `json:"best_epoch"`
+	// Sums accumulate the epoch in progress.
+	Sums EpochSums `json:"epoch_sums"`
+}
+
+// EpochSums are the running sums of an epoch's training steps.
+type EpochSums struct {
+	Examples     int     `json:"examples"`
+	Loss         float64 `json:"loss"`       // Σ batch loss × batch size
+	CleanLoss    float64 `json:"clean_loss"` // likewise, the clean pass
+	AdvLoss      float64 `json:"adv_loss"`   // likewise, the adversarial pass
+	CleanCorrect int     `json:"clean_correct"`
+	AdvCorrect   int     `json:"adv_correct"`
+	LR           float64 `json:"lr"`      // the last step's learning rate
+	Seconds      float64 `json:"seconds"` // wall time of the steps (not part of a run's identity)
+}
+
+// runDir is a run directory on disk.
+type runDir string
+
+func (d runDir) path(parts ...string) string {
+	return filepath.Join(append([]string{string(d)}, parts...)...)
+}
+
+func (d runDir) checkpoint(name string) string { return d.path(CheckpointDir, name) }
+
+func (d runDir) writeRecord(r Record) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(d.path(ConfigFile), append(b, '\n'))
+}
+
+// ReadRecord reads a run directory's config.json.
+func ReadRecord(dir string) (Record, error) {
+	var r Record
+	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return r, fmt.Errorf("train: %s: no %s: not a run directory", dir, ConfigFile)
+		}
+		return r, fmt.Errorf("train: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fmt.Errorf("train: %s: %v", filepath.Join(dir, ConfigFile), err)
+	}
+	return r, nil
+}
+
+// ReadLog reads the entries of a run directory's log.jsonl.
+func ReadLog(dir string) ([]LogEntry, error) {
+	f, err := os.Open(filepath.Join(dir, LogFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	var out []LogEntry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	for line := 1; sc.Scan(); line++ {
+		var e LogEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
+// truncateLog keeps the first n lines of log.jsonl (those the checkpoint
+// being resumed from had written; later ones, or a torn last line, go).
+func (d runDir) truncateLog(n int) error {
+	b, err := os.ReadFile(d.path(LogFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("train: %w", err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	var keep []byte
+	for i := 0; i < n; i++ {
+		if i >= len(lines) || !bytes.HasSuffix(lines[i], []byte("\n")) {
+			return fmt.Errorf("train: %s has %d whole lines, the checkpoint expects %d", d.path(LogFile), i, n)
+		}
+		keep = append(keep, lines[i]...)
+	}
+	return atomicfile.WriteFile(d.path(LogFile), keep)
+}
+
+// appendLog appends one entry as a line and syncs it.
+func (d runDir) appendLog(e LogEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(d.path(LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("train: %w", err)
+	}
+	return f.Close()
+}
+
+// saveCheckpoint writes the model, the optimiser and the run's position.
+func saveCheckpoint(path string, m *resnet.Model, opt *SGD, c Config, st State, data DataInfo) error {
+	cj, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	sj, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	completed := st.Epoch
+	meta := map[string]string{MetaTrainConfig: string(cj), MetaTrainState: string(sj), MetaDataSHA256: data.SHA256, MetaEpoch: fmt.Sprint(completed)}
+	if err := m.Save(path, opt.Buffers(), meta); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// loadCheckpoint reads a training checkpoint of the run configured by c on
+// data: the model, the optimiser and the position.
+func loadCheckpoint(path string, c Config, data DataInfo) (*resnet.Model, *SGD, State, error) {
+	var st State
+	m, f, err := resnet.Load(path)
+	if err != nil {
+		return nil, nil, st, err
+	}
+	var saved Config
+	if err := json.Unmarshal([]byte(f.Meta[MetaTrainConfig]), &saved); err != nil {
+		return nil, nil, st, fmt.Errorf("train: %s: %s: %v", path, MetaTrainConfig, err)
+	}
+	if !reflect.DeepEqual(saved, c) {
+		return nil, nil, st, fmt.Errorf("train: %s was written by another configuration than %s records", path, ConfigFile)
+	}
+	if got := f.Meta[MetaDataSHA256]; got != data.SHA256 {
+		return nil, nil, st, fmt.Errorf("train: %s was trained on data with sha256 %s, the data now hashes to %s", path, got, data.SHA256)
+	}
+	if err := json.Unmarshal([]byte(f.Meta[MetaTrainState]), &st); err != nil {
+		return nil, nil, st, fmt.Errorf("train: %s: %s: %v", path, MetaTrainState, err)
+	}
+	opt := NewSGD(m.Params(), c.Momentum, c.WeightDecay)
+	if err := f.Assign(opt.Buffers(), isModelTensor); err != nil {
+		return nil, nil, st, fmt.Errorf("train: optimiser state: %w", err)
+	}
+	return m, opt, st, nil
+}
+
+// isModelTensor reports whether a checkpoint tensor is not optimiser state.
+func isModelTensor(name string) bool { return !strings.HasPrefix(name, resnet.OptimizerPrefix) }
