@@ -5,6 +5,7 @@ the median of --runs), with 2 threads and peak RSS. One workload per process
 so the peak RSS is the workload's own.
 
     /usr/bin/python3 scripts/torch_bench.py --workload pgd-step --width 1 --batch 128 --runs 3
+    /usr/bin/python3 scripts/torch_bench.py --workload advprop-iter --width 0.25 --train-steps 10
 
 Needs Debian's python3-torch (apt-get install python3-torch); prints one JSON
 object with the fields advbench bench --format json uses.
@@ -60,11 +61,13 @@ class PreActResNet18(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step"])
+    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step", "advprop-iter"])
     p.add_argument("--width", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--train-steps", type=int, default=10, help="advprop-iter: PGD steps of the training attack")
+    p.add_argument("--attack-mode", default="train", choices=["train", "eval"], help="advprop-iter: mode of the attack")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -72,6 +75,25 @@ def main():
     x = torch.rand(a.batch, 3, 32, 32)
     y = torch.randint(0, 10, (a.batch,))
     params = list(m.parameters())
+    opt = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=5e-4)
+    eps, step = 8 / 255, 2 / 255
+
+    def advprop_iter():
+        # The reference Adv/ training iteration (functions.py, attack_algo.py):
+        # PGD from an unclamped random start in the attack mode, then the clean
+        # and adversarial passes in train mode, the mean loss, SGD.
+        m.train(a.attack_mode == "train")
+        xa = x + (2 * torch.rand(x.shape) - 1) * eps
+        for _ in range(a.train_steps):
+            xa.requires_grad_(True)
+            (g,) = torch.autograd.grad(F.cross_entropy(m(xa), y), [xa])
+            xa = xa.detach() + step * g.sign()
+            xa = torch.min(torch.max(xa, x - eps), x + eps).clamp(0, 1)
+        m.train()
+        loss = (F.cross_entropy(m(x), y) + F.cross_entropy(m(xa), y)) / 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
 
     def work():
         if a.workload == "forward":
@@ -83,6 +105,8 @@ def main():
             xa = x.clone().requires_grad_(True)
             loss = F.cross_entropy(m(xa), y)
             (g,) = torch.autograd.grad(loss, [xa])
+        elif a.workload == "advprop-iter":
+            advprop_iter()
         else:
             m.train()
             loss = F.cross_entropy(m(x), y)

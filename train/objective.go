@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"sort"
 
@@ -103,3 +104,48 @@ func ObjectiveSummary(name string) string { return objectives[name].summary }
 // best checkpoint: the adversarial branch, or the clean one for the clean
 // objective (which never trains the adversarial branch of a two-branch norm).
 func TrainedBranch(objective string) nn.Branch { return objectives[objective].trains }
+
+// Iteration is one training iteration of a configuration: the objective's
+// attack (PGD on the adversarial branch in the configured mode), its passes,
+// and the SGD update. Run and the advprop-iter benchmark both use it.
+type Iteration struct {
+	m       *resnet.Model
+	opt     *SGD
+	obj     objective
+	pgd     *attack.PGD
+	setting attack.Setting
+}
+
+// NewIteration returns the iteration of c's objective for m and opt.
+func NewIteration(m *resnet.Model, opt *SGD, c Config) *Iteration {
+	o := attack.DefaultOptions()
+	o.Eps, o.Step = c.Eps, c.Step
+	mode := nn.Train
+	if c.AttackMode == "eval" {
+		mode = nn.Eval
+	}
+	return &Iteration{m: m, opt: opt, obj: objectives[c.Objective], pgd: attack.NewPGD(c.TrainSteps, o),
+		setting: attack.Setting{Branch: nn.Adv, Mode: mode}}
+}
+
+// Step runs the iteration on a batch with learning rate lr, the attack's
+// random starts drawn from rng, and returns the objective's loss. A NaN or
+// infinite loss is returned without updating the parameters.
+func (it *Iteration) Step(x []float32, y []int, lr float64, rng *rand.Rand) (float64, error) {
+	res, err := it.step(x, y, lr, rng)
+	if err != nil {
+		return 0, err
+	}
+	return res.loss, nil
+}
+
+func (it *Iteration) step(x []float32, y []int, lr float64, rng *rand.Rand) (*stepResult, error) {
+	res, err := it.obj.step(stepInput{m: it.m, x: x, y: y, pgd: it.pgd, attack: it.setting, rng: rng})
+	if err != nil {
+		return nil, err
+	}
+	if math.IsNaN(res.loss) || math.IsInf(res.loss, 0) {
+		return res, nil
+	}
+	return res, it.opt.Step(res.grads, lr)
+}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/internal/progress"
 	"github.com/advbench/advbench/internal/version"
@@ -203,18 +202,11 @@ func (r *run) interrupted() error {
 
 func (r *run) loop(ctx context.Context) (*Summary, error) {
 	c := r.cfg
-	obj := objectives[c.Objective]
 	ld, err := loader.New(r.data.Train, loader.Config{BatchSize: c.Batch, Shuffle: true, Augment: c.Augment, Last: loader.DropLast, Seed: c.Seed})
 	if err != nil {
 		return nil, err
 	}
-	o := attack.DefaultOptions()
-	o.Eps, o.Step = c.Eps, c.Step
-	pgd := attack.NewPGD(c.TrainSteps, o)
-	mode := nn.Train
-	if c.AttackMode == "eval" {
-		mode = nn.Eval
-	}
+	it := NewIteration(r.m, r.opt, c)
 	nb := ld.NumBatches()
 	remaining := (c.Epochs-r.st.Epoch)*nb - r.st.Step
 	var bar *progress.Reporter
@@ -237,16 +229,12 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			}
 			lr := c.LearningRate(e, k)
 			global := uint64(e*nb + k)
-			res, err := obj.step(stepInput{m: r.m, x: b.X, y: b.Y, pgd: pgd,
-				attack: attack.Setting{Branch: nn.Adv, Mode: mode}, rng: rand.New(rand.NewPCG(c.Seed, attackStream|global))})
+			res, err := it.step(b.X, b.Y, lr, rand.New(rand.NewPCG(c.Seed, attackStream|global)))
 			if err != nil {
 				return nil, fmt.Errorf("train: epoch %d step %d: %w", e, k, err)
 			}
 			if math.IsNaN(res.loss) || math.IsInf(res.loss, 0) {
 				return nil, &NonFiniteError{Epoch: e, Step: k, Loss: res.loss, Checkpoint: r.saved}
-			}
-			if err := r.opt.Step(res.grads, lr); err != nil {
-				return nil, err
 			}
 			r.accumulate(res, b.Y, lr, time.Since(start))
 			r.st.Step++

@@ -16,6 +16,7 @@ import (
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/train"
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 )
@@ -28,7 +29,13 @@ var benchWorkloads = map[string]float64{
 	"pgd-step":     4,  // loss and input gradient, eval mode: one attack step
 	"train-step":   6,  // one training-mode pass and every parameter gradient
 	"advprop-step": 12, // clean and adversarial passes with every gradient, per clean image
+	"advprop-iter": 0,  // a whole AdvProp training iteration: 4 per PGD step + 12 (advpropIterFLOPs)
 }
+
+// advpropIterFLOPs is an AdvProp iteration's FLOPs per MAC and clean image:
+// each training-attack step is a pass and an input gradient, then the
+// advprop step.
+func advpropIterFLOPs(steps int) float64 { return 4*float64(steps) + 12 }
 
 type benchOptions struct {
 	Width    float64
@@ -39,6 +46,9 @@ type benchOptions struct {
 	Seed     uint64
 	Format   string
 	Profile  string
+	// advprop-iter only: the training attack's steps and mode.
+	TrainSteps int
+	AttackMode string
 }
 
 func newBenchCommand() *cli.Command {
@@ -54,16 +64,22 @@ resident memory. Progress goes to stderr.
 
 Workloads: forward (eval logits), pgd-step (loss and input gradient in eval
 mode), train-step (one training pass with every parameter gradient),
-advprop-step (clean and adversarial passes, images/s counts clean images).
+advprop-step (clean and adversarial passes, images/s counts clean images),
+advprop-iter (one whole AdvProp training iteration as advbench train runs it:
+PGD with --train-steps steps on the adversarial branch in --attack-mode, both
+passes, the SGD update; 4 FLOPs per MAC per attack step + 12).
 
 Examples:
   advbench bench --workload pgd-step --width 1 --batch 128
-  advbench bench --workload train-step --width 0.25 --runs 5 --format json`,
+  advbench bench --workload train-step --width 0.25 --runs 5 --format json
+  advbench bench --workload advprop-iter --width 0.25 --train-steps 10`,
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "width multiplier", Destination: &opts.Width},
 			&cli.IntFlag{Name: "batch", Value: 128, Usage: "batch size", Destination: &opts.Batch},
 			&cli.StringFlag{Name: "norm", Value: "bn", Usage: "norm in every slot", Destination: &opts.Norm},
-			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step or advprop-step", Destination: &opts.Workload},
+			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step, advprop-step or advprop-iter", Destination: &opts.Workload},
+			&cli.IntFlag{Name: "train-steps", Value: 10, Usage: "advprop-iter: PGD steps of the training attack", Destination: &opts.TrainSteps},
+			&cli.StringFlag{Name: "attack-mode", Value: "train", Usage: "advprop-iter: statistics of the training attack, train or eval", Destination: &opts.AttackMode},
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the batch", Destination: &opts.Seed},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a pprof CPU profile of the timed runs to `FILE` (go tool pprof FILE)", Destination: &opts.Profile},
@@ -112,6 +128,7 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	if opts.Batch < 1 || opts.Runs < 1 || opts.Width <= 0 {
 		return usagef("bench: --batch and --runs must be at least 1 and --width positive")
 	}
+	var iter *train.Iteration
 	m, err := resnet.New(resnet.Config{Norm: opts.Norm, Width: opts.Width, Seed: opts.Seed})
 	if err != nil {
 		return err
@@ -126,9 +143,23 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	for i := range y {
 		y[i] = rng.IntN(10)
 	}
+	if opts.Workload == "advprop-iter" {
+		flopsPerMAC = advpropIterFLOPs(opts.TrainSteps)
+		cfg, err := train.Preset("paper")
+		if err != nil {
+			return err
+		}
+		cfg.Norm, cfg.Width, cfg.TrainSteps, cfg.AttackMode = opts.Norm, opts.Width, opts.TrainSteps, opts.AttackMode
+		if err := cfg.Validate(); err != nil {
+			return usageError{err}
+		}
+		iter = train.NewIteration(m, train.NewSGD(m.Params(), cfg.Momentum, cfg.WeightDecay), cfg)
+	}
 	work := func() error {
 		var err error
 		switch opts.Workload {
+		case "advprop-iter":
+			_, err = iter.Step(x, y, 0.1, rng)
 		case "forward":
 			_, err = m.Logits(x, nn.Clean, nn.Eval)
 		case "pgd-step":

@@ -7,6 +7,12 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int)
 
+// kernel6x16ind is kernel6x16 reading B in place through an offset table,
+// each row as segs runs dist floats apart (kernel_amd64.s).
+//
+//go:noescape
+func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
+
 // kernel16x16 is the AVX-512 micro-kernel with a 16-row tile: channel
 // counts (64, 128, 256, 512) are whole multiples of it, so no edge tile
 // computes padding rows (kernel_amd64.s).
@@ -37,10 +43,10 @@ var hasAVX512 = cpu.X86.HasAVX512F
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16), ind: indirect16})
+		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16), ind: indirect(16, kernel16x16ind)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, kernel6x16)})
+		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, kernel6x16), ind: indirect(6, kernel6x16ind)})
 	}
 	return ks
 }
@@ -55,20 +61,22 @@ func asm(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c [
 	}
 }
 
-// indirect16 wraps kernel16x16ind with the bounds checks it cannot do
-// itself; hi is the largest of offs.
-func indirect16(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int) {
-	if k == 0 {
-		return
+// indirect wraps an in-place assembly kernel of mr rows with the bounds
+// checks it cannot do itself; hi is the largest of offs.
+func indirect(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)) func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int) {
+	return func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int) {
+		if k == 0 {
+			return
+		}
+		if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
+			panic("sgemm: bad B segments")
+		}
+		_ = a[k*mr-1]
+		_ = offs[k-1]
+		_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
+		_ = c[(mr-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist)
 	}
-	if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
-		panic("sgemm: bad B segments")
-	}
-	_ = a[k*16-1]
-	_ = offs[k-1]
-	_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
-	_ = c[15*ldc+nr-1]
-	kernel16x16ind(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist)
 }
 
 // dot4x6 is DotTile's AVX-512 kernel (dot_amd64.s).

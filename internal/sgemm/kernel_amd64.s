@@ -7,6 +7,57 @@
 	VADDPS  32(DX), hi, hi; \
 	VMOVUPS hi, 32(DX)
 
+// ZERO12 clears the 12 accumulators Y0..Y11 of the 6x16 tile.
+#define ZERO12 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+// FMA6 adds the outer product of the 6 A values at SI (broadcast) and the
+// B row in Y12 (columns 0..7), Y13 (8..15) into Y0..Y11.
+#define FMA6 \
+	VBROADCASTSS (SI), Y14; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VBROADCASTSS 4(SI), Y15; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS 8(SI), Y14; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VBROADCASTSS 12(SI), Y15; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	VBROADCASTSS 16(SI), Y14; \
+	VFMADD231PS  Y12, Y14, Y8; \
+	VFMADD231PS  Y13, Y14, Y9; \
+	VBROADCASTSS 20(SI), Y15; \
+	VFMADD231PS  Y12, Y15, Y10; \
+	VFMADD231PS  Y13, Y15, Y11
+
+// STORE6 adds Y0..Y11 into the 6 rows of C at DX, R8 bytes apart.
+#define STORE6 \
+	STOREROW6(Y0, Y1); \
+	ADDQ R8, DX; \
+	STOREROW6(Y2, Y3); \
+	ADDQ R8, DX; \
+	STOREROW6(Y4, Y5); \
+	ADDQ R8, DX; \
+	STOREROW6(Y6, Y7); \
+	ADDQ R8, DX; \
+	STOREROW6(Y8, Y9); \
+	ADDQ R8, DX; \
+	STOREROW6(Y10, Y11)
+
 // func kernel6x16(k int, a, b, c *float32, ldc int)
 // C[6x16] (row stride ldc floats) += A (k x 6, packed) * B (k x 16, packed).
 TEXT ·kernel6x16(SB), NOSPLIT, $0-40
@@ -16,61 +67,86 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-40
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
+	ZERO12
 	TESTQ CX, CX
 	JE    store
 
 loop:
-	VMOVUPS      (DI), Y12
-	VMOVUPS      32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 4(SI), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VFMADD231PS  Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 12(SI), Y15
-	VFMADD231PS  Y12, Y15, Y6
-	VFMADD231PS  Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 20(SI), Y15
-	VFMADD231PS  Y12, Y15, Y10
-	VFMADD231PS  Y13, Y15, Y11
-	ADDQ         $24, SI
-	ADDQ         $64, DI
-	DECQ         CX
-	JNE          loop
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	FMA6
+	ADDQ    $24, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     loop
 
 store:
-	STOREROW6(Y0, Y1)
-	ADDQ R8, DX
-	STOREROW6(Y2, Y3)
-	ADDQ R8, DX
-	STOREROW6(Y4, Y5)
-	ADDQ R8, DX
-	STOREROW6(Y6, Y7)
-	ADDQ R8, DX
-	STOREROW6(Y8, Y9)
-	ADDQ R8, DX
-	STOREROW6(Y10, Y11)
+	STORE6
+	VZEROUPPER
+	RET
+
+// func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
+// C[6x16] += A (k x 6, packed) * B, where row p of B is read in place at
+// b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
+// floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide).
+TEXT ·kernel6x16ind(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ offs+24(FP), R9
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ segs+48(FP), BX
+	MOVQ dist+56(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	ZERO12
+	TESTQ CX, CX
+	JE    store6i
+	CMPQ  BX, $2
+	JEQ   loop6i2
+	JGT   loop6i4
+
+loop6i:
+	MOVLQSX (R9), R10
+	LEAQ    (DI)(R10*4), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS 32(R11), Y13
+	FMA6
+	ADDQ    $24, SI
+	ADDQ    $4, R9
+	DECQ    CX
+	JNE     loop6i
+	JMP     store6i
+
+loop6i2:
+	MOVLQSX (R9), R10
+	LEAQ    (DI)(R10*4), R11
+	VMOVUPS (R11), Y12
+	VMOVUPS (R11)(R12*1), Y13
+	FMA6
+	ADDQ    $24, SI
+	ADDQ    $4, R9
+	DECQ    CX
+	JNE     loop6i2
+	JMP     store6i
+
+loop6i4:
+	MOVLQSX     (R9), R10
+	LEAQ        (DI)(R10*4), R11
+	VMOVUPS     (R11), X12
+	VINSERTF128 $1, (R11)(R12*1), Y12, Y12
+	VMOVUPS     (R11)(R12*2), X13
+	VINSERTF128 $1, (R11)(R13*1), Y13, Y13
+	FMA6
+	ADDQ        $24, SI
+	ADDQ        $4, R9
+	DECQ        CX
+	JNE         loop6i4
+
+store6i:
+	STORE6
 	VZEROUPPER
 	RET
 

@@ -1,13 +1,28 @@
 package vec
 
+// isa names a set of loops.
+type isa int
+
+const (
+	goLoops isa = iota // plain Go
+	avx2               // the norm passes in AVX2 (8 lanes); the rest in Go
+	avx512             // every loop in AVX-512 (16 lanes)
+)
+
+// String names the level as tests and benchmarks show it.
+func (l isa) String() string { return [...]string{"go", "avx2", "avx512"}[l] }
+
+// Kernels names the loops the norm passes run on this CPU: avx512, avx2 or go.
+func Kernels() string { return level.String() }
+
 // Float is the element type of the loops.
 type Float interface{ ~float32 | ~float64 }
 
 // Sum returns Σ x_i in float64.
 func Sum[T Float](x []T) float64 {
-	if xs, ok := any(x).([]float32); ok && fast {
+	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		if n := len(xs) &^ 15; n > 0 {
-			return sum16(&xs[0], n) + sum(xs[n:])
+			return sumBlocks(&xs[0], n) + sum(xs[n:])
 		}
 	}
 	return sum(x)
@@ -15,9 +30,9 @@ func Sum[T Float](x []T) float64 {
 
 // SumSqDev returns Σ (x_i - m)² in float64.
 func SumSqDev[T Float](x []T, m float64) float64 {
-	if xs, ok := any(x).([]float32); ok && fast {
+	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		if n := len(xs) &^ 15; n > 0 {
-			return sumSqDev16(&xs[0], n, m) + sumSqDev(xs[n:], m)
+			return sumSqDevBlocks(&xs[0], n, m) + sumSqDev(xs[n:], m)
 		}
 	}
 	return sumSqDev(x, m)
@@ -27,11 +42,11 @@ func SumSqDev[T Float](x []T, m float64) float64 {
 // set (a NaN stays NaN). dst may be x.
 func ScaleShift[T Float](dst, x []T, a, b T, relu bool) {
 	_ = dst[:len(x)]
-	if xs, ok := any(x).([]float32); ok && fast {
+	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		ds := any(dst).([]float32)
 		af, bf := float32(a), float32(b)
 		if n := len(xs) &^ 15; n > 0 {
-			scaleShift16(&ds[0], &xs[0], n, af, bf, relu)
+			scaleShiftBlocks(&ds[0], &xs[0], n, af, bf, relu)
 			ds, xs = ds[n:], xs[n:]
 		}
 		scaleShift(ds, xs, af, bf, relu)
@@ -48,10 +63,10 @@ func GradSums[T Float](x, g, y []T, m float64) (sg, sgx float64) {
 	if y != nil {
 		_ = y[:len(x)]
 	}
-	if xs, ok := any(x).([]float32); ok && fast {
+	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		gs, ys := any(g).([]float32), any(y).([]float32)
 		if n := len(xs) &^ 15; n > 0 {
-			sg, sgx = gradSums16(&xs[0], &gs[0], first(ys), n, m)
+			sg, sgx = gradSumsBlocks(&xs[0], &gs[0], first(ys), n, m)
 			xs, gs, ys = xs[n:], gs[n:], rest(ys, n)
 		}
 		a, b := gradSums(xs, gs, ys, m)
@@ -68,11 +83,11 @@ func InputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
 	if y != nil {
 		_ = y[:len(x)]
 	}
-	if xs, ok := any(x).([]float32); ok && fast {
+	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		ds, gs, ys := any(dst).([]float32), any(g).([]float32), any(y).([]float32)
 		k := [3]float32{float32(ka), float32(kx), float32(kc)}
 		if n := len(xs) &^ 15; n > 0 {
-			inputGrad16(&ds[0], &xs[0], &gs[0], first(ys), n, &k)
+			inputGradBlocks(&ds[0], &xs[0], &gs[0], first(ys), n, &k)
 			ds, xs, gs, ys = ds[n:], xs[n:], gs[n:], rest(ys, n)
 		}
 		inputGrad(ds, xs, gs, ys, k[0], k[1], k[2])
@@ -85,10 +100,10 @@ func InputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
 // be a or b.
 func Add[T Float](dst, a, b []T) {
 	_, _ = dst[:len(a)], b[:len(a)]
-	if as, ok := any(a).([]float32); ok && fast {
+	if as, ok := any(a).([]float32); ok && level > goLoops {
 		ds, bs := any(dst).([]float32), any(b).([]float32)
 		if n := len(as) &^ 15; n > 0 {
-			add16(&ds[0], &as[0], &bs[0], n)
+			addBlocksOf16(&ds[0], &as[0], &bs[0], n)
 			ds, as, bs = ds[n:], as[n:], bs[n:]
 		}
 		add(ds, as, bs)
@@ -112,7 +127,7 @@ func AddBlocks(dst, src []float32, n int, dOffs, sOffs []int32) {
 			panic("vec: AddBlocks: block out of range")
 		}
 	}
-	if fast {
+	if level == avx512 {
 		addBlocks16(&dst[0], &src[0], n, &dOffs[0], &sOffs[0], len(dOffs))
 		return
 	}
@@ -131,7 +146,7 @@ func CopyRows(dst []float32, ldd int, src []float32, lds, rows, n int) {
 	if ldd < n || lds < n || (rows-1)*ldd+n > len(dst) || (rows-1)*lds+n > len(src) {
 		panic("vec: CopyRows: row out of range")
 	}
-	if fast {
+	if level == avx512 {
 		copyRows16(&dst[0], ldd, &src[0], lds, rows, n)
 		return
 	}
@@ -162,7 +177,7 @@ func interleaving(even []float32, lde int, odd []float32, ldo int, row []float32
 		(rows-1)*lde+pairs > len(even) || (rows-1)*ldo+pairs > len(odd) || (rows-1)*ldr+2*pairs > len(row) {
 		panic("vec: Deinterleave/Interleave: row out of range")
 	}
-	if fast {
+	if level == avx512 {
 		interleave16(&even[0], lde, &odd[0], ldo, &row[0], ldr, rows, pairs, join)
 		return
 	}

@@ -2,8 +2,80 @@ package vec
 
 import "golang.org/x/sys/cpu"
 
-// fast says whether the AVX-512 loops run here.
-var fast = cpu.X86.HasAVX512F
+// level is the assembly the loops use here: the AVX-512 loops
+// (vec_amd64.s) where the CPU has AVX-512, else the AVX2 loops of the norm
+// passes (vec_avx2_amd64.s) where it has AVX2 and FMA. Tests lower it.
+var level = detect()
+
+func detect() isa {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return avx512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return avx2
+	}
+	return goLoops
+}
+
+// available lists the levels this CPU runs, lowest first.
+func available() []isa {
+	out := []isa{goLoops}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		out = append(out, avx2)
+	}
+	if cpu.X86.HasAVX512F {
+		out = append(out, avx512)
+	}
+	return out
+}
+
+// The block loops of the norm passes at the current level; n is a positive
+// multiple of 16.
+
+func sumBlocks(x *float32, n int) float64 {
+	if level == avx512 {
+		return sum16(x, n)
+	}
+	return sum8(x, n)
+}
+
+func sumSqDevBlocks(x *float32, n int, m float64) float64 {
+	if level == avx512 {
+		return sumSqDev16(x, n, m)
+	}
+	return sumSqDev8(x, n, m)
+}
+
+func scaleShiftBlocks(dst, x *float32, n int, a, b float32, relu bool) {
+	if level == avx512 {
+		scaleShift16(dst, x, n, a, b, relu)
+		return
+	}
+	scaleShift8(dst, x, n, a, b, relu)
+}
+
+func gradSumsBlocks(x, gy, y *float32, n int, m float64) (sg, sgx float64) {
+	if level == avx512 {
+		return gradSums16(x, gy, y, n, m)
+	}
+	return gradSums8(x, gy, y, n, m)
+}
+
+func inputGradBlocks(dst, x, gy, y *float32, n int, k *[3]float32) {
+	if level == avx512 {
+		inputGrad16(dst, x, gy, y, n, k)
+		return
+	}
+	inputGrad8(dst, x, gy, y, n, k)
+}
+
+func addBlocksOf16(dst, a, b *float32, n int) {
+	if level == avx512 {
+		add16(dst, a, b, n)
+		return
+	}
+	add8(dst, a, b, n)
+}
 
 // The assembly loops (vec_amd64.s) take n, a positive multiple of 16.
 
@@ -37,3 +109,23 @@ func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int)
 //
 //go:noescape
 func interleave16(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
+
+// The AVX2 loops (vec_avx2_amd64.s), the same contracts on 8-lane registers.
+
+//go:noescape
+func sum8(x *float32, n int) float64
+
+//go:noescape
+func sumSqDev8(x *float32, n int, m float64) float64
+
+//go:noescape
+func scaleShift8(dst, x *float32, n int, a, b float32, relu bool)
+
+//go:noescape
+func gradSums8(x, gy, y *float32, n int, m float64) (sg, sgx float64)
+
+//go:noescape
+func inputGrad8(dst, x, gy, y *float32, n int, k *[3]float32)
+
+//go:noescape
+func add8(dst, a, b *float32, n int)

@@ -2,7 +2,16 @@
 
 package vec
 
-var fast = false
+var level = goLoops
+
+func available() []isa { return []isa{goLoops} }
+
+func sumBlocks(x *float32, n int) float64                               { panic("vec: no assembly") }
+func sumSqDevBlocks(x *float32, n int, m float64) float64               { panic("vec: no assembly") }
+func scaleShiftBlocks(dst, x *float32, n int, a, b float32, r bool)     { panic("vec: no assembly") }
+func gradSumsBlocks(x, gy, y *float32, n int, m float64) (a, b float64) { panic("vec: no assembly") }
+func inputGradBlocks(dst, x, gy, y *float32, n int, k *[3]float32)      { panic("vec: no assembly") }
+func addBlocksOf16(dst, a, b *float32, n int)                           { panic("vec: no assembly") }
 
 func sum16(x *float32, n int) float64                               { panic("vec: no assembly") }
 func sumSqDev16(x *float32, n int, m float64) float64               { panic("vec: no assembly") }

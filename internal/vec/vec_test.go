@@ -10,21 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// paths runs f with the assembly loops (where the CPU has them) and with
-// the Go loops.
+// paths runs f at every level of loops the CPU has: the Go loops, and the
+// AVX2 and AVX-512 assembly where available.
 func paths(t *testing.T, f func(t *testing.T)) {
-	defer func(v bool) { fast = v }(fast)
-	modes := []bool{false}
-	if fast {
-		modes = append(modes, true)
-	}
-	for _, m := range modes {
-		fast = m
-		name := "go"
-		if m {
-			name = "asm"
-		}
-		t.Run(name, f)
+	defer func(v isa) { level = v }(level)
+	for _, l := range available() {
+		level = l
+		t.Run(l.String(), f)
 	}
 }
 
@@ -252,14 +244,10 @@ func BenchmarkNormPasses(b *testing.B) {
 	const planeLen, count = 1024, 64
 	x, g, y := planes(rng, planeLen*count)
 	dst := make([]float32, len(x))
-	for _, mode := range []bool{false, true} {
-		if mode && !fast {
-			continue
-		}
-		name := map[bool]string{false: "go", true: "asm"}[mode]
-		b.Run(name, func(b *testing.B) {
-			defer func(v bool) { fast = v }(fast)
-			fast = mode
+	for _, l := range available() {
+		b.Run(l.String(), func(b *testing.B) {
+			defer func(v isa) { level = v }(level)
+			level = l
 			b.SetBytes(int64(4 * len(x)))
 			for b.Loop() {
 				for p := 0; p < count; p++ {
