@@ -30,7 +30,7 @@ type Program struct {
 	vals    []gorgonia.Value
 	index   map[*gorgonia.Node]int
 	outputs []int
-	arena   arena
+	arena   *Arena
 	refs    map[uintptr]int // live slots per arena buffer
 }
 
@@ -45,9 +45,16 @@ type step struct {
 	args []gorgonia.Value
 }
 
-// NewProgram schedules the nodes the outputs depend on. The outputs must
-// belong to one graph.
+// NewProgram schedules the nodes the outputs depend on, with an arena of
+// its own. The outputs must belong to one graph.
 func NewProgram(outputs ...*gorgonia.Node) (*Program, error) {
+	return NewProgramIn(NewArena(), outputs...)
+}
+
+// NewProgramIn is NewProgram recycling buffers through a, which programs
+// that never run at the same time (one model's graphs) can share, so that
+// the memory they hold is the largest program's, not the sum.
+func NewProgramIn(a *Arena, outputs ...*gorgonia.Node) (*Program, error) {
 	if len(outputs) == 0 {
 		return nil, fmt.Errorf("nn: program without outputs")
 	}
@@ -101,7 +108,7 @@ func NewProgram(outputs ...*gorgonia.Node) (*Program, error) {
 			ready = append(ready, order[i])
 		}
 	}
-	p := &Program{index: map[*gorgonia.Node]int{}, refs: map[uintptr]int{}, arena: arena{free: map[arenaKey][]*tensor.Dense{}, owned: map[uintptr]bool{}}}
+	p := &Program{index: map[*gorgonia.Node]int{}, refs: map[uintptr]int{}, arena: a}
 	for len(ready) > 0 {
 		n := ready[len(ready)-1]
 		ready = ready[:len(ready)-1]
@@ -288,23 +295,33 @@ func (p *Program) Value(n *gorgonia.Node) gorgonia.Value {
 func (p *Program) Steps() int { return len(p.steps) }
 
 // ArenaBytes returns the size of every buffer the program's arena owns.
-func (p *Program) ArenaBytes() int64 { return p.arena.bytes }
+func (p *Program) ArenaBytes() int64 { return p.arena.Bytes() }
 
 type arenaKey struct {
 	dt tensor.Dtype
 	n  int
 }
 
-// arena hands out dense buffers and takes them back for reuse; it only
-// takes back buffers it handed out.
-type arena struct {
+// Arena hands out dense buffers to programs and takes them back for reuse;
+// it only takes back buffers it handed out. Programs sharing an arena must
+// not run concurrently; a program's outputs stay out of the arena until that
+// program runs again.
+type Arena struct {
 	free  map[arenaKey][]*tensor.Dense
 	owned map[uintptr]bool
 	bytes int64
 }
 
+// NewArena returns an empty arena.
+func NewArena() *Arena {
+	return &Arena{free: map[arenaKey][]*tensor.Dense{}, owned: map[uintptr]bool{}}
+}
+
+// Bytes returns the size of every buffer the arena owns.
+func (a *Arena) Bytes() int64 { return a.bytes }
+
 // get returns a buffer of the shape with undefined contents.
-func (a *arena) get(dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+func (a *Arena) get(dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
 	k := arenaKey{dt, shape.TotalSize()}
 	if l := a.free[k]; len(l) > 0 {
 		d := l[len(l)-1]
@@ -320,7 +337,7 @@ func (a *arena) get(dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) 
 	return d, nil
 }
 
-func (a *arena) put(d *tensor.Dense) {
+func (a *Arena) put(d *tensor.Dense) {
 	k := arenaKey{d.Dtype(), d.Shape().TotalSize()}
 	a.free[k] = append(a.free[k], d)
 }

@@ -90,7 +90,7 @@ func Check(g *gorgonia.ExprGraph, loss *gorgonia.Node, wrt []*gorgonia.Node, opt
 		}
 		analytic[i] = append([]float64(nil), d...)
 	}
-	var out []Result
+	ts := make([]Tensor, len(wrt))
 	for i, n := range wrt {
 		val, ok := n.Value().(*tensor.Dense)
 		if !ok {
@@ -100,19 +100,48 @@ func Check(g *gorgonia.ExprGraph, loss *gorgonia.Node, wrt []*gorgonia.Node, opt
 		if !ok {
 			return nil, fmt.Errorf("gradcheck: %s is not float64", n.Name())
 		}
-		idx := opt.Rand.Perm(len(data))
+		ts[i] = Tensor{Name: n.Name(), Data: data, Grad: analytic[i]}
+	}
+	return CheckFunc(run, ts, opt)
+}
+
+// Tensor is an input of a function checked by CheckFunc: its float64 data,
+// which CheckFunc perturbs in place (and restores), and the analytic
+// gradient to check.
+type Tensor struct {
+	Name string
+	Data []float64
+	Grad []float64
+}
+
+// CheckFunc compares each tensor's analytic gradient with central
+// differences of loss, a function of the tensors' data that is evaluated
+// again for every perturbation; Options apply as in Check.
+func CheckFunc(loss func() (float64, error), ts []Tensor, opt Options) ([]Result, error) {
+	if opt.H == 0 {
+		opt.H = 1e-4
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.New(rand.NewPCG(0, 0))
+	}
+	var out []Result
+	for _, t := range ts {
+		if len(t.Grad) != len(t.Data) {
+			return nil, fmt.Errorf("gradcheck: %s: %d gradient values for %d elements", t.Name, len(t.Grad), len(t.Data))
+		}
+		idx := opt.Rand.Perm(len(t.Data))
 		if opt.Sample > 0 && opt.Sample < len(idx) {
 			idx = idx[:opt.Sample]
 		}
-		r := Result{Name: n.Name(), Checked: len(idx)}
+		r := Result{Name: t.Name, Checked: len(idx)}
 		var maxDiff float64
 		for _, j := range idx {
-			num, err := difference(data, j, opt.H, run)
+			num, err := difference(t.Data, j, opt.H, loss)
 			if err != nil {
 				return nil, err
 			}
 			if opt.Kinks {
-				fine, err := difference(data, j, opt.H/8, run)
+				fine, err := difference(t.Data, j, opt.H/8, loss)
 				if err != nil {
 					return nil, err
 				}
@@ -121,7 +150,7 @@ func Check(g *gorgonia.ExprGraph, loss *gorgonia.Node, wrt []*gorgonia.Node, opt
 					r.Kinks++
 				}
 			}
-			maxDiff = math.Max(maxDiff, math.Abs(num-analytic[i][j]))
+			maxDiff = math.Max(maxDiff, math.Abs(num-t.Grad[j]))
 			r.MaxGrad = math.Max(r.MaxGrad, math.Abs(num))
 		}
 		r.AbsErr = maxDiff

@@ -101,3 +101,27 @@ func TestAssertFloor(t *testing.T) {
 		require.Equal(t, c.fail, r.failed, "%v with floor %g", c.res[0], c.floor)
 	}
 }
+
+// TestCheckFunc: a plain function of a slice, L = Σ w³, with its true
+// gradient 3w² passes and a gradient off by 1% in one element is caught.
+func TestCheckFunc(t *testing.T) {
+	w := []float64{0.5, -1.25, 2}
+	loss := func() (float64, error) {
+		s := 0.0
+		for _, v := range w {
+			s += v * v * v
+		}
+		return s, nil
+	}
+	good := []float64{3 * 0.25, 3 * 1.5625, 3 * 4}
+	res, err := CheckFunc(loss, []Tensor{{Name: "w", Data: w, Grad: good}}, Options{})
+	require.NoError(t, err)
+	assert.Less(t, res[0].RelErr, 1e-9)
+	assert.Equal(t, []float64{0.5, -1.25, 2}, w, "data restored")
+	bad := []float64{good[0], good[1] * 1.01, good[2]}
+	res, err = CheckFunc(loss, []Tensor{{Name: "w", Data: w, Grad: bad}}, Options{})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.01*good[1]/good[2], res[0].RelErr, 1e-8)
+	_, err = CheckFunc(loss, []Tensor{{Name: "w", Data: w, Grad: good[:2]}}, Options{})
+	assert.ErrorContains(t, err, "2 gradient values for 3 elements")
+}

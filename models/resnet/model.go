@@ -93,6 +93,12 @@ type Model struct {
 	fcB    *nn.Var
 	slots  []norms.Norm
 	progs  map[progKey]*program
+	// arena recycles the buffers of every program of the model (they never
+	// run at the same time), so the model holds its largest program's
+	// memory, not the sum.
+	arena *nn.Arena
+	// advGrads holds AdvProp's mean gradients, in parameter order.
+	advGrads []*tensor.Dense
 }
 
 // block is one pre-activation basic block.
@@ -114,7 +120,7 @@ func New(cfg Config) (*Model, error) {
 	}
 	cfg = cfg.WithDefaults()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7265736e6574))
-	m := &Model{cfg: cfg, progs: map[progKey]*program{}}
+	m := &Model{cfg: cfg, progs: map[progKey]*program{}, arena: nn.NewArena()}
 	convVar := func(name string, cout, cin, k int) *nn.Var {
 		v := nn.NewVar(name, cfg.Dtype, cout, cin, k, k)
 		uniformInit(v, rng, 1/math.Sqrt(float64(cin*k*k)))

@@ -175,7 +175,7 @@ func TestProgramsShareVariables(t *testing.T) {
 	_, lgAfter, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
 	require.NoError(t, err)
 	assert.Equal(t, after, lgAfter, "so does the input-gradient program")
-	assert.Len(t, m.progs, 3, "one graph per purpose, reused")
+	assert.Len(t, m.progs, 4, "logits, input gradient and a training pass per branch, reused")
 }
 
 // TestEvalModeIsPerExample: in evaluation mode an example's logits do not
@@ -277,4 +277,50 @@ func TestTrainStep(t *testing.T) {
 		assert.NotContains(t, g.Param.Name, "bn_list.0.", "the clean branch's norms are not in an adversarial-branch graph")
 	}
 	assert.Len(t, r.Grads, len(m.Params())-2*16, "every parameter but the clean branch's 16 (weight, bias) pairs")
+}
+
+// TestAdvPropGradients checks AdvProp's mean gradient, assembled from two
+// training passes, against fourth-order central differences of its loss in
+// float64, for a single-branch norm and two two-branch ones (whose branch
+// parameters appear in one pass only): a sample of the stem, the first norm
+// slot's parameters and the classifier.
+func TestAdvPropGradients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("AdvProp gradient check skipped in -short")
+	}
+	for _, name := range []string{"bn", "auxbn", "saauxbn"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := New(Config{Norm: name, Width: 1.0 / 16, Dtype: tensor.Float64, Seed: 5})
+			require.NoError(t, err)
+			rng := rand.New(rand.NewPCG(6, 6))
+			perturbParams(m, rng)
+			x, xa := randImages(rng, 3), randImages(rng, 3)
+			y := []int{4, 0, 9}
+			r, err := m.AdvProp(x, xa, y)
+			require.NoError(t, err)
+			require.Len(t, r.Grads, len(m.Params()))
+			pick := map[string]bool{"layer4.1.conv2.weight": true, "linear.weight": true, "linear.bias": true}
+			ps, _ := m.blocks[len(m.blocks)-1].n2.State()
+			for _, p := range ps {
+				pick[p.Name] = true
+			}
+			var ts []gradcheck.Tensor
+			for _, g := range r.Grads {
+				if pick[g.Param.Name] {
+					ts = append(ts, gradcheck.Tensor{Name: g.Param.Name, Data: g.Param.Value.Data().([]float64), Grad: g.Float64s()})
+				}
+			}
+			require.Len(t, ts, len(pick))
+			loss := func() (float64, error) {
+				r, err := m.AdvProp(x, xa, y)
+				if err != nil {
+					return 0, err
+				}
+				return r.Loss, nil
+			}
+			res, err := gradcheck.CheckFunc(loss, ts, gradcheck.Options{H: 1e-5, Sample: 5, Rand: rng, Kinks: true})
+			require.NoError(t, err)
+			gradcheck.AssertFloor(t, res, 1e-6, 1e-10)
+		})
+	}
 }

@@ -14,7 +14,6 @@ type purpose int
 const (
 	purposeLogits    purpose = iota // x -> logits
 	purposeInputGrad                // x, y -> loss, logits, dloss/dx
-	purposeAdvProp                  // x, x_adv, y -> AdvProp loss and every parameter gradient
 	purposeTrain                    // x, y -> CE on one branch and every parameter gradient
 )
 
@@ -32,16 +31,14 @@ type program struct {
 	g      *nn.Graph
 	prog   *nn.Program
 	x      *tensor.Dense
-	xAdv   *tensor.Dense
 	labels *tensor.Dense
 
-	logits, logitsAdv *gorgonia.Node
-	loss, lossAdv     *gorgonia.Node // lossAdv: AdvProp only (loss is the clean CE there)
-	total             *gorgonia.Node // AdvProp only
-	gradX             *gorgonia.Node
-	params            []*nn.Var
-	paramGrads        []*gorgonia.Node
-	outputs           []*gorgonia.Node // what prog keeps after a run
+	logits     *gorgonia.Node
+	loss       *gorgonia.Node
+	gradX      *gorgonia.Node
+	params     []*nn.Var
+	paramGrads []*gorgonia.Node
+	outputs    []*gorgonia.Node // what prog keeps after a run
 }
 
 func (m *Model) inputTensor(n int) *tensor.Dense {
@@ -97,31 +94,12 @@ func (m *Model) build(k progKey) (*program, error) {
 		// runs: Grad also adds every weight-gradient op, which attacks never
 		// need.
 		p.outputs = []*gorgonia.Node{p.loss, p.logits, p.gradX}
-	case purposeAdvProp, purposeTrain:
+	case purposeTrain:
 		if p.logits, err = forward(xn, k.branch); err != nil {
 			return nil, err
 		}
 		if p.loss, err = loss(p.logits); err != nil {
 			return nil, err
-		}
-		p.total = p.loss
-		if k.purpose == purposeAdvProp {
-			p.xAdv = m.inputTensor(k.batch)
-			xa := gorgonia.NodeFromAny(g.G, p.xAdv, gorgonia.WithName("x_adv"))
-			if p.logitsAdv, err = forward(xa, nn.Adv); err != nil {
-				return nil, err
-			}
-			if p.lossAdv, err = loss(p.logitsAdv); err != nil {
-				return nil, err
-			}
-			sum, err := gorgonia.Add(p.loss, p.lossAdv)
-			if err != nil {
-				return nil, err
-			}
-			half := gorgonia.NewConstant(halfOf(m.cfg.Dtype), gorgonia.WithName("half"))
-			if p.total, err = gorgonia.Mul(sum, half); err != nil {
-				return nil, err
-			}
 		}
 		// Gradients in the model's parameter order, for the parameters this
 		// graph uses (an AuxBN branch graph leaves the other branch's out).
@@ -138,25 +116,15 @@ func (m *Model) build(k progKey) (*program, error) {
 		for _, v := range p.params {
 			wrt = append(wrt, g.Node(v))
 		}
-		if p.paramGrads, err = gorgonia.Grad(p.total, wrt...); err != nil {
+		if p.paramGrads, err = gorgonia.Grad(p.loss, wrt...); err != nil {
 			return nil, fmt.Errorf("resnet: parameter gradients: %w", err)
 		}
-		p.outputs = append([]*gorgonia.Node{p.total, p.loss, p.logits}, p.paramGrads...)
-		if p.lossAdv != nil {
-			p.outputs = append(p.outputs, p.lossAdv, p.logitsAdv)
-		}
+		p.outputs = append([]*gorgonia.Node{p.loss, p.logits}, p.paramGrads...)
 	}
-	if p.prog, err = nn.NewProgram(p.outputs...); err != nil {
+	if p.prog, err = nn.NewProgramIn(m.arena, p.outputs...); err != nil {
 		return nil, fmt.Errorf("resnet: %w", err)
 	}
 	return p, nil
-}
-
-func halfOf(dt tensor.Dtype) any {
-	if dt == tensor.Float64 {
-		return 0.5
-	}
-	return float32(0.5)
 }
 
 // setImages copies a batch (N*3*32*32 values in [0,1]) into an input tensor.
@@ -296,38 +264,94 @@ type AdvPropResult struct {
 }
 
 // AdvProp computes the AdvProp loss (CE(clean branch, x) + CE(adv branch,
-// x_adv)) / 2 in training mode, the two passes normalised by their own batch
-// statistics, and the gradient of every parameter.
+// x_adv)) / 2 in training mode and the gradient of every parameter. The two
+// passes run one after the other as Train does them (clean first, as the
+// reference code's forward passes), each normalised by its own batch
+// statistics and updating its branch's running statistics, so memory holds
+// one pass's activations at a time; the gradient is the mean of the two
+// passes' gradients, written into buffers the model keeps for it.
 func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
-	n, err := batchOf(x)
-	if err != nil {
-		return nil, err
-	}
 	if len(xAdv) != len(x) {
 		return nil, fmt.Errorf("resnet: adversarial batch has %d values, clean batch %d", len(xAdv), len(x))
 	}
-	p, err := m.program(progKey{purpose: purposeAdvProp, branch: nn.Clean, mode: nn.Train, batch: n})
+	rc, err := m.Train(x, y, nn.Clean)
 	if err != nil {
 		return nil, err
 	}
-	if err := setImages(p.x, x); err != nil {
+	ra, err := m.Train(xAdv, y, nn.Adv)
+	if err != nil {
 		return nil, err
 	}
-	if err := setImages(p.xAdv, xAdv); err != nil {
-		return nil, err
+	return &AdvPropResult{
+		Loss: (rc.Loss + ra.Loss) / 2, CleanLoss: rc.Loss, AdvLoss: ra.Loss,
+		CleanLogits: rc.Logits, AdvLogits: ra.Logits,
+		Grads: m.meanGrads(rc.Grads, ra.Grads),
+	}, nil
+}
+
+// meanGrads returns, for every parameter, (a + b) / 2 where a and b are its
+// gradients in the two lists (both in parameter order; a parameter missing
+// from one list counts zero there), in the model's AdvProp buffers.
+func (m *Model) meanGrads(a, b []Grad) []Grad {
+	params := m.Params()
+	if m.advGrads == nil {
+		for _, p := range params {
+			m.advGrads = append(m.advGrads, tensor.New(tensor.WithShape(p.Value.Shape()...), tensor.Of(m.cfg.Dtype)))
+		}
 	}
-	if err := m.setLabels(p.labels, y); err != nil {
-		return nil, err
+	out := make([]Grad, len(params))
+	for i, p := range params {
+		var ga, gb *tensor.Dense
+		if len(a) > 0 && a[0].Param == p {
+			ga, a = a[0].Value, a[1:]
+		}
+		if len(b) > 0 && b[0].Param == p {
+			gb, b = b[0].Value, b[1:]
+		}
+		dst := m.advGrads[i]
+		switch d := dst.Data().(type) {
+		case []float32:
+			halfSum(d, data32(ga), data32(gb))
+		case []float64:
+			halfSum(d, data64(ga), data64(gb))
+		}
+		out[i] = Grad{Param: p, Value: dst}
 	}
-	if err := p.run(); err != nil {
-		return nil, err
+	return out
+}
+
+func data32(t *tensor.Dense) []float32 {
+	if t == nil {
+		return nil
 	}
-	r := &AdvPropResult{
-		Loss: scalar(p.value(p.total)), CleanLoss: scalar(p.value(p.loss)), AdvLoss: scalar(p.value(p.lossAdv)),
-		CleanLogits: float32s(p.value(p.logits)), AdvLogits: float32s(p.value(p.logitsAdv)),
-		Grads: p.grads(),
+	return t.Data().([]float32)
+}
+
+func data64(t *tensor.Dense) []float64 {
+	if t == nil {
+		return nil
 	}
-	return r, nil
+	return t.Data().([]float64)
+}
+
+// halfSum writes dst = (a + b) / 2, a nil operand counting zero.
+func halfSum[T nn.Float](dst, a, b []T) {
+	switch {
+	case a == nil && b == nil:
+		clear(dst)
+	case a == nil:
+		for i, v := range b {
+			dst[i] = v / 2
+		}
+	case b == nil:
+		for i, v := range a {
+			dst[i] = v / 2
+		}
+	default:
+		for i, v := range a {
+			dst[i] = (v + b[i]) / 2
+		}
+	}
 }
 
 // grads returns the parameter gradients of the last run as views, in the

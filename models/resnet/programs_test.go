@@ -17,7 +17,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 	keys := []progKey{
 		{purpose: purposeInputGrad, branch: nn.Adv, mode: nn.Eval, batch: 6, loss: nn.CWMargin},
 		{purpose: purposeTrain, branch: nn.Clean, mode: nn.Train, batch: 6},
-		{purpose: purposeAdvProp, branch: nn.Clean, mode: nn.Train, batch: 6},
+		{purpose: purposeTrain, branch: nn.Adv, mode: nn.Train, batch: 6},
 	}
 	for _, norm := range []string{"bn", "saauxbn", "modenorm"} {
 		for _, k := range keys {
@@ -35,13 +35,10 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 			require.NoError(t, err)
 			vm := gorgonia.NewTapeMachine(pt.g.G.SubgraphRoots(pt.outputs...))
 			for run := 0; run < 2; run++ {
-				x, xa := randImages(rng, k.batch), randImages(rng, k.batch)
+				x := randImages(rng, k.batch)
 				y := []int{0, 1, 2, 3, 4, run + 5}
 				for _, p := range []*program{po, pt} {
 					require.NoError(t, setImages(p.x, x))
-					if p.xAdv != nil {
-						require.NoError(t, setImages(p.xAdv, xa))
-					}
 					require.NoError(t, ours.setLabels(p.labels, y))
 				}
 				require.NoError(t, po.run())
