@@ -5,7 +5,7 @@ type isa int
 
 const (
 	goLoops isa = iota // plain Go
-	avx2               // the norm passes in AVX2 (8 lanes); the rest in Go
+	avx2               // AVX2 and FMA (8 lanes)
 	avx512             // every loop in AVX-512 (16 lanes)
 )
 
@@ -127,8 +127,8 @@ func AddBlocks(dst, src []float32, n int, dOffs, sOffs []int32) {
 			panic("vec: AddBlocks: block out of range")
 		}
 	}
-	if level == avx512 {
-		addBlocks16(&dst[0], &src[0], n, &dOffs[0], &sOffs[0], len(dOffs))
+	if level > goLoops {
+		addBlocksAsm(&dst[0], &src[0], n, &dOffs[0], &sOffs[0], len(dOffs))
 		return
 	}
 	for i, d := range dOffs {
@@ -146,8 +146,8 @@ func CopyRows(dst []float32, ldd int, src []float32, lds, rows, n int) {
 	if ldd < n || lds < n || (rows-1)*ldd+n > len(dst) || (rows-1)*lds+n > len(src) {
 		panic("vec: CopyRows: row out of range")
 	}
-	if level == avx512 {
-		copyRows16(&dst[0], ldd, &src[0], lds, rows, n)
+	if level > goLoops {
+		copyRowsAsm(&dst[0], ldd, &src[0], lds, rows, n)
 		return
 	}
 	for r := 0; r < rows; r++ {
@@ -177,8 +177,8 @@ func interleaving(even []float32, lde int, odd []float32, ldo int, row []float32
 		(rows-1)*lde+pairs > len(even) || (rows-1)*ldo+pairs > len(odd) || (rows-1)*ldr+2*pairs > len(row) {
 		panic("vec: Deinterleave/Interleave: row out of range")
 	}
-	if level == avx512 {
-		interleave16(&even[0], lde, &odd[0], ldo, &row[0], ldr, rows, pairs, join)
+	if level > goLoops {
+		interleaveAsm(&even[0], lde, &odd[0], ldo, &row[0], ldr, rows, pairs, join)
 		return
 	}
 	for r := 0; r < rows; r++ {

@@ -3,8 +3,8 @@ package vec
 import "golang.org/x/sys/cpu"
 
 // level is the assembly the loops use here: the AVX-512 loops
-// (vec_amd64.s) where the CPU has AVX-512, else the AVX2 loops of the norm
-// passes (vec_avx2_amd64.s) where it has AVX2 and FMA. Tests lower it.
+// (vec_amd64.s) where the CPU has AVX-512, else the AVX2 loops
+// (vec_avx2_amd64.s) where it has AVX2 and FMA. Tests lower it.
 var level = detect()
 
 func detect() isa {
@@ -129,3 +129,39 @@ func inputGrad8(dst, x, gy, y *float32, n int, k *[3]float32)
 
 //go:noescape
 func add8(dst, a, b *float32, n int)
+
+//go:noescape
+func addBlocks8(dst, src *float32, n int, dOffs, sOffs *int32, count int)
+
+//go:noescape
+func copyRows8(dst *float32, ldd int, src *float32, lds, rows, n int)
+
+//go:noescape
+func interleave8(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
+
+// The row and block loops at the current level (any positive n, rows,
+// pairs and count).
+
+func addBlocksAsm(dst, src *float32, n int, dOffs, sOffs *int32, count int) {
+	if level == avx512 {
+		addBlocks16(dst, src, n, dOffs, sOffs, count)
+		return
+	}
+	addBlocks8(dst, src, n, dOffs, sOffs, count)
+}
+
+func copyRowsAsm(dst *float32, ldd int, src *float32, lds, rows, n int) {
+	if level == avx512 {
+		copyRows16(dst, ldd, src, lds, rows, n)
+		return
+	}
+	copyRows8(dst, ldd, src, lds, rows, n)
+}
+
+func interleaveAsm(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool) {
+	if level == avx512 {
+		interleave16(even, lde, odd, ldo, row, ldr, rows, pairs, join)
+		return
+	}
+	interleave8(even, lde, odd, ldo, row, ldr, rows, pairs, join)
+}

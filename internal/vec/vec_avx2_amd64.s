@@ -258,3 +258,198 @@ addloop:
 	JNE     addloop
 	VZEROUPPER
 	RET
+
+// func addBlocks8(dst, src *float32, n int, dOffs, sOffs *int32, count int)
+// For i < count, in order: dst[dOffs[i]+t] += src[sOffs[i]+t], t < n (n > 0;
+// 8 floats per step, the last n%8 one by one).
+TEXT ·addBlocks8(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), BX
+	MOVQ BX, R12
+	ANDQ $7, R12
+	SHRQ $3, BX
+	MOVQ dOffs+24(FP), R8
+	MOVQ sOffs+32(FP), R9
+	MOVQ count+40(FP), CX
+
+ablk:
+	MOVLQSX (R8), R10
+	MOVLQSX (R9), R11
+	LEAQ    (DI)(R10*4), R10
+	LEAQ    (SI)(R11*4), R11
+	MOVQ    BX, DX
+	TESTQ   DX, DX
+	JE      atail
+
+ainner:
+	VMOVUPS (R10), Y0
+	VADDPS  (R11), Y0, Y0
+	VMOVUPS Y0, (R10)
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	DECQ    DX
+	JNE     ainner
+
+atail:
+	MOVQ  R12, DX
+	TESTQ DX, DX
+	JE    anext
+
+aone:
+	VMOVSS (R10), X0
+	VADDSS (R11), X0, X0
+	VMOVSS X0, (R10)
+	ADDQ   $4, R10
+	ADDQ   $4, R11
+	DECQ   DX
+	JNE    aone
+
+anext:
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ CX
+	JNE  ablk
+	VZEROUPPER
+	RET
+
+// func copyRows8(dst *float32, ldd int, src *float32, lds, rows, n int)
+// For r < rows: dst[r*ldd+t] = src[r*lds+t], t < n (rows, n > 0; 8 floats
+// per step, the last n%8 one by one).
+TEXT ·copyRows8(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), CX
+	MOVQ n+40(FP), BX
+	MOVQ BX, R12
+	ANDQ $7, R12
+	SHRQ $3, BX
+
+crow:
+	XORQ  R10, R10
+	MOVQ  BX, DX
+	TESTQ DX, DX
+	JE    ctail
+
+cinner:
+	VMOVUPS (SI)(R10*1), Y0
+	VMOVUPS Y0, (DI)(R10*1)
+	ADDQ    $32, R10
+	DECQ    DX
+	JNE     cinner
+
+ctail:
+	MOVQ  R12, DX
+	TESTQ DX, DX
+	JE    cnext
+
+cone:
+	MOVL (SI)(R10*1), AX
+	MOVL AX, (DI)(R10*1)
+	ADDQ $4, R10
+	DECQ DX
+	JNE  cone
+
+cnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ CX
+	JNE  crow
+	VZEROUPPER
+	RET
+
+// func interleave8(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
+// interleave16's contract: 8 pairs per step (shuffles within 128-bit lanes,
+// then a permutation of 64-bit chunks or of the lanes), the last pairs%8
+// one by one (rows, pairs > 0).
+TEXT ·interleave8(SB), NOSPLIT, $0-65
+	MOVQ    even+0(FP), DI
+	MOVQ    lde+8(FP), R8
+	SHLQ    $2, R8
+	MOVQ    odd+16(FP), SI
+	MOVQ    ldo+24(FP), R9
+	SHLQ    $2, R9
+	MOVQ    row+32(FP), DX
+	MOVQ    ldr+40(FP), R10
+	SHLQ    $2, R10
+	MOVQ    rows+48(FP), CX
+	MOVQ    pairs+56(FP), BX
+	MOVQ    BX, R12
+	ANDQ    $7, R12
+	SHRQ    $3, BX
+	MOVBLZX join+64(FP), R15
+
+irow:
+	XORQ  R11, R11 // byte offset into even and odd
+	XORQ  R13, R13 // byte offset into the row
+	MOVQ  BX, R14
+	TESTQ R14, R14
+	JE    itail
+
+istep:
+	TESTQ R15, R15
+	JNE   ijoin
+	VMOVUPS (DX)(R13*1), Y0
+	VMOVUPS 32(DX)(R13*1), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // per lane: x0 x2 x8 x10 | x4 x6 x12 x14
+	VSHUFPS $0xdd, Y1, Y0, Y3 // x1 x3 x9 x11 | x5 x7 x13 x15
+	VPERMPD $0xd8, Y2, Y2     // 64-bit chunks 0 2 1 3
+	VPERMPD $0xd8, Y3, Y3
+	VMOVUPS Y2, (DI)(R11*1)
+	VMOVUPS Y3, (SI)(R11*1)
+	JMP     inext
+
+ijoin:
+	VMOVUPS    (DI)(R11*1), Y0
+	VMOVUPS    (SI)(R11*1), Y1
+	VUNPCKLPS  Y1, Y0, Y2     // e0 o0 e1 o1 | e4 o4 e5 o5
+	VUNPCKHPS  Y1, Y0, Y3     // e2 o2 e3 o3 | e6 o6 e7 o7
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS    Y4, (DX)(R13*1)
+	VMOVUPS    Y5, 32(DX)(R13*1)
+
+inext:
+	ADDQ $32, R11
+	ADDQ $64, R13
+	DECQ R14
+	JNE  istep
+
+itail:
+	MOVQ  R12, R14
+	TESTQ R14, R14
+	JE    irownext
+
+ione:
+	TESTQ R15, R15
+	JNE   ionejoin
+	MOVL  (DX)(R13*1), AX
+	MOVL  AX, (DI)(R11*1)
+	MOVL  4(DX)(R13*1), AX
+	MOVL  AX, (SI)(R11*1)
+	JMP   ionenext
+
+ionejoin:
+	MOVL (DI)(R11*1), AX
+	MOVL AX, (DX)(R13*1)
+	MOVL (SI)(R11*1), AX
+	MOVL AX, 4(DX)(R13*1)
+
+ionenext:
+	ADDQ $4, R11
+	ADDQ $8, R13
+	DECQ R14
+	JNE  ione
+
+irownext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	ADDQ R10, DX
+	DECQ CX
+	JNE  irow
+	VZEROUPPER
+	RET

@@ -32,3 +32,13 @@ func copyRows16(dst *float32, ldd int, src *float32, lds, rows, n int) {
 func interleave16(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool) {
 	panic("vec: no assembly")
 }
+
+func addBlocksAsm(dst, src *float32, n int, dOffs, sOffs *int32, count int) {
+	panic("vec: no assembly")
+}
+
+func copyRowsAsm(dst *float32, ldd int, src *float32, lds, rows, n int) { panic("vec: no assembly") }
+
+func interleaveAsm(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool) {
+	panic("vec: no assembly")
+}
