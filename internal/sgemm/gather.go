@@ -2,8 +2,10 @@ package sgemm
 
 // Gather16 writes, for u < n, dst[16u + t] = src[u + offs[t]] for the 16
 // offsets: the packed form of 16 rows of a matrix read along n contiguous
-// columns (a transposing pack). It uses one AVX-512 gather per 16 values
-// where the CPU has them. It panics if an index falls outside src or dst.
+// columns (a transposing pack). Whole blocks of columns are transposed in
+// registers (16-wide with AVX-512, 8-wide with AVX2), the rest gathered (one
+// AVX-512 gather per 16 values, or in Go). It panics if an index falls
+// outside src or dst.
 func Gather16(dst, src []float32, offs *[16]int32, n int) {
 	if n <= 0 {
 		return
@@ -27,6 +29,15 @@ func Gather16(dst, src []float32, offs *[16]int32, n int) {
 			gather16(&dst[0], &src[0], &offs[0], n)
 		}
 		return
+	}
+	if hasAVX2 {
+		if blocks := n / 8; blocks > 0 {
+			transpose8(&dst[0], &src[0], &offs[0], blocks)
+			dst, src, n = dst[128*blocks:], src[8*blocks:], n-8*blocks
+		}
+		if n == 0 {
+			return
+		}
 	}
 	gather16Go(dst, src, offs, n)
 }

@@ -37,8 +37,18 @@ func gather16(dst, src *float32, offs *int32, n int)
 //go:noescape
 func transpose16(dst, src *float32, offs *int32, blocks int)
 
-// hasAVX512 says whether gather16 and transpose16 can run here.
-var hasAVX512 = cpu.X86.HasAVX512F
+// transpose8 is Gather16's AVX2 loop over whole 8-column blocks: two 8x8
+// transposes in registers per block (kernel_amd64.s).
+//
+//go:noescape
+func transpose8(dst, src *float32, offs *int32, blocks int)
+
+// hasAVX512 says whether gather16 and transpose16 can run here, hasAVX2
+// whether transpose8 can.
+var (
+	hasAVX512 = cpu.X86.HasAVX512F
+	hasAVX2   = cpu.X86.HasAVX2
+)
 
 func asmKernels() []Kernel {
 	var ks []Kernel

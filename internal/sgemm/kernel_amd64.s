@@ -486,3 +486,79 @@ tloop:
 tdone:
 	VZEROUPPER
 	RET
+
+// TRANSPOSE8 loads 8 rows of 8 floats (at SI plus the row offsets in
+// floats at R8, 8 of them from byte offset off) and stores them transposed:
+// column i of the block goes to 8 floats at DI + 64*i + half.
+#define TRANSPOSE8(off, half) \
+	MOVLQSX    (off+0)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y0; \
+	MOVLQSX    (off+4)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y1; \
+	MOVLQSX    (off+8)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y2; \
+	MOVLQSX    (off+12)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y3; \
+	MOVLQSX    (off+16)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y4; \
+	MOVLQSX    (off+20)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y5; \
+	MOVLQSX    (off+24)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y6; \
+	MOVLQSX    (off+28)(R8), AX; \
+	VMOVUPS    (SI)(AX*4), Y7; \
+	VUNPCKLPS  Y1, Y0, Y8; \
+	VUNPCKHPS  Y1, Y0, Y9; \
+	VUNPCKLPS  Y3, Y2, Y10; \
+	VUNPCKHPS  Y3, Y2, Y11; \
+	VUNPCKLPS  Y5, Y4, Y12; \
+	VUNPCKHPS  Y5, Y4, Y13; \
+	VUNPCKLPS  Y7, Y6, Y14; \
+	VUNPCKHPS  Y7, Y6, Y15; \
+	VSHUFPS    $0x44, Y10, Y8, Y0; \
+	VSHUFPS    $0xee, Y10, Y8, Y1; \
+	VSHUFPS    $0x44, Y11, Y9, Y2; \
+	VSHUFPS    $0xee, Y11, Y9, Y3; \
+	VSHUFPS    $0x44, Y14, Y12, Y4; \
+	VSHUFPS    $0xee, Y14, Y12, Y5; \
+	VSHUFPS    $0x44, Y15, Y13, Y6; \
+	VSHUFPS    $0xee, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15; \
+	VMOVUPS    Y8, (half+0)(DI); \
+	VMOVUPS    Y9, (half+64)(DI); \
+	VMOVUPS    Y10, (half+128)(DI); \
+	VMOVUPS    Y11, (half+192)(DI); \
+	VMOVUPS    Y12, (half+256)(DI); \
+	VMOVUPS    Y13, (half+320)(DI); \
+	VMOVUPS    Y14, (half+384)(DI); \
+	VMOVUPS    Y15, (half+448)(DI)
+
+// func transpose8(dst, src *float32, offs *int32, blocks int)
+// For u < 8*blocks: dst[16u + t] = src[u + offs[t]], t < 16: per block of 8
+// columns, two 8x8 transposes in AVX2 registers (rows 0..7, then 8..15).
+TEXT ·transpose8(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  offs+16(FP), R8
+	MOVQ  blocks+24(FP), CX
+	TESTQ CX, CX
+	JE    t8done
+
+t8loop:
+	TRANSPOSE8(0, 0)
+	TRANSPOSE8(32, 32)
+	ADDQ $32, SI
+	ADDQ $512, DI
+	DECQ CX
+	JNE  t8loop
+
+t8done:
+	VZEROUPPER
+	RET

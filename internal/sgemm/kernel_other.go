@@ -4,7 +4,9 @@ package sgemm
 
 func asmKernels() []Kernel { return nil }
 
-const hasAVX512 = false
+var hasAVX512, hasAVX2 = false, false
+
+func transpose8(dst, src *float32, offs *int32, blocks int) { panic("sgemm: no transpose8 here") }
 
 func gather16(dst, src *float32, offs *int32, n int) { panic("sgemm: no gather16 here") }
 

@@ -228,25 +228,46 @@ func BenchmarkGather16(b *testing.B) {
 	}
 }
 
-// TestGather16 compares the gather (assembly where present) with the Go
-// loop on unordered, repeated offsets, and checks the range guard.
+// TestGather16 compares every path the CPU has (AVX-512 transposes and
+// gathers, AVX2 transposes, Go) with the Go loop on unordered, repeated
+// offsets, and checks the range guard.
 func TestGather16(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 7))
-	src := randSlice(rng, 1020)
-	offs := [16]int32{900, 3, 17, 17, 0, 500, 250, 251, 800, 64, 65, 66, 970, 1, 2, 40}
-	// 29: one whole block and a gathered tail; 16, 48: whole blocks only;
-	// 7: the tail only.
-	for _, n := range []int{29, 16, 48, 7} {
-		got, want := randSlice(rng, 16*n), make([]float32, 16*n)
-		Gather16(got, src, &offs, n)
-		gather16Go(want, src, &offs, n)
-		require.Equal(t, want, got, "n=%d", n)
-		assert.Equal(t, src[2+n-1], got[16*(n-1)+14], "n=%d", n)
+	defer func(a, b bool) { hasAVX512, hasAVX2 = a, b }(hasAVX512, hasAVX2)
+	paths := []struct {
+		name       string
+		avx512, v2 bool
+	}{{"go", false, false}}
+	if hasAVX2 {
+		paths = append(paths, struct {
+			name       string
+			avx512, v2 bool
+		}{"avx2", false, true})
 	}
-	const n = 29
-	got := make([]float32, 16*n)
-	offs[3] = 1010
-	assert.Panics(t, func() { Gather16(got, src, &offs, n) }, "1010+29 > 1020")
+	if hasAVX512 {
+		paths = append(paths, struct {
+			name       string
+			avx512, v2 bool
+		}{"avx512", true, hasAVX2})
+	}
+	for _, p := range paths {
+		hasAVX512, hasAVX2 = p.avx512, p.v2
+		rng := rand.New(rand.NewPCG(7, 7))
+		src := randSlice(rng, 1020)
+		offs := [16]int32{900, 3, 17, 17, 0, 500, 250, 251, 800, 64, 65, 66, 970, 1, 2, 40}
+		// 29: whole blocks and a tail; 16, 48: whole blocks only; 7: the
+		// tail only.
+		for _, n := range []int{29, 16, 48, 7} {
+			got, want := randSlice(rng, 16*n), make([]float32, 16*n)
+			Gather16(got, src, &offs, n)
+			gather16Go(want, src, &offs, n)
+			require.Equal(t, want, got, "%s n=%d", p.name, n)
+			assert.Equal(t, src[2+n-1], got[16*(n-1)+14], "%s n=%d", p.name, n)
+		}
+		const n = 29
+		got := make([]float32, 16*n)
+		offs[3] = 1010
+		assert.Panics(t, func() { Gather16(got, src, &offs, n) }, "1010+29 > 1020")
+	}
 }
 
 // gappedB is a k x n matrix whose rows sit at gapped offsets of
