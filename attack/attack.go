@@ -9,6 +9,7 @@ import (
 
 	"github.com/advbench/advbench/internal/registry"
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/results"
 )
 
 // Model is what an attack needs from a classifier. x holds N images of
@@ -24,8 +25,8 @@ type Model interface {
 // Setting is what an attack is run against: the branch attacked (the same
 // branch that is evaluated: white-box) and the mode of its statistics.
 type Setting struct {
-	Branch nn.Branch
-	Mode   nn.Mode
+	Branch nn.Branch `json:"branch"`
+	Mode   nn.Mode   `json:"mode"`
 }
 
 // Outcome is the result of attacking one batch.
@@ -51,17 +52,7 @@ type Attack interface {
 }
 
 // Params are an attack's hyper-parameters as recorded in results.
-type Params struct {
-	Name        string  `json:"name"`
-	Eps         float64 `json:"eps"`
-	Eps255      string  `json:"eps_255"` // the eps as n/255
-	Step        float64 `json:"step,omitempty"`
-	Steps       int     `json:"steps"`
-	Restarts    int     `json:"restarts"`
-	RandomStart bool    `json:"random_start"`
-	ClampStart  bool    `json:"clamp_start"`
-	Loss        string  `json:"loss"`
-}
+type Params = results.AttackParams
 
 // Options are the knobs of the registered attacks. DefaultOptions gives the
 // paper's values: eps 8/255, step 2/255, one restart, random start not

@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -297,4 +298,56 @@ func TestRunIsOneRestartWithoutCheck(t *testing.T) {
 	assert.Empty(t, r.logitInputs, "no final forward pass")
 	_, err = a.Run(r, x[:imageSize], y, evalSetting, nil)
 	assert.ErrorContains(t, err, "3072 values for 3 labels")
+}
+
+// TestEvaluationResumes: an evaluation saved as JSON after some batches and
+// continued gives exactly the result of an uninterrupted one (random starts
+// are seeded per batch, not drawn from one stream), and refuses to continue
+// with other attacks.
+func TestEvaluationResumes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	m := newLinear(3, 0.004, rng)
+	x := images(rng, 30)
+	y := make([]int, 30)
+	for i := range y {
+		y[i] = i % 3
+	}
+	o := Options{Eps: 2.0 / 255, Step: 0.5 / 255, Restarts: 2}
+	a, b := NewPGD(3, o), NewPGD(5, o)
+	attacks := []Attack{a, b}
+	cfg := EvalConfig{Setting: evalSetting, Seed: 7, Model: "linear"}
+	batch := func(k int) ([]float32, []int) { return x[k*10*imageSize : (k+1)*10*imageSize], y[k*10 : (k+1)*10] }
+
+	whole, err := NewEvaluation(attacks, cfg)
+	require.NoError(t, err)
+	for k := 0; k < 3; k++ {
+		xs, ys := batch(k)
+		require.NoError(t, whole.Add(m, attacks, xs, ys))
+	}
+	want, err := whole.Result()
+	require.NoError(t, err)
+
+	part, err := NewEvaluation(attacks, cfg)
+	require.NoError(t, err)
+	xs, ys := batch(0)
+	require.NoError(t, part.Add(m, attacks, xs, ys))
+	saved, err := json.Marshal(part)
+	require.NoError(t, err)
+	var back Evaluation
+	require.NoError(t, json.Unmarshal(saved, &back))
+	require.NoError(t, back.Check(attacks))
+	assert.Equal(t, 10, back.Examples())
+	for k := back.Batches; k < 3; k++ {
+		xs, ys := batch(k)
+		require.NoError(t, back.Add(m, attacks, xs, ys))
+	}
+	got, err := back.Result()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Less(t, got.Attacks[1].RA, got.SA, "the attack bites, so the equality means something")
+
+	assert.ErrorContains(t, back.Check([]Attack{b, a}), "continued with")
+	assert.ErrorContains(t, back.Check([]Attack{a}), "evaluation of 2 attacks continued with 1")
+	_, err = NewEvaluation([]Attack{a, a}, cfg)
+	assert.ErrorContains(t, err, "pgd-3 listed twice")
 }

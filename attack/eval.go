@@ -7,6 +7,7 @@ import (
 
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/results"
 )
 
 // Batches calls fn for every batch of an evaluation set, in a fixed order,
@@ -16,9 +17,9 @@ type Batches func(fn func(x []float32, y []int) error) error
 // EvalConfig says what an evaluation is run against and records its identity.
 type EvalConfig struct {
 	Setting
-	Seed  uint64 // random starts: attack i draws from a generator seeded (Seed, i)
-	Model string // model or checkpoint identity, recorded as given
-	Data  string // dataset description, recorded as given
+	Seed  uint64 `json:"seed"`  // random starts: attack i on batch k draws from a generator seeded (Seed, i<<32 | k)
+	Model string `json:"model"` // model or checkpoint identity, recorded as given
+	Data  string `json:"data"`  // dataset description, recorded as given
 }
 
 // Result is an evaluation as data. Accuracies are fractions in [0,1].
@@ -39,106 +40,139 @@ type Result struct {
 	Warnings    []string    `json:"warnings"`
 }
 
-// AttackResult is one attack's robust accuracy and diagnostics.
-type AttackResult struct {
-	Params
-	RA               float64 `json:"robust_accuracy"`
-	Robust           int     `json:"robust_examples"`
-	MaxDelta         float64 `json:"max_linf_delta"`
-	MinPixel         float64 `json:"min_pixel"`
-	MaxPixel         float64 `json:"max_pixel"`
-	NonFinite        int     `json:"non_finite_values"`
-	ZeroGradFraction float64 `json:"zero_gradient_fraction"`
+// AttackResult, PerExample and Check are the result types of package
+// results, which renders and stores them without depending on this package.
+type (
+	AttackResult = results.AttackResult
+	PerExample   = results.PerExample
+	Check        = results.Check
+)
+
+// Evaluation accumulates an evaluation batch by batch. Its state is plain
+// data (JSON): saved between batches, it resumes an interrupted evaluation
+// to the identical result, because batch k of attack i draws its random
+// starts from a generator seeded (Seed, i, k) rather than from a stream.
+type Evaluation struct {
+	Config  EvalConfig `json:"config"`
+	Attacks []Params   `json:"attacks"`
+	// Batches is the number of batches added.
+	Batches      int           `json:"batches"`
+	CleanCorrect []bool        `json:"clean_correct"`
+	Robust       [][]bool      `json:"robust"` // per attack, per example
+	Stats        []AttackStats `json:"stats"`  // per attack
 }
 
-// PerExample holds per-example flags in evaluation order. An example is
-// robust under an attack when it is classified correctly both clean and at
-// the attack's x_adv (the clean point lies in its own eps-ball).
-type PerExample struct {
-	CleanCorrect []bool            `json:"clean_correct"`
-	Robust       map[string][]bool `json:"robust"`
-	WorstCase    []bool            `json:"worst_case_robust"`
+// AttackStats are an attack's running diagnostics.
+type AttackStats struct {
+	MaxDelta  float64 `json:"max_linf_delta"`
+	MinPixel  float64 `json:"min_pixel"` // over finite values; valid when Finite > 0
+	MaxPixel  float64 `json:"max_pixel"`
+	Finite    int64   `json:"finite_values"`
+	NonFinite int     `json:"non_finite_values"`
+	ZeroGrad  int     `json:"zero_gradient_examples"`
 }
 
-// Check is one sanity check.
-type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-}
-
-// Evaluate measures standard accuracy and, for each attack, robust accuracy
-// on every batch, with per-example results and the sanity checks.
-func Evaluate(m Model, batches Batches, attacks []Attack, cfg EvalConfig) (*Result, error) {
-	res := &Result{
-		Version: version.Version, Model: cfg.Model, Data: cfg.Data, Branch: cfg.Branch.String(), Mode: cfg.Mode.String(), Seed: cfg.Seed,
-		PerExample: &PerExample{Robust: map[string][]bool{}},
-	}
-	rngs := make([]*rand.Rand, len(attacks))
-	res.Attacks = make([]AttackResult, len(attacks))
-	zero := make([]int, len(attacks))
-	for i, a := range attacks {
-		rngs[i] = rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
-		res.Attacks[i] = AttackResult{Params: a.Params(), MinPixel: math.Inf(1), MaxPixel: math.Inf(-1)}
-		if _, dup := res.PerExample.Robust[a.Name()]; dup {
+// NewEvaluation starts an evaluation of the attacks (names must differ).
+func NewEvaluation(attacks []Attack, cfg EvalConfig) (*Evaluation, error) {
+	e := &Evaluation{Config: cfg, Robust: make([][]bool, len(attacks)), Stats: make([]AttackStats, len(attacks))}
+	seen := map[string]bool{}
+	for _, a := range attacks {
+		if seen[a.Name()] {
 			return nil, fmt.Errorf("attack: %s listed twice", a.Name())
 		}
-		res.PerExample.Robust[a.Name()] = nil
+		seen[a.Name()] = true
+		e.Attacks = append(e.Attacks, a.Params())
 	}
-	err := batches(func(x []float32, y []int) error {
-		logits, err := m.Logits(x, cfg.Branch, cfg.Mode)
+	return e, nil
+}
+
+// Check reports whether attacks are the ones the evaluation was started
+// with (a resumed evaluation must continue with the same attacks).
+func (e *Evaluation) Check(attacks []Attack) error {
+	if len(attacks) != len(e.Attacks) {
+		return fmt.Errorf("attack: evaluation of %d attacks continued with %d", len(e.Attacks), len(attacks))
+	}
+	for i, a := range attacks {
+		if a.Params() != e.Attacks[i] {
+			return fmt.Errorf("attack: evaluation started with %+v continued with %+v", e.Attacks[i], a.Params())
+		}
+	}
+	return nil
+}
+
+// Examples returns the number of examples added.
+func (e *Evaluation) Examples() int { return len(e.CleanCorrect) }
+
+// Add evaluates the next batch: standard accuracy and every attack (the
+// attacks the evaluation was started with, in order).
+func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error {
+	if len(attacks) != len(e.Attacks) {
+		return fmt.Errorf("attack: evaluation of %d attacks given %d", len(e.Attacks), len(attacks))
+	}
+	logits, err := m.Logits(x, e.Config.Branch, e.Config.Mode)
+	if err != nil {
+		return err
+	}
+	clean := predictions(logits, len(y))
+	for i := range y {
+		e.CleanCorrect = append(e.CleanCorrect, clean[i] == y[i])
+	}
+	for ai, a := range attacks {
+		rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
+		out, err := a.Perturb(m, x, y, e.Config.Setting, rng)
 		if err != nil {
 			return err
 		}
-		clean := predictions(logits, len(y))
-		worst := make([]bool, len(y))
+		st := &e.Stats[ai]
 		for i := range y {
-			worst[i] = clean[i] == y[i]
-			res.PerExample.CleanCorrect = append(res.PerExample.CleanCorrect, worst[i])
-		}
-		for ai, a := range attacks {
-			out, err := a.Perturb(m, x, y, cfg.Setting, rngs[ai])
-			if err != nil {
-				return err
-			}
-			ar := &res.Attacks[ai]
-			for i := range y {
-				robust := clean[i] == y[i] && !out.Fooled[i]
-				res.PerExample.Robust[a.Name()] = append(res.PerExample.Robust[a.Name()], robust)
-				worst[i] = worst[i] && robust
-				if out.ZeroGrad[i] {
-					zero[ai]++
-				}
-			}
-			for i, v := range out.XAdv {
-				f := float64(v)
-				if math.IsNaN(f) || math.IsInf(f, 0) {
-					ar.NonFinite++
-					continue
-				}
-				ar.MaxDelta = math.Max(ar.MaxDelta, math.Abs(f-float64(x[i])))
-				ar.MinPixel, ar.MaxPixel = math.Min(ar.MinPixel, f), math.Max(ar.MaxPixel, f)
+			e.Robust[ai] = append(e.Robust[ai], clean[i] == y[i] && !out.Fooled[i])
+			if out.ZeroGrad[i] {
+				st.ZeroGrad++
 			}
 		}
-		res.PerExample.WorstCase = append(res.PerExample.WorstCase, worst...)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		for i, v := range out.XAdv {
+			f := float64(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				st.NonFinite++
+				continue
+			}
+			st.MaxDelta = math.Max(st.MaxDelta, math.Abs(f-float64(x[i])))
+			if st.Finite == 0 {
+				st.MinPixel, st.MaxPixel = f, f
+			}
+			st.MinPixel, st.MaxPixel = math.Min(st.MinPixel, f), math.Max(st.MaxPixel, f)
+			st.Finite++
+		}
 	}
-	n := len(res.PerExample.CleanCorrect)
+	e.Batches++
+	return nil
+}
+
+// Result finishes the evaluation: accuracies, the worst case over attacks
+// per example, and the sanity checks.
+func (e *Evaluation) Result() (*Result, error) {
+	n := len(e.CleanCorrect)
 	if n == 0 {
 		return nil, fmt.Errorf("attack: no examples to evaluate")
 	}
-	res.Examples = n
-	res.SA = fraction(res.PerExample.CleanCorrect)
-	res.WorstCaseRA = fraction(res.PerExample.WorstCase)
-	for i, a := range attacks {
-		flags := res.PerExample.Robust[a.Name()]
-		res.Attacks[i].RA = fraction(flags)
-		res.Attacks[i].Robust = count(flags)
-		res.Attacks[i].ZeroGradFraction = float64(zero[i]) / float64(n)
+	cfg := e.Config
+	res := &Result{
+		Version: version.Version, Model: cfg.Model, Data: cfg.Data, Branch: cfg.Branch.String(), Mode: cfg.Mode.String(), Seed: cfg.Seed,
+		Examples: n, SA: fraction(e.CleanCorrect),
+		PerExample: &PerExample{CleanCorrect: e.CleanCorrect, Robust: map[string][]bool{}, WorstCase: append([]bool(nil), e.CleanCorrect...)},
 	}
+	for i, p := range e.Attacks {
+		flags := e.Robust[i]
+		st := e.Stats[i]
+		ar := AttackResult{AttackParams: p, RA: fraction(flags), Robust: count(flags), MaxDelta: st.MaxDelta,
+			MinPixel: st.MinPixel, MaxPixel: st.MaxPixel, NonFinite: st.NonFinite, ZeroGradFraction: float64(st.ZeroGrad) / float64(n)}
+		res.Attacks = append(res.Attacks, ar)
+		res.PerExample.Robust[p.Name] = flags
+		for j, r := range flags {
+			res.PerExample.WorstCase[j] = res.PerExample.WorstCase[j] && r
+		}
+	}
+	res.WorstCaseRA = fraction(res.PerExample.WorstCase)
 	res.Checks = sanityChecks(res)
 	for _, c := range res.Checks {
 		if !c.OK {
@@ -149,6 +183,19 @@ func Evaluate(m Model, batches Batches, attacks []Attack, cfg EvalConfig) (*Resu
 		res.Warnings = append(res.Warnings, "evaluated in training mode: batch statistics make predictions depend on the batch and update running statistics; robust accuracy is usually reported in eval mode")
 	}
 	return res, nil
+}
+
+// Evaluate measures standard accuracy and, for each attack, robust accuracy
+// on every batch, with per-example results and the sanity checks.
+func Evaluate(m Model, batches Batches, attacks []Attack, cfg EvalConfig) (*Result, error) {
+	e, err := NewEvaluation(attacks, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := batches(func(x []float32, y []int) error { return e.Add(m, attacks, x, y) }); err != nil {
+		return nil, err
+	}
+	return e.Result()
 }
 
 // sanityChecks runs the checks every evaluation reports.

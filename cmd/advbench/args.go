@@ -26,7 +26,7 @@ func flagsFirst(app *cli.App, args []string) []string {
 		out = append(out, args[i])
 		leaf, cmds = c, c.Subcommands
 	}
-	if leaf == nil || len(leaf.Subcommands) > 0 {
+	if leaf == nil {
 		return args
 	}
 	var flags, pos []string

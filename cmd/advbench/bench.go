@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/advbench/advbench/internal/sgemm"
+	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/train"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 )
 
@@ -210,7 +210,7 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	t := tablewriter.NewWriter(stdout)
+	t := texttable.New(stdout)
 	t.Header("workload", "norm", "width", "batch", "images/s (median)", "GFLOP/s", "peak RSS MiB", "kernel")
 	t.Append(res.Workload, res.Norm, fmt.Sprint(res.Width), fmt.Sprint(res.Batch), fmt.Sprintf("%.1f", res.Median),
 		fmt.Sprintf("%.1f", res.GFLOPs), fmt.Sprintf("%.0f", res.PeakRSSMiB), res.GEMMKernel)

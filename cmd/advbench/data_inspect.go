@@ -12,7 +12,7 @@ import (
 	"github.com/advbench/advbench/data/cifar"
 	"github.com/advbench/advbench/data/source"
 	"github.com/advbench/advbench/internal/atomicfile"
-	"github.com/olekukonko/tablewriter"
+	"github.com/advbench/advbench/internal/texttable"
 	"github.com/urfave/cli/v2"
 )
 
@@ -103,7 +103,7 @@ func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
 		return enc.Encode(res)
 	}
 	fmt.Fprintf(stdout, "source:  %s (%s split)\nrecords: %d\n", res.Source, res.Split, res.Records)
-	t := tablewriter.NewWriter(stdout)
+	t := texttable.New(stdout)
 	t.Header("class", "name", "count")
 	for k, n := range res.ClassCounts {
 		t.Append(fmt.Sprint(k), cifar.ClassNames[k], fmt.Sprint(n))

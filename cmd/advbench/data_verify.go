@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/advbench/advbench/data/cifar"
-	"github.com/olekukonko/tablewriter"
+	"github.com/advbench/advbench/internal/texttable"
 	"github.com/urfave/cli/v2"
 )
 
@@ -62,7 +62,7 @@ func runDataVerify(opts dataVerifyOptions, stdout io.Writer) error {
 			return err
 		}
 	} else {
-		t := tablewriter.NewWriter(stdout)
+		t := texttable.New(stdout)
 		t.Header("file", "records", "official", "sha256", "problem")
 		for _, r := range reps {
 			off := "no"

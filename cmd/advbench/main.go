@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/train"
 	"github.com/urfave/cli/v2"
@@ -64,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "advbench: %v\n", err)
-	if errors.Is(err, train.ErrInterrupted) {
+	if errors.Is(err, train.ErrInterrupted) || errors.Is(err, evaluate.ErrInterrupted) {
 		return exitInterrupted
 	}
 	var u usageError
@@ -101,6 +102,7 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 			newDataCommand(),
 			newModelCommand(),
 			newTrainCommand(),
+			newEvalCommand(),
 			newBenchCommand(),
 		},
 	}

@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/norms"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 )
 
@@ -76,7 +76,7 @@ func runModelSummary(opts modelSummaryOptions, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	t := tablewriter.NewWriter(stdout)
+	t := texttable.New(stdout)
 	t.Header("layer", "kind", "output", "params", "MACs")
 	for _, l := range s.Layers {
 		shape := make([]string, len(l.Shape))

@@ -14,9 +14,9 @@ import (
 	"syscall"
 
 	"github.com/advbench/advbench/attack"
+	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/norms"
 	"github.com/advbench/advbench/train"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 )
 
@@ -360,7 +360,7 @@ func printTrainSummary(s *train.Summary, format string, stdout io.Writer) error 
 		return nil
 	}
 	f := s.Final
-	t := tablewriter.NewWriter(stdout)
+	t := texttable.New(stdout)
 	t.Header("branch", "val SA", fmt.Sprintf("val PGD-%d RA", c.EvalSteps))
 	pct := func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
 	t.Append("clean", pct(f.Val.Clean.SA), pct(f.Val.Clean.RA))

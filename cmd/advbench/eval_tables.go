@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+	"github.com/urfave/cli/v2"
+)
+
+type evalTablesOptions struct {
+	Paths  []string
+	Paper  bool
+	Format string
+}
+
+func newEvalTablesCommand() *cli.Command {
+	var opts evalTablesOptions
+	return &cli.Command{
+		Name:      "tables",
+		Usage:     "render Tables 3 and 4 of the paper from result files",
+		ArgsUsage: "RESULTS...",
+		Description: `Reads result files of 'advbench eval' (files, results directories, or run
+directories, whose results/ is read) and renders the paper's tables: Table 3,
+the standard accuracy of the clean branch (BN, ModeNorm, AuxBN, SaAuxBN, then
+any other norm), and Table 4, standard and robust accuracy of the adversarial
+branch (rows Clean (SA) and one per attack). A single-branch norm fills both
+from its one network. Nothing is re-run: the tables are the files' numbers.
+
+Several train seeds of one norm give mean ± std. Every cell carries a 95%
+interval (Wilson for one run, Student's t over seeds) and, against SaAuxBN, a
+star where McNemar's exact test on the same examples gives p < 0.05.
+--paper adds the published values and the differences.
+
+Results that cannot share a table (another eps, steps, test data or
+test-set size, preset or mode) are refused, naming both files and the field;
+so are two results of the same norm, train seed and branch.
+
+Formats: ` + strings.Join(reports.Formats, ", ") + `
+
+Examples:
+  advbench eval tables runs/*-advprop-quick-s1
+  advbench eval tables --paper --format markdown runs/*/results > tables.md
+  advbench eval tables --format latex runs/bn-advprop-paper-s1/results/shared.json runs/saauxbn-advprop-paper-s1`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "paper", Usage: "add the published values and the differences", Destination: &opts.Paper},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, markdown, csv, json or latex", Destination: &opts.Format},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("eval tables: want result files or directories")
+			}
+			opts.Paths = c.Args().Slice()
+			return runEvalTables(opts, c.App.Writer)
+		},
+	}
+}
+
+// resultFiles expands the arguments into result files: a file as given, a
+// directory's *.json (a run directory's results/*.json).
+func resultFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("eval tables: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		dir := p
+		if sub := filepath.Join(p, "results"); isDir(sub) {
+			dir = sub
+		}
+		found, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("eval tables: %s holds no result files (run 'advbench eval' first)", p)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func runEvalTables(opts evalTablesOptions, stdout io.Writer) error {
+	known := false
+	for _, f := range reports.Formats {
+		known = known || f == opts.Format
+	}
+	if !known {
+		return usagef("--format %q: want one of %s", opts.Format, strings.Join(reports.Formats, ", "))
+	}
+	files, err := resultFiles(opts.Paths)
+	if err != nil {
+		return err
+	}
+	var srcs []reports.Source
+	for _, p := range files {
+		f, err := results.Read(p)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, reports.Source{Path: p, File: f})
+	}
+	r, err := reports.Build(srcs, reports.Options{Paper: opts.Paper})
+	if err != nil {
+		return err
+	}
+	return reports.Render(stdout, r, opts.Format)
+}

@@ -1,0 +1,116 @@
+package evaluate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/results"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// checkpointOf saves an untrained width-1/16 model of a norm and returns
+// its path (a checkpoint outside any run: evaluated on the built-in data).
+func checkpointOf(t *testing.T, norm string) string {
+	t.Helper()
+	m, err := resnet.New(resnet.Config{Norm: norm, Width: 1.0 / 16, Seed: 3})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	require.NoError(t, m.Save(path, nil, map[string]string{"epoch": "4"}))
+	return path
+}
+
+func spec(ckpt, out string) Spec {
+	return Spec{Target: ckpt, TestN: 40, Batch: 16, Attacks: []string{"pgd-10", "fgsm"}, Seed: 5, Out: out}
+}
+
+// withoutTime returns a copy of f without its wall time, the one field
+// that measures rather than computes.
+func withoutTime(f *results.File) results.File {
+	g := *f
+	g.WallSeconds = 0
+	return g
+}
+
+// TestInterruptedEvaluationResumes: an evaluation stopped after its first
+// batch continues from the saved state to the result of an uninterrupted
+// one, field for field (wall time aside), and a finished result is then
+// reused rather than recomputed.
+func TestInterruptedEvaluationResumes(t *testing.T) {
+	ckpt := checkpointOf(t, "saauxbn")
+	whole, err := Run(context.Background(), spec(ckpt, filepath.Join(t.TempDir(), "whole")), Options{})
+	require.NoError(t, err)
+	require.Len(t, whole, 2)
+	assert.Equal(t, results.BranchClean, whole[0].File.Branch)
+	assert.Equal(t, results.BranchAdv, whole[1].File.Branch)
+
+	out := filepath.Join(t.TempDir(), "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	batches := 0
+	stop := func(branch string, batch int) {
+		if batches++; branch == results.BranchAdv && batch == 0 {
+			cancel()
+		}
+	}
+	_, err = Run(ctx, spec(ckpt, out), Options{AfterBatch: stop})
+	require.ErrorIs(t, err, ErrInterrupted)
+	assert.Equal(t, 3+1, batches, "the clean branch's 3 batches, then one of the adversarial branch")
+	_, err = os.Stat(filepath.Join(out, ".adv.json.partial"))
+	require.NoError(t, err, "the state of the interrupted branch is saved")
+
+	resumed := 0
+	again, err := Run(context.Background(), spec(ckpt, out), Options{AfterBatch: func(string, int) { resumed++ }})
+	require.NoError(t, err)
+	assert.Equal(t, 2, resumed, "only the adversarial branch's remaining 2 batches are computed")
+	assert.True(t, again[0].Reused, "the finished clean branch is reused")
+	for i := range whole {
+		assert.Equal(t, withoutTime(whole[i].File), withoutTime(again[i].File), whole[i].File.Branch)
+		back, err := results.Read(again[i].Path)
+		require.NoError(t, err)
+		assert.Equal(t, withoutTime(again[i].File), withoutTime(back), "the file holds what was returned")
+	}
+	_, err = os.Stat(filepath.Join(out, ".adv.json.partial"))
+	assert.True(t, os.IsNotExist(err), "the saved state is removed once the result is written")
+
+	f := whole[1].File
+	assert.Equal(t, 40, f.Examples)
+	assert.Equal(t, results.Schema, f.Schema)
+	assert.Equal(t, "saauxbn", f.Model.Norm)
+	assert.Equal(t, 2, f.Model.Branches)
+	assert.Equal(t, 4, f.Checkpoint.Epoch)
+	assert.Len(t, f.Checkpoint.SHA256, 64)
+	assert.Contains(t, f.Data.Source, "builtin")
+	assert.Equal(t, "eval", f.Mode)
+	assert.Len(t, f.PerExample.Robust["fgsm"], 40)
+	assert.LessOrEqual(t, f.Attack("pgd-10").RA, f.SA)
+}
+
+func TestEvaluationRefusals(t *testing.T) {
+	ckpt := checkpointOf(t, "bn")
+	out := t.TempDir()
+	first, err := Run(context.Background(), spec(ckpt, out), Options{})
+	require.NoError(t, err)
+	require.Len(t, first, 1, "a single-branch network is evaluated once")
+	assert.Equal(t, results.BranchShared, first[0].File.Branch)
+	assert.Equal(t, filepath.Join(out, "shared.json"), first[0].Path)
+
+	other := spec(ckpt, out)
+	other.Seed = 6
+	_, err = Run(context.Background(), other, Options{})
+	assert.ErrorContains(t, err, "holds another evaluation")
+
+	two := spec(checkpointOf(t, "auxbn"), filepath.Join(out, "one.json"))
+	_, err = Run(context.Background(), two, Options{})
+	assert.ErrorContains(t, err, "names one file, but 2 branches")
+
+	bad := spec(ckpt, t.TempDir())
+	bad.TestN = 5000
+	_, err = Run(context.Background(), bad, Options{})
+	assert.ErrorContains(t, err, "test-n 5000, the test set has 2000 images")
+
+	_, err = Run(context.Background(), Spec{Target: t.TempDir()}, Options{})
+	assert.ErrorContains(t, err, "not a run directory")
+}

@@ -1,0 +1,198 @@
+package reports
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/advbench/advbench/results"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/results (the fixtures) and the golden renderings")
+
+// fixture makes a result file: per-example outcomes drawn around the given
+// accuracies from one shared difficulty per example (so columns are paired
+// as real evaluations on one test set are).
+func fixture(norm, branch string, branches int, seed uint64, sa, ra10, ra20 float64) *results.File {
+	const n = 200
+	ease := rand.New(rand.NewPCG(99, 99)) // the test set: one difficulty per example
+	rng := rand.New(rand.NewPCG(seed, uint64(len(norm))*31+uint64(len(branch))))
+	f := &results.File{Schema: results.Schema, Version: "test",
+		Model:      results.Model{Norm: norm, Width: 0.25, Branches: branches, Objective: "advprop", Preset: "quick", TrainSeed: seed},
+		Checkpoint: results.Checkpoint{Path: fmt.Sprintf("runs/%s-s%d/checkpoints/last.safetensors", norm, seed), SHA256: strings.Repeat("ab", 32), Epoch: 6},
+		Data:       results.Data{Source: "builtin synth (seed 1, 10000 train, 2000 test)", SHA256: strings.Repeat("cd", 32), Split: "test"},
+		Branch:     branch, Mode: "eval", Seed: 0, Examples: n,
+		PerExample: &results.PerExample{Robust: map[string][]bool{}},
+	}
+	for _, a := range []struct {
+		name  string
+		steps int
+	}{{"pgd-10", 10}, {"pgd-20", 20}} {
+		f.Attacks = append(f.Attacks, results.AttackResult{AttackParams: results.AttackParams{Name: a.name, Eps: 8.0 / 255, Eps255: "8/255", Step: 2.0 / 255, Steps: a.steps, Restarts: 1, RandomStart: true, Loss: "ce"}})
+	}
+	for i := 0; i < n; i++ {
+		e := ease.Float64()
+		jitter := 0.15 * (rng.Float64() - 0.5)
+		clean := e+jitter < sa
+		r10 := clean && e+jitter < ra10
+		r20 := r10 && e+jitter < ra20
+		f.PerExample.CleanCorrect = append(f.PerExample.CleanCorrect, clean)
+		f.PerExample.Robust["pgd-10"] = append(f.PerExample.Robust["pgd-10"], r10)
+		f.PerExample.Robust["pgd-20"] = append(f.PerExample.Robust["pgd-20"], r20)
+		f.PerExample.WorstCase = append(f.PerExample.WorstCase, r20)
+	}
+	f.SA = fraction(f.PerExample.CleanCorrect)
+	f.Attacks[0].RA, f.Attacks[0].Robust = fraction(f.PerExample.Robust["pgd-10"]), count(f.PerExample.Robust["pgd-10"])
+	f.Attacks[1].RA, f.Attacks[1].Robust = fraction(f.PerExample.Robust["pgd-20"]), count(f.PerExample.Robust["pgd-20"])
+	f.WorstCaseRA = f.Attacks[1].RA
+	return f
+}
+
+// fixtures is the fixed set the goldens render: two seeds of bn and of
+// saauxbn, one of modenorm, auxbn and sabn (a norm outside the paper).
+func fixtures() map[string]*results.File {
+	return map[string]*results.File{
+		"bn-s1.json":            fixture("bn", "shared", 1, 1, 0.80, 0.40, 0.38),
+		"bn-s2.json":            fixture("bn", "shared", 1, 2, 0.82, 0.42, 0.39),
+		"modenorm-s1.json":      fixture("modenorm", "shared", 1, 1, 0.79, 0.43, 0.41),
+		"auxbn-s1-clean.json":   fixture("auxbn", "clean", 2, 1, 0.90, 0.05, 0.04),
+		"auxbn-s1-adv.json":     fixture("auxbn", "adv", 2, 1, 0.80, 0.44, 0.42),
+		"saauxbn-s1-clean.json": fixture("saauxbn", "clean", 2, 1, 0.93, 0.06, 0.05),
+		"saauxbn-s1-adv.json":   fixture("saauxbn", "adv", 2, 1, 0.83, 0.55, 0.53),
+		"saauxbn-s2-clean.json": fixture("saauxbn", "clean", 2, 2, 0.92, 0.05, 0.05),
+		"saauxbn-s2-adv.json":   fixture("saauxbn", "adv", 2, 2, 0.84, 0.56, 0.54),
+		"sabn-s1-clean.json":    fixture("sabn", "clean", 2, 1, 0.85, 0.10, 0.09),
+		"sabn-s1-adv.json":      fixture("sabn", "adv", 2, 1, 0.81, 0.45, 0.44),
+	}
+}
+
+// readFixtures reads testdata/results (written by -update).
+func readFixtures(t *testing.T) []Source {
+	t.Helper()
+	dir := filepath.Join("testdata", "results")
+	if *update {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		for name, f := range fixtures() {
+			require.NoError(t, results.Write(filepath.Join(dir, name), f))
+		}
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths, "run go test ./reports -update once to write the fixtures")
+	sort.Strings(paths)
+	var out []Source
+	for _, p := range paths {
+		f, err := results.Read(p)
+		require.NoError(t, err)
+		out = append(out, Source{Path: p, File: f})
+	}
+	return out
+}
+
+// TestGoldens renders the fixtures in every format, with and without the
+// published values, and compares with testdata/golden.
+func TestGoldens(t *testing.T) {
+	srcs := readFixtures(t)
+	for _, paper := range []bool{false, true} {
+		r, err := Build(srcs, Options{Paper: paper})
+		require.NoError(t, err)
+		for _, format := range Formats {
+			name := format
+			if paper {
+				name += "-paper"
+			}
+			t.Run(name, func(t *testing.T) {
+				var b bytes.Buffer
+				require.NoError(t, Render(&b, r, format))
+				golden := filepath.Join("testdata", "golden", name+".txt")
+				if *update {
+					require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+					require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
+				}
+				want, err := os.ReadFile(golden)
+				require.NoError(t, err, "run go test ./reports -update to write the goldens")
+				assert.Equal(t, string(want), b.String())
+			})
+		}
+	}
+}
+
+// TestReportNumbers checks cells against independent computations from
+// the fixtures: seed means, the Wilson interval of a single run, the paper
+// column and the McNemar marker.
+func TestReportNumbers(t *testing.T) {
+	fx := fixtures()
+	var srcs []Source
+	for name, f := range fx {
+		srcs = append(srcs, Source{Path: name, File: f})
+	}
+	r, err := Build(srcs, Options{Paper: true})
+	require.NoError(t, err)
+	col := func(tb Table, norm string) int {
+		for i, c := range tb.Columns {
+			if c.Norm == norm {
+				return i
+			}
+		}
+		t.Fatalf("no column %s", norm)
+		return -1
+	}
+	labels := []string{}
+	for _, c := range r.Table3.Columns {
+		labels = append(labels, c.Label)
+	}
+	assert.Equal(t, []string{"BN", "ModeNorm", "AuxBN (clean)", "SaAuxBN (clean)", "SaBN (clean)"}, labels, "the paper's order, then the others")
+
+	bn := r.Table4.Rows[1].Cells[col(r.Table4, "bn")]
+	want := (fx["bn-s1.json"].Attack("pgd-10").RA + fx["bn-s2.json"].Attack("pgd-10").RA) / 2
+	assert.InDelta(t, want, bn.Mean, 1e-12, "bn PGD-10: the mean of its two seeds")
+	assert.Equal(t, 2, bn.Runs)
+	assert.Equal(t, "t", bn.Interval)
+	require.NotNil(t, bn.Paper)
+	assert.InDelta(t, 0.4157, *bn.Paper, 1e-12)
+
+	mn := r.Table3.Rows[0].Cells[col(r.Table3, "modenorm")]
+	assert.Equal(t, "wilson", mn.Interval)
+	assert.InDelta(t, fx["modenorm-s1.json"].SA, mn.Mean, 1e-12)
+	assert.Less(t, mn.Lo, mn.Mean)
+	assert.Greater(t, mn.Hi, mn.Mean)
+	require.NotNil(t, mn.PValue, "modenorm seed 1 is paired with saauxbn seed 1")
+
+	ref := r.Table4.Rows[1].Cells[col(r.Table4, "saauxbn")]
+	assert.Nil(t, ref.PValue, "the reference is not tested against itself")
+	aux := r.Table4.Rows[1].Cells[col(r.Table4, "auxbn")]
+	require.NotNil(t, aux.PValue)
+	assert.True(t, aux.Significant, "auxbn RA 0.44 against saauxbn 0.55 on 200 paired examples: p = %v", *aux.PValue)
+}
+
+func TestBuildRefusals(t *testing.T) {
+	fx := fixtures()
+	a, b := fx["bn-s1.json"], fx["saauxbn-s1-adv.json"]
+	eps := *b
+	eps.Attacks = append([]results.AttackResult(nil), b.Attacks...)
+	eps.Attacks[0].Eps, eps.Attacks[0].Eps255 = 4.0/255, "4/255"
+	_, err := Build([]Source{{"a.json", a}, {"b.json", &eps}}, Options{})
+	assert.EqualError(t, err, "reports: a.json and b.json cannot share a table: pgd-10 eps 8/255 vs 4/255")
+
+	size := *b
+	size.Examples, size.Data.SHA256 = 100, strings.Repeat("ef", 32)
+	_, err = Build([]Source{{"a.json", a}, {"b.json", &size}}, Options{})
+	assert.EqualError(t, err, "reports: a.json and b.json cannot share a table: test-set size 200 vs 100")
+
+	steps := *b
+	steps.Attacks = append([]results.AttackResult(nil), b.Attacks...)
+	steps.Attacks[1].Steps = 50
+	_, err = Build([]Source{{"a.json", a}, {"b.json", &steps}}, Options{})
+	assert.EqualError(t, err, "reports: a.json and b.json cannot share a table: pgd-20 steps 20 vs 50")
+
+	_, err = Build([]Source{{"a.json", a}, {"again.json", a}}, Options{})
+	assert.EqualError(t, err, "reports: a.json and again.json are both bn, train seed 1, branch shared: give one of them")
+}

@@ -1,0 +1,427 @@
+// Package reports renders evaluation results (package results) as the
+// paper's tables: Table 3 (standard accuracy of the clean branch) and
+// Table 4 (standard and robust accuracy of the adversarial branch), each
+// cell with a 95% interval and, against SaAuxBN, McNemar's exact test on
+// the per-example outcomes. It never runs a model: everything it shows is
+// in the result files.
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/advbench/advbench/internal/stats"
+	"github.com/advbench/advbench/results"
+)
+
+// Source is a result file and where it was read from (for messages).
+type Source struct {
+	Path string
+	File *results.File
+}
+
+// Reference is the norm every other column is tested against.
+const Reference = "saauxbn"
+
+// Alpha is the significance level of the markers.
+const Alpha = 0.05
+
+// paperOrder is the order of the paper's columns; other norms follow,
+// sorted.
+var paperOrder = []string{"bn", "modenorm", "auxbn", "saauxbn"}
+
+// displayNames are the paper's spellings of the norms.
+var displayNames = map[string]string{
+	"bn": "BN", "modenorm": "ModeNorm", "auxbn": "AuxBN", "saauxbn": "SaAuxBN",
+	"sabn": "SaBN", "ccbn": "CCBN", "switchnorm": "SwitchNorm",
+}
+
+// DisplayName spells a norm as the paper does.
+func DisplayName(norm string) string {
+	if d, ok := displayNames[norm]; ok {
+		return d
+	}
+	return norm
+}
+
+// Published are the paper's numbers (RECIPE.md), in percent: Table 3 by
+// norm, and Table 4 by row label and norm.
+var Published = struct {
+	Table3 map[string]float64
+	Table4 map[string]map[string]float64
+}{
+	Table3: map[string]float64{"bn": 84.84, "modenorm": 83.28, "auxbn": 94.47, "saauxbn": 94.62},
+	Table4: map[string]map[string]float64{
+		"Clean (SA)":  {"bn": 84.84, "modenorm": 83.28, "auxbn": 83.42, "saauxbn": 84.08},
+		"PGD-10 (RA)": {"bn": 41.57, "modenorm": 43.56, "auxbn": 43.05, "saauxbn": 44.93},
+		"PGD-20 (RA)": {"bn": 40.02, "modenorm": 41.85, "auxbn": 41.60, "saauxbn": 43.14},
+	},
+}
+
+// Options choose what a report shows.
+type Options struct {
+	// Paper adds the published values and the differences from them.
+	Paper bool
+}
+
+// Report is the two tables and what they were made from.
+type Report struct {
+	Caption Caption `json:"caption"`
+	Table3  Table   `json:"table3"`
+	Table4  Table   `json:"table4"`
+}
+
+// Caption says what the numbers are.
+type Caption struct {
+	Preset    string   `json:"preset"`
+	Data      string   `json:"data"`
+	DataHash  string   `json:"data_sha256"`
+	Examples  int      `json:"examples"`
+	Attacks   []string `json:"attacks"` // e.g. "pgd-10: eps 8/255, step 2/255, 10 steps, 1 restart, random start"
+	Eps255    string   `json:"eps_255"`
+	Seeds     []uint64 `json:"train_seeds"`
+	EvalSeeds []uint64 `json:"eval_seeds"`
+}
+
+// Table is one of the paper's tables.
+type Table struct {
+	Title   string   `json:"title"`
+	Columns []Column `json:"columns"`
+	Rows    []Row    `json:"rows"`
+}
+
+// Column is one norm.
+type Column struct {
+	Norm   string   `json:"norm"`
+	Label  string   `json:"label"`
+	Branch string   `json:"branch"` // the branch the column reports (shared: single-branch norm)
+	Seeds  []uint64 `json:"train_seeds"`
+}
+
+// Row is one measurement (SA, or RA under one attack) across the columns.
+type Row struct {
+	Label string `json:"label"`
+	Cells []Cell `json:"cells"`
+}
+
+// Cell is one norm's value of a row, as fractions.
+type Cell struct {
+	Present bool    `json:"present"`
+	Mean    float64 `json:"mean"`
+	Std     float64 `json:"std"`   // over seeds (0 for one run)
+	Runs    int     `json:"runs"`  // seeds
+	Lo      float64 `json:"ci_lo"` // 95% interval
+	Hi      float64 `json:"ci_hi"`
+	// Interval is "wilson" (one run) or "t" (over seeds).
+	Interval string `json:"interval"`
+	// PValue is McNemar's exact test against the reference column on the
+	// same examples (seed-matched runs pooled); nil for the reference itself
+	// or when it has no run of a matching seed.
+	PValue      *float64 `json:"p_value,omitempty"`
+	Significant bool     `json:"significant"`
+	// Paper is the published value (a fraction) when asked for and known.
+	Paper *float64 `json:"paper,omitempty"`
+}
+
+// run is one seed's outcome of a cell: its flags and accuracy.
+type run struct {
+	seed  uint64
+	flags []bool
+}
+
+// Build checks that the sources can share a table and assembles the
+// report.
+func Build(srcs []Source, o Options) (*Report, error) {
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("reports: no result files")
+	}
+	if err := compatible(srcs); err != nil {
+		return nil, err
+	}
+	type key struct {
+		norm, branch string
+		seed         uint64
+	}
+	seen := map[key]string{}
+	for _, s := range srcs {
+		k := key{s.File.Model.Norm, s.File.Branch, s.File.Model.TrainSeed}
+		if prev, dup := seen[k]; dup {
+			return nil, fmt.Errorf("reports: %s and %s are both %s, train seed %d, branch %s: give one of them", prev, s.Path, s.File.Model.Norm, k.seed, k.branch)
+		}
+		seen[k] = s.Path
+	}
+	first := srcs[0].File
+	rep := &Report{Caption: caption(srcs)}
+	var attacks []string
+	for _, a := range first.Attacks {
+		attacks = append(attacks, a.Name)
+	}
+	// Table 3: SA of the clean branch; Table 4: SA and RA of the
+	// adversarial branch; a single-branch norm's one network serves both.
+	rep.Table3 = build(srcs, "Table 3: standard accuracy (%) of the clean branch", results.BranchClean, nil, o, Published.Table3)
+	rep.Table4 = build(srcs, "Table 4: standard and robust accuracy (%) of the adversarial branch", results.BranchAdv, attacks, o, nil)
+	if len(rep.Table3.Columns) == 0 && len(rep.Table4.Columns) == 0 {
+		return nil, fmt.Errorf("reports: no result of a clean, adversarial or shared branch")
+	}
+	return rep, nil
+}
+
+// rowLabel spells an attack's row as the paper does: "PGD-10 (RA)".
+func rowLabel(attack string) string { return strings.ToUpper(attack) + " (RA)" }
+
+// saLabel is the standard-accuracy row of Table 4.
+const saLabel = "Clean (SA)"
+
+// build makes one table from the results of one branch (or shared).
+// attacks nil makes Table 3's single SA row.
+func build(srcs []Source, title, branch string, attacks []string, o Options, published3 map[string]float64) Table {
+	byNorm := map[string][]*results.File{}
+	for _, s := range srcs {
+		f := s.File
+		if f.Branch == branch || f.Branch == results.BranchShared {
+			byNorm[f.Model.Norm] = append(byNorm[f.Model.Norm], f)
+		}
+	}
+	t := Table{Title: title}
+	for _, norm := range columnOrder(byNorm, o.Paper) {
+		fs := byNorm[norm]
+		sort.Slice(fs, func(i, j int) bool { return fs[i].Model.TrainSeed < fs[j].Model.TrainSeed })
+		c := Column{Norm: norm, Label: DisplayName(norm), Branch: branch}
+		if len(fs) > 0 && fs[0].Branch == results.BranchShared {
+			c.Branch = results.BranchShared
+		} else if norm == "auxbn" || norm == "saauxbn" || len(fs) > 0 && fs[0].Model.Branches == 2 {
+			c.Label += " (" + branch + ")"
+		}
+		for _, f := range fs {
+			c.Seeds = append(c.Seeds, f.Model.TrainSeed)
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	flagsOf := func(f *results.File, attack string) []bool {
+		if attack == "" {
+			return f.PerExample.CleanCorrect
+		}
+		return f.PerExample.Robust[attack]
+	}
+	rows := []string{""}
+	rows = append(rows, attacks...)
+	for _, a := range rows {
+		label := saLabel
+		if a != "" {
+			label = rowLabel(a)
+		}
+		r := Row{Label: label}
+		var ref []run
+		for _, f := range byNorm[Reference] {
+			ref = append(ref, run{f.Model.TrainSeed, flagsOf(f, a)})
+		}
+		for _, c := range t.Columns {
+			var runs []run
+			for _, f := range byNorm[c.Norm] {
+				runs = append(runs, run{f.Model.TrainSeed, flagsOf(f, a)})
+			}
+			cell := makeCell(runs)
+			if c.Norm != Reference && cell.Present && len(ref) > 0 {
+				cell.PValue = pairedTest(runs, ref)
+				cell.Significant = cell.PValue != nil && *cell.PValue < Alpha
+			}
+			if o.Paper {
+				if attacks == nil {
+					cell.Paper = percentOf(published3, c.Norm)
+				} else {
+					cell.Paper = percentOf(Published.Table4[label], c.Norm)
+				}
+			}
+			r.Cells = append(r.Cells, cell)
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	return t
+}
+
+func percentOf(m map[string]float64, norm string) *float64 {
+	v, ok := m[norm]
+	if !ok {
+		return nil
+	}
+	v /= 100
+	return &v
+}
+
+// columnOrder lists the paper's norms first (all of them with --paper, the
+// present ones otherwise), then the other present norms, sorted.
+func columnOrder(byNorm map[string][]*results.File, paper bool) []string {
+	var out []string
+	for _, n := range paperOrder {
+		if len(byNorm[n]) > 0 || paper {
+			out = append(out, n)
+		}
+	}
+	var rest []string
+	for n := range byNorm {
+		if !contains(paperOrder, n) {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// makeCell summarises a norm's runs of one row.
+func makeCell(runs []run) Cell {
+	if len(runs) == 0 {
+		return Cell{}
+	}
+	c := Cell{Present: true, Runs: len(runs)}
+	accs := make([]float64, len(runs))
+	for i, r := range runs {
+		accs[i] = fraction(r.flags)
+	}
+	c.Mean, c.Std = stats.MeanStd(accs)
+	if len(runs) == 1 {
+		k, n := count(runs[0].flags), len(runs[0].flags)
+		c.Lo, c.Hi, _ = stats.Wilson(k, n)
+		c.Interval = "wilson"
+	} else {
+		c.Lo, c.Hi, _ = stats.TInterval(accs)
+		c.Interval = "t"
+	}
+	return c
+}
+
+// pairedTest pools the discordant pairs of seed-matched runs and returns
+// McNemar's exact p-value, or nil when no seed matches.
+func pairedTest(runs, ref []run) *float64 {
+	b, c, matched := 0, 0, false
+	for _, r := range runs {
+		for _, q := range ref {
+			if q.seed != r.seed {
+				continue
+			}
+			x, y, err := stats.Discordant(r.flags, q.flags)
+			if err != nil {
+				return nil
+			}
+			b, c, matched = b+x, c+y, true
+		}
+	}
+	if !matched {
+		return nil
+	}
+	p, err := stats.McNemarExact(b, c)
+	if err != nil {
+		return nil
+	}
+	return &p
+}
+
+func fraction(flags []bool) float64 {
+	if len(flags) == 0 {
+		return 0
+	}
+	return float64(count(flags)) / float64(len(flags))
+}
+
+func count(flags []bool) int {
+	n := 0
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	return n
+}
+
+// compatible refuses results that cannot share a table, naming both files
+// and the field that differs.
+func compatible(srcs []Source) error {
+	a := srcs[0]
+	for _, b := range srcs[1:] {
+		fa, fb := a.File, b.File
+		differ := func(field string, x, y any) error {
+			return fmt.Errorf("reports: %s and %s cannot share a table: %s %v vs %v", a.Path, b.Path, field, x, y)
+		}
+		switch {
+		case fa.Data.SHA256 != fb.Data.SHA256:
+			if fa.Examples != fb.Examples {
+				return differ("test-set size", fa.Examples, fb.Examples)
+			}
+			return differ("test data", fa.Data.Source+" "+short(fa.Data.SHA256), fb.Data.Source+" "+short(fb.Data.SHA256))
+		case fa.Mode != fb.Mode:
+			return differ("mode", fa.Mode, fb.Mode)
+		case fa.Model.Preset != fb.Model.Preset:
+			return differ("preset", fa.Model.Preset, fb.Model.Preset)
+		case len(fa.Attacks) != len(fb.Attacks):
+			return differ("attacks", names(fa), names(fb))
+		}
+		for i := range fa.Attacks {
+			x, y := fa.Attacks[i].AttackParams, fb.Attacks[i].AttackParams
+			switch {
+			case x.Name != y.Name:
+				return differ("attacks", names(fa), names(fb))
+			case x.Eps != y.Eps:
+				return differ(x.Name+" eps", x.Eps255, y.Eps255)
+			case x.Steps != y.Steps:
+				return differ(x.Name+" steps", x.Steps, y.Steps)
+			case x != y:
+				return differ(x.Name+" settings", fmt.Sprintf("%+v", x), fmt.Sprintf("%+v", y))
+			}
+		}
+	}
+	return nil
+}
+
+func names(f *results.File) string {
+	var s []string
+	for _, a := range f.Attacks {
+		s = append(s, a.Name)
+	}
+	return strings.Join(s, ",")
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// caption collects what the tables were made from.
+func caption(srcs []Source) Caption {
+	f := srcs[0].File
+	c := Caption{Preset: f.Model.Preset, Data: f.Data.Source, DataHash: f.Data.SHA256, Examples: f.Examples}
+	for _, a := range f.Attacks {
+		start := "random start"
+		if !a.RandomStart {
+			start = "no random start"
+		}
+		c.Attacks = append(c.Attacks, fmt.Sprintf("%s: eps %s, step %.4g/255, %d steps, %d restart(s), %s, %s loss", a.Name, a.Eps255, a.Step*255, a.Steps, a.Restarts, start, a.Loss))
+		c.Eps255 = a.Eps255
+	}
+	seeds, evalSeeds := map[uint64]bool{}, map[uint64]bool{}
+	for _, s := range srcs {
+		seeds[s.File.Model.TrainSeed] = true
+		evalSeeds[s.File.Seed] = true
+	}
+	c.Seeds, c.EvalSeeds = sortedKeys(seeds), sortedKeys(evalSeeds)
+	return c
+}
+
+func sortedKeys(m map[uint64]bool) []uint64 {
+	out := make([]uint64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

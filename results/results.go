@@ -1,0 +1,179 @@
+// Package results holds what an evaluation measured, as plain data: the
+// versioned result file that 'advbench eval' writes (one model, one branch,
+// a set of attacks on one test set, with per-example flags, sanity checks
+// and provenance) and the attack result types inside it. It runs nothing;
+// the attack package fills these types and the reports package renders
+// them.
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/advbench/advbench/internal/atomicfile"
+)
+
+// Schema names this version of the result file format. Readers refuse files
+// of another schema.
+const Schema = "advbench.result/v1"
+
+// Branch values of a result file.
+const (
+	BranchClean  = "clean"  // branch 0 of a two-branch norm
+	BranchAdv    = "adv"    // branch 1
+	BranchShared = "shared" // the one network of a single-branch norm (both branches)
+)
+
+// File is one evaluation result. Accuracies are fractions in [0,1].
+type File struct {
+	Schema      string         `json:"schema"`
+	Version     string         `json:"advbench_version"`
+	Model       Model          `json:"model"`
+	Checkpoint  Checkpoint     `json:"checkpoint"`
+	Data        Data           `json:"data"`
+	Branch      string         `json:"branch"`
+	Mode        string         `json:"mode"`
+	Seed        uint64         `json:"seed"`
+	Examples    int            `json:"examples"`
+	SA          float64        `json:"standard_accuracy"`
+	Attacks     []AttackResult `json:"attacks"`
+	WorstCaseRA float64        `json:"worst_case_robust_accuracy"`
+	PerExample  *PerExample    `json:"per_example"`
+	Checks      []Check        `json:"checks"`
+	Warnings    []string       `json:"warnings"`
+	WallSeconds float64        `json:"wall_seconds"`
+}
+
+// Model describes the evaluated network and how it was trained.
+type Model struct {
+	Norm      string  `json:"norm"`
+	Width     float64 `json:"width"`
+	Branches  int     `json:"branches"` // 1: single-branch norm, 2: clean and adversarial branches
+	Objective string  `json:"objective,omitempty"`
+	Preset    string  `json:"preset,omitempty"`
+	TrainSeed uint64  `json:"train_seed"`
+	// TrainData identifies the training data (a run's data hash), when known.
+	TrainData string `json:"train_data,omitempty"`
+}
+
+// Checkpoint identifies the evaluated weights.
+type Checkpoint struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	// Epoch is the number of epochs trained (-1 when unknown).
+	Epoch int `json:"epoch"`
+}
+
+// Data identifies the test set.
+type Data struct {
+	// Source is a path, or the built-in generator with its seed and sizes.
+	Source string `json:"source"`
+	// SHA256 hashes exactly the records evaluated, in order.
+	SHA256 string `json:"sha256"`
+	Split  string `json:"split"`
+}
+
+// AttackParams are an attack's hyper-parameters.
+type AttackParams struct {
+	Name        string  `json:"name"`
+	Eps         float64 `json:"eps"`
+	Eps255      string  `json:"eps_255"` // the eps as n/255
+	Step        float64 `json:"step,omitempty"`
+	Steps       int     `json:"steps"`
+	Restarts    int     `json:"restarts"`
+	RandomStart bool    `json:"random_start"`
+	ClampStart  bool    `json:"clamp_start"`
+	Loss        string  `json:"loss"`
+}
+
+// AttackResult is one attack's robust accuracy and diagnostics.
+type AttackResult struct {
+	AttackParams
+	RA               float64 `json:"robust_accuracy"`
+	Robust           int     `json:"robust_examples"`
+	MaxDelta         float64 `json:"max_linf_delta"`
+	MinPixel         float64 `json:"min_pixel"`
+	MaxPixel         float64 `json:"max_pixel"`
+	NonFinite        int     `json:"non_finite_values"`
+	ZeroGradFraction float64 `json:"zero_gradient_fraction"`
+}
+
+// PerExample holds per-example flags in evaluation order. An example is
+// robust under an attack when it is classified correctly both clean and at
+// the attack's x_adv (the clean point lies in its own eps-ball).
+type PerExample struct {
+	CleanCorrect []bool            `json:"clean_correct"`
+	Robust       map[string][]bool `json:"robust"`
+	WorstCase    []bool            `json:"worst_case_robust"`
+}
+
+// Check is one sanity check.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Attack returns the result of the named attack, or nil.
+func (f *File) Attack(name string) *AttackResult {
+	for i := range f.Attacks {
+		if f.Attacks[i].Name == name {
+			return &f.Attacks[i]
+		}
+	}
+	return nil
+}
+
+// Write stores f as indented JSON at path, atomically.
+func Write(path string, f *File) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("results: %s: %w", path, err)
+	}
+	return nil
+}
+
+// Read loads a result file, refusing another schema, unknown fields and
+// files whose per-example flags do not match their example count.
+func Read(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("results: %s: not a result file: %v", path, err)
+	}
+	if f.Schema != Schema {
+		return nil, fmt.Errorf("results: %s: schema %q, want %q", path, f.Schema, Schema)
+	}
+	if err := f.validate(); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	return &f, nil
+}
+
+// validate checks the internal consistency of a file.
+func (f *File) validate() error {
+	switch f.Branch {
+	case BranchClean, BranchAdv, BranchShared:
+	default:
+		return fmt.Errorf("branch %q: want clean, adv or shared", f.Branch)
+	}
+	if f.Examples < 1 || f.PerExample == nil || len(f.PerExample.CleanCorrect) != f.Examples {
+		return fmt.Errorf("%d examples but per-example flags for a different count", f.Examples)
+	}
+	for _, a := range f.Attacks {
+		if flags := f.PerExample.Robust[a.Name]; len(flags) != f.Examples {
+			return fmt.Errorf("attack %s: %d per-example flags for %d examples", a.Name, len(flags), f.Examples)
+		}
+	}
+	return nil
+}
