@@ -61,7 +61,7 @@ class PreActResNet18(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step", "advprop-iter"])
+    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step", "advprop-iter", "pgd20-eval"])
     p.add_argument("--width", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--runs", type=int, default=3)
@@ -78,17 +78,30 @@ def main():
     opt = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=5e-4)
     eps, step = 8 / 255, 2 / 255
 
+    def pgd(xa, steps):
+        for _ in range(steps):
+            xa.requires_grad_(True)
+            (g,) = torch.autograd.grad(F.cross_entropy(m(xa), y), [xa])
+            xa = xa.detach() + step * g.sign()
+            xa = torch.min(torch.max(xa, x - eps), x + eps).clamp(0, 1)
+        return xa
+
+    def pgd20_eval():
+        # One evaluation batch as advbench eval runs it with --attacks pgd-20:
+        # clean predictions, PGD-20 from a random start, predictions at x_adv.
+        m.eval()
+        with torch.no_grad():
+            m(x).argmax(1)
+        xa = pgd(x + (2 * torch.rand(x.shape) - 1) * eps, 20)
+        with torch.no_grad():
+            m(xa).argmax(1)
+
     def advprop_iter():
         # The reference Adv/ training iteration (functions.py, attack_algo.py):
         # PGD from an unclamped random start in the attack mode, then the clean
         # and adversarial passes in train mode, the mean loss, SGD.
         m.train(a.attack_mode == "train")
-        xa = x + (2 * torch.rand(x.shape) - 1) * eps
-        for _ in range(a.train_steps):
-            xa.requires_grad_(True)
-            (g,) = torch.autograd.grad(F.cross_entropy(m(xa), y), [xa])
-            xa = xa.detach() + step * g.sign()
-            xa = torch.min(torch.max(xa, x - eps), x + eps).clamp(0, 1)
+        xa = pgd(x + (2 * torch.rand(x.shape) - 1) * eps, a.train_steps)
         m.train()
         loss = (F.cross_entropy(m(x), y) + F.cross_entropy(m(xa), y)) / 2
         opt.zero_grad()
@@ -107,6 +120,8 @@ def main():
             (g,) = torch.autograd.grad(loss, [xa])
         elif a.workload == "advprop-iter":
             advprop_iter()
+        elif a.workload == "pgd20-eval":
+            pgd20_eval()
         else:
             m.train()
             loss = F.cross_entropy(m(x), y)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/models/resnet"
@@ -30,6 +31,7 @@ var benchWorkloads = map[string]float64{
 	"train-step":   6,  // one training-mode pass and every parameter gradient
 	"advprop-step": 12, // clean and adversarial passes with every gradient, per clean image
 	"advprop-iter": 0,  // a whole AdvProp training iteration: 4 per PGD step + 12 (advpropIterFLOPs)
+	"pgd20-eval":   84, // an evaluation batch: clean logits, PGD-20 in eval mode, logits at x_adv
 }
 
 // advpropIterFLOPs is an AdvProp iteration's FLOPs per MAC and clean image:
@@ -67,7 +69,9 @@ mode), train-step (one training pass with every parameter gradient),
 advprop-step (clean and adversarial passes, images/s counts clean images),
 advprop-iter (one whole AdvProp training iteration as advbench train runs it:
 PGD with --train-steps steps on the adversarial branch in --attack-mode, both
-passes, the SGD update; 4 FLOPs per MAC per attack step + 12).
+passes, the SGD update; 4 FLOPs per MAC per attack step + 12), pgd20-eval
+(what advbench eval does per batch with --attacks pgd-20: clean logits,
+PGD-20 in evaluation mode, the logits at x_adv).
 
 Examples:
   advbench bench --workload pgd-step --width 1 --batch 128
@@ -77,7 +81,7 @@ Examples:
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "width multiplier", Destination: &opts.Width},
 			&cli.IntFlag{Name: "batch", Value: 128, Usage: "batch size", Destination: &opts.Batch},
 			&cli.StringFlag{Name: "norm", Value: "bn", Usage: "norm in every slot", Destination: &opts.Norm},
-			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step, advprop-step or advprop-iter", Destination: &opts.Workload},
+			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step, advprop-step, advprop-iter or pgd20-eval", Destination: &opts.Workload},
 			&cli.IntFlag{Name: "train-steps", Value: 10, Usage: "advprop-iter: PGD steps of the training attack", Destination: &opts.TrainSteps},
 			&cli.StringFlag{Name: "attack-mode", Value: "train", Usage: "advprop-iter: statistics of the training attack, train or eval", Destination: &opts.AttackMode},
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
@@ -155,11 +159,20 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 		}
 		iter = train.NewIteration(m, train.NewSGD(m.Params(), cfg.Momentum, cfg.WeightDecay), cfg)
 	}
+	pgd20, err := attack.New("pgd-20", attack.DefaultOptions())
+	if err != nil {
+		return err
+	}
 	work := func() error {
 		var err error
 		switch opts.Workload {
 		case "advprop-iter":
 			_, err = iter.Step(x, y, 0.1, rng)
+		case "pgd20-eval":
+			var ev *attack.Evaluation
+			if ev, err = attack.NewEvaluation([]attack.Attack{pgd20}, attack.EvalConfig{Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: opts.Seed}); err == nil {
+				err = ev.Add(m, []attack.Attack{pgd20}, x, y)
+			}
 		case "forward":
 			_, err = m.Logits(x, nn.Clean, nn.Eval)
 		case "pgd-step":

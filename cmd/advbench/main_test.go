@@ -153,7 +153,21 @@ func TestBench(t *testing.T) {
 	assert.Greater(t, r.PeakRSSMiB, 1.0)
 	assert.Contains(t, stderr, "run 2/2")
 
+	for _, w := range []struct {
+		args  []string
+		flops float64
+	}{
+		{[]string{"--workload", "advprop-iter", "--train-steps", "3"}, 4*3 + 12},
+		{[]string{"--workload", "pgd20-eval"}, 84},
+	} {
+		code, out, stderr := runCLI(t, append([]string{"bench", "--width", "0.0625", "--batch", "2", "--runs", "1", "--format", "json"}, w.args...)...)
+		require.Equal(t, exitOK, code, stderr)
+		var r benchResult
+		require.NoError(t, json.Unmarshal([]byte(out), &r))
+		assert.InDelta(t, r.Median*float64(r.MACsPerImage)*w.flops/1e9, r.GFLOPs, 1e-9, "%v", w.args)
+	}
+
 	code, _, stderr = runCLI(t, "bench", "--workload", "sleep")
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "advprop-step, forward, pgd-step, train-step")
+	assert.Contains(t, stderr, "advprop-iter, advprop-step, forward, pgd-step, pgd20-eval, train-step")
 }
