@@ -3,7 +3,7 @@ package attack
 import "fmt"
 
 // DefaultSweep is the eps grid of an accuracy-vs-eps sweep, in /255 units.
-var DefaultSweep = []float64{0, 2, 4, 8, 16, 32}
+var DefaultSweep = []float64{0, 2, 4, 8, 16}
 
 // SweepPoint is the robust accuracy at one eps.
 type SweepPoint struct {

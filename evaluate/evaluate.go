@@ -132,6 +132,52 @@ func resolve(s Spec) (target, error) {
 	return target{ckpt: ckpt, record: &rec, outDir: filepath.Join(s.Target, "results")}, nil
 }
 
+// loaded is a model ready to measure, with its provenance and test set.
+type loaded struct {
+	model  *resnet.Model
+	info   results.Model
+	ckpt   results.Checkpoint
+	test   *cifar.Dataset
+	data   results.Data
+	outDir string
+}
+
+// load resolves a run directory or checkpoint (sel picks a run's
+// checkpoint), loads the model and takes the first testN images of the
+// test set (data "" means the run's data, or the built-in data).
+func load(targetPath, sel, data string, testN int) (*loaded, error) {
+	t, err := resolve(Spec{Target: targetPath, Select: sel})
+	if err != nil {
+		return nil, err
+	}
+	m, f, err := resnet.Load(t.ckpt)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := fileSHA256(t.ckpt)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.Config()
+	ld := &loaded{model: m, outDir: t.outDir,
+		info: results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), TrainSeed: cfg.Seed},
+		ckpt: results.Checkpoint{Path: t.ckpt, SHA256: sum, Epoch: -1}}
+	if t.record != nil {
+		rc := t.record.Config
+		ld.info.Objective, ld.info.Preset, ld.info.TrainData = rc.Objective, rc.Preset, t.record.Data.SHA256
+		if data == "" {
+			data = rc.Data
+		}
+	}
+	if e, err := strconv.Atoi(f.Meta[train.MetaEpoch]); err == nil {
+		ld.ckpt.Epoch = e
+	}
+	if ld.test, ld.data, err = testSet(data, testN); err != nil {
+		return nil, err
+	}
+	return ld, nil
+}
+
 // Run evaluates the branches the spec names and returns one outcome per
 // result file written or reused.
 func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
@@ -156,43 +202,18 @@ func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
 		}
 		attacks = append(attacks, a)
 	}
-	t, err := resolve(s)
+	ld, err := load(s.Target, s.Select, s.Data, s.TestN)
 	if err != nil {
 		return nil, err
 	}
-	m, f, err := resnet.Load(t.ckpt)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := fileSHA256(t.ckpt)
-	if err != nil {
-		return nil, err
-	}
-	cfg := m.Config()
-	model := results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), TrainSeed: cfg.Seed}
-	dataPath := s.Data
-	if t.record != nil {
-		rc := t.record.Config
-		model.Objective, model.Preset, model.TrainData = rc.Objective, rc.Preset, t.record.Data.SHA256
-		if dataPath == "" {
-			dataPath = rc.Data
-		}
-	}
-	epoch := -1
-	if e, err := strconv.Atoi(f.Meta[train.MetaEpoch]); err == nil {
-		epoch = e
-	}
-	test, data, err := testSet(dataPath, s.TestN)
-	if err != nil {
-		return nil, err
-	}
+	m, test := ld.model, ld.test
 	branches, err := branchesOf(s.Branch, m.Branches())
 	if err != nil {
 		return nil, err
 	}
 	out := s.Out
 	if out == "" {
-		out = t.outDir
+		out = ld.outDir
 	}
 	single := strings.HasSuffix(out, ".json")
 	if single && len(branches) > 1 {
@@ -211,8 +232,7 @@ func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
 		if !single {
 			path = filepath.Join(dir, b.name+".json")
 		}
-		base := results.File{Schema: results.Schema, Version: version.Version, Model: model,
-			Checkpoint: results.Checkpoint{Path: t.ckpt, SHA256: sum, Epoch: epoch}, Data: data,
+		base := results.File{Schema: results.Schema, Version: version.Version, Model: ld.info, Checkpoint: ld.ckpt, Data: ld.data,
 			Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed}
 		oc, err := evaluateBranch(ctx, m, attacks, b.branch, test, s.Batch, base, path, o)
 		if err != nil {

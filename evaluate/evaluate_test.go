@@ -114,3 +114,28 @@ func TestEvaluationRefusals(t *testing.T) {
 	_, err = Run(context.Background(), Spec{Target: t.TempDir()}, Options{})
 	assert.ErrorContains(t, err, "not a run directory")
 }
+
+// TestSweep: the default grid 0, 2, 4, 8, 16 /255; at eps 0 robust accuracy
+// is the standard accuracy of the same images; a second call reuses the
+// file.
+func TestSweep(t *testing.T) {
+	ckpt := checkpointOf(t, "bn")
+	out := t.TempDir()
+	s := SweepSpec{Spec: Spec{Target: ckpt, TestN: 24, Batch: 12, Out: out}, Steps: 3}
+	paths, err := Sweep(context.Background(), s, Options{})
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(out, "sweep-shared.json")}, paths)
+	sw, err := results.ReadSweep(paths[0])
+	require.NoError(t, err)
+	require.Len(t, sw.Points, 5)
+	assert.Equal(t, []string{"0/255", "2/255", "4/255", "8/255", "16/255"}, []string{sw.Points[0].Eps255, sw.Points[1].Eps255, sw.Points[2].Eps255, sw.Points[3].Eps255, sw.Points[4].Eps255})
+	assert.Equal(t, "pgd-3", sw.Attack)
+	assert.InDelta(t, 0.25, sw.StepRatio, 1e-12)
+	ev, err := Run(context.Background(), Spec{Target: ckpt, TestN: 24, Batch: 12, Attacks: []string{"fgsm"}, Out: t.TempDir()}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, ev[0].File.SA, sw.Points[0].Accuracy, "eps 0 reproduces SA")
+	calls := 0
+	_, err = Sweep(context.Background(), s, Options{AfterBatch: func(string, int) { calls++ }})
+	require.NoError(t, err)
+	assert.Zero(t, calls, "reused")
+}

@@ -7,12 +7,7 @@
 package results
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-
-	"github.com/advbench/advbench/internal/atomicfile"
 )
 
 // Schema names this version of the result file format. Readers refuse files
@@ -127,29 +122,14 @@ func (f *File) Attack(name string) *AttackResult {
 }
 
 // Write stores f as indented JSON at path, atomically.
-func Write(path string, f *File) error {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("results: %s: %w", path, err)
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
-		return fmt.Errorf("results: %s: %w", path, err)
-	}
-	return nil
-}
+func Write(path string, f *File) error { return WriteJSON(path, f) }
 
 // Read loads a result file, refusing another schema, unknown fields and
 // files whose per-example flags do not match their example count.
 func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("results: %w", err)
-	}
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("results: %s: not a result file: %v", path, err)
+	if err := readStrict(path, &f, "result"); err != nil {
+		return nil, err
 	}
 	if f.Schema != Schema {
 		return nil, fmt.Errorf("results: %s: schema %q, want %q", path, f.Schema, Schema)

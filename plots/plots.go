@@ -1,0 +1,114 @@
+// Package plots draws advbench's figures (loss and accuracy curves, the
+// gradient statistics per stage, accuracy against eps) as PNG and SVG with
+// gonum.org/v1/plot. It draws series it is given and reads no files of its
+// own: the caller turns run logs and result files into series.
+package plots
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+
+	"github.com/advbench/advbench/internal/atomicfile"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one line of a figure.
+type Series struct {
+	Label string
+	X, Y  []float64
+	// Group picks the colour: series of one group (one model) share it.
+	Group int
+	// Dashed draws the line dashed (the second quantity of a group, e.g.
+	// the adversarial loss beside the clean one).
+	Dashed bool
+}
+
+// Figure is a line plot.
+type Figure struct {
+	Title          string
+	XLabel, YLabel string
+	Series         []Series
+	// XTicks, when set, labels the x axis at these values only (stages
+	// 1..4, say).
+	XTicks []float64
+	// YMin and YMax fix the y range when YMax > YMin (accuracies: 0..1).
+	YMin, YMax float64
+}
+
+// Formats are the file types Save writes.
+var Formats = []string{"png", "svg"}
+
+// Size is the figures' size.
+var Size = struct{ W, H vg.Length }{7 * vg.Inch, 4.5 * vg.Inch}
+
+// Save writes the figure to base.png and base.svg and returns the paths.
+func Save(f Figure, base string) ([]string, error) {
+	if len(f.Series) == 0 {
+		return nil, fmt.Errorf("plots: %s: nothing to draw", f.Title)
+	}
+	p := plot.New()
+	p.Title.Text = f.Title
+	p.X.Label.Text = f.XLabel
+	p.Y.Label.Text = f.YLabel
+	p.Legend.Top = true
+	p.Legend.Left = false
+	p.Add(plotter.NewGrid())
+	for _, s := range f.Series {
+		if len(s.X) != len(s.Y) {
+			return nil, fmt.Errorf("plots: %s: series %q has %d x and %d y values", f.Title, s.Label, len(s.X), len(s.Y))
+		}
+		xys := make(plotter.XYs, 0, len(s.X))
+		for i := range s.X {
+			if math.IsNaN(s.Y[i]) || math.IsInf(s.Y[i], 0) {
+				continue
+			}
+			xys = append(xys, plotter.XY{X: s.X[i], Y: s.Y[i]})
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		line, points, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", f.Title, err)
+		}
+		c := plotutil.Color(s.Group)
+		line.Color, line.Width = c, vg.Points(1.5)
+		points.Color, points.Shape = c, plotutil.Shape(s.Group)
+		if s.Dashed {
+			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			points.Shape = draw.CrossGlyph{}
+		}
+		p.Add(line, points)
+		p.Legend.Add(s.Label, line, points)
+	}
+	if len(f.XTicks) > 0 {
+		ticks := make([]plot.Tick, len(f.XTicks))
+		for i, v := range f.XTicks {
+			ticks[i] = plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		p.X.Min, p.X.Max = f.XTicks[0]-0.2, f.XTicks[len(f.XTicks)-1]+0.2
+	}
+	if f.YMax > f.YMin {
+		p.Y.Min, p.Y.Max = f.YMin, f.YMax
+	}
+	var paths []string
+	for _, ext := range Formats {
+		path := base + "." + ext
+		wt, err := p.WriterTo(Size.W, Size.H, ext)
+		if err == nil {
+			err = atomicfile.Write(path, func(w io.Writer) error { _, err := wt.WriteTo(w); return err })
+		}
+		if err != nil {
+			return paths, fmt.Errorf("plots: %s: %w", filepath.Base(path), err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
