@@ -16,6 +16,8 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Series is one line of a figure.
@@ -39,13 +41,15 @@ type Figure struct {
 	XTicks []float64
 	// YMin and YMax fix the y range when YMax > YMin (accuracies: 0..1).
 	YMin, YMax float64
+	// IntegerX marks the x axis at whole numbers only (epochs).
+	IntegerX bool
 }
 
 // Formats are the file types Save writes.
 var Formats = []string{"png", "svg"}
 
-// Size is the figures' size.
-var Size = struct{ W, H vg.Length }{7 * vg.Inch, 4.5 * vg.Inch}
+// Size is the figures' size (the legend takes a column on the right).
+var Size = struct{ W, H vg.Length }{9 * vg.Inch, 4.5 * vg.Inch}
 
 // Save writes the figure to base.png and base.svg and returns the paths.
 func Save(f Figure, base string) ([]string, error) {
@@ -56,9 +60,9 @@ func Save(f Figure, base string) ([]string, error) {
 	p.Title.Text = f.Title
 	p.X.Label.Text = f.XLabel
 	p.Y.Label.Text = f.YLabel
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, false
 	for _, s := range f.Series {
 		if len(s.X) != len(s.Y) {
 			return nil, fmt.Errorf("plots: %s: series %q has %d x and %d y values", f.Title, s.Label, len(s.X), len(s.Y))
@@ -85,7 +89,10 @@ func Save(f Figure, base string) ([]string, error) {
 			points.Shape = draw.CrossGlyph{}
 		}
 		p.Add(line, points)
-		p.Legend.Add(s.Label, line, points)
+		legend.Add(s.Label, line, points)
+	}
+	if f.IntegerX {
+		p.X.Tick.Marker = integerTicks{}
 	}
 	if len(f.XTicks) > 0 {
 		ticks := make([]plot.Tick, len(f.XTicks))
@@ -101,9 +108,10 @@ func Save(f Figure, base string) ([]string, error) {
 	var paths []string
 	for _, ext := range Formats {
 		path := base + "." + ext
-		wt, err := p.WriterTo(Size.W, Size.H, ext)
+		c, err := canvas(ext)
 		if err == nil {
-			err = atomicfile.Write(path, func(w io.Writer) error { _, err := wt.WriteTo(w); return err })
+			draw2(p, legend, c)
+			err = atomicfile.Write(path, func(w io.Writer) error { _, err := c.WriteTo(w); return err })
 		}
 		if err != nil {
 			return paths, fmt.Errorf("plots: %s: %w", filepath.Base(path), err)
@@ -111,4 +119,44 @@ func Save(f Figure, base string) ([]string, error) {
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// canvasWriter is a canvas that writes itself as a file.
+type canvasWriter interface {
+	vg.CanvasSizer
+	io.WriterTo
+}
+
+func canvas(ext string) (canvasWriter, error) {
+	switch ext {
+	case "png":
+		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(Size.W, Size.H), vgimg.UseDPI(96))}, nil
+	case "svg":
+		return vgsvg.New(Size.W, Size.H), nil
+	}
+	return nil, fmt.Errorf("unknown format %q", ext)
+}
+
+// draw2 draws the legend in a column on the right, outside the data, and
+// the plot in the rest of the canvas.
+func draw2(p *plot.Plot, legend plot.Legend, c vg.CanvasSizer) {
+	dc := draw.New(c)
+	r := legend.Rectangle(dc)
+	width := r.Max.X - r.Min.X
+	legend.YOffs = -p.Title.TextStyle.FontExtents().Height - vg.Points(6)
+	legend.Draw(dc)
+	p.Draw(draw.Crop(dc, 0, -width-vg.Points(8), 0, 0))
+}
+
+// integerTicks marks whole numbers only (epochs), at most about ten.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(min, max float64) []plot.Tick {
+	lo, hi := math.Ceil(min), math.Floor(max)
+	step := math.Max(1, math.Ceil((hi-lo)/10))
+	var out []plot.Tick
+	for v := lo; v <= hi; v += step {
+		out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)})
+	}
+	return out
 }

@@ -29,7 +29,7 @@ func TestSaveWritesPNGAndSVG(t *testing.T) {
 	require.NoError(t, err)
 	img, err := png.Decode(bytes.NewReader(raw))
 	require.NoError(t, err)
-	assert.Equal(t, 7*96, img.Bounds().Dx(), "7 inches at 96 dpi")
+	assert.Equal(t, 9*96, img.Bounds().Dx(), "9 inches at 96 dpi")
 	svg, err := os.ReadFile(base + ".svg")
 	require.NoError(t, err)
 	for _, want := range []string{"Test losses per epoch", "cross-entropy", "epoch", "saauxbn clean"} {

@@ -10,6 +10,7 @@ import (
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/texttable"
+	"github.com/advbench/advbench/results"
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,6 +19,10 @@ type evalOptions struct {
 	Eps    string
 	Step   string
 	Format string
+	// Sweep: robust accuracy against eps instead of the attacks.
+	Sweep      bool
+	SweepEps   string
+	SweepSteps int
 }
 
 func newEvalCommand() *cli.Command {
@@ -42,10 +47,16 @@ of the same evaluation is reused, one of another is never overwritten.
 
 Attacks: ` + strings.Join(attack.Names(), ", ") + `
 
+--sweep measures robust accuracy against eps instead (PGD of --sweep-steps
+steps at each of --sweep-eps, in /255, with the step --step/--eps of eps)
+into results/sweep-BRANCH.json, for 'advbench plot'. A curve that rises, or
+stays above chance at 16/255, is reported as a sign of gradient masking.
+
 Examples:
   advbench eval runs/saauxbn-advprop-quick-s1
   advbench eval runs/bn-advprop-smoke-s1 --attacks pgd-20 --test-n 500
   advbench eval runs/x/checkpoints/best.safetensors --branch adv --out adv-best.json
+  advbench eval runs/saauxbn-advprop-quick-s1 --sweep --test-n 500
   advbench eval tables runs/*/results`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "branch", Value: "both", Usage: "clean, adv or both", Destination: &opts.Spec.Branch},
@@ -58,6 +69,9 @@ Examples:
 			&cli.StringFlag{Name: "data", Usage: "test data: builtin or a CIFAR-10 path (default: the run's)", Destination: &opts.Spec.Data},
 			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best or epoch-NNN", Destination: &opts.Spec.Select},
 			&cli.StringFlag{Name: "out", Usage: "result directory, or a .json file for one branch (default RUN_DIR/results)", Destination: &opts.Spec.Out},
+			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
+			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
+			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
 			formatFlag(&opts.Format),
 		},
 		Subcommands: []*cli.Command{newEvalTablesCommand()},
@@ -96,6 +110,9 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 		}
 	}
 	opts.Spec.Options = &o
+	if opts.Sweep {
+		return runSweep(ctx, opts, stdout, stderr)
+	}
 	outs, err := evaluate.Run(ctx, opts.Spec, evaluate.Options{Progress: stderr})
 	for _, oc := range outs {
 		for _, w := range oc.File.Warnings {
@@ -142,4 +159,59 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "%s, width %g, checkpoint epoch %d; %s, eps %s; eval mode, white-box on each branch\n",
 		f.Model.Norm, f.Model.Width, f.Checkpoint.Epoch, f.Data.Source, f.Attacks[0].Eps255)
 	return nil
+}
+
+func runSweep(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) error {
+	ss := evaluate.SweepSpec{Spec: opts.Spec, Steps: opts.SweepSteps}
+	for _, f := range strings.Split(opts.SweepEps, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := attack.ParseEps(f + "/255")
+		if err != nil {
+			return usagef("--sweep-eps %q: %v", opts.SweepEps, err)
+		}
+		ss.Eps = append(ss.Eps, v)
+	}
+	if ss.Steps < 1 || len(ss.Eps) == 0 {
+		return usagef("eval: --sweep needs --sweep-steps >= 1 and eps values")
+	}
+	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr})
+	if err != nil {
+		return err
+	}
+	var sweeps []*results.Sweep
+	for _, p := range paths {
+		s, err := results.ReadSweep(p)
+		if err != nil {
+			return err
+		}
+		for _, w := range s.Warnings {
+			fmt.Fprintf(stderr, "eval: %s: warning: %s\n", p, w)
+		}
+		sweeps = append(sweeps, s)
+	}
+	if opts.Format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sweeps)
+	}
+	t := texttable.New(stdout)
+	header := []any{"branch"}
+	for _, p := range sweeps[0].Points {
+		header = append(header, "eps "+p.Eps255)
+	}
+	t.Header(append(header, "result")...)
+	for i, s := range sweeps {
+		row := []any{s.Branch}
+		for _, p := range s.Points {
+			row = append(row, fmt.Sprintf("%.2f%%", 100*p.Accuracy))
+		}
+		t.Append(append(row, paths[i])...)
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s robust accuracy, %d examples, step %.2f x eps; chance %.2f\n", sweeps[0].Attack, sweeps[0].Examples, sweeps[0].StepRatio, sweeps[0].Chance)
+	return err
 }

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "advbench: %v\n", err)
-	if errors.Is(err, train.ErrInterrupted) || errors.Is(err, evaluate.ErrInterrupted) {
+	if errors.Is(err, train.ErrInterrupted) || errors.Is(err, evaluate.ErrInterrupted) || errors.Is(err, context.Canceled) {
 		return exitInterrupted
 	}
 	var u usageError
@@ -103,6 +104,9 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 			newModelCommand(),
 			newTrainCommand(),
 			newEvalCommand(),
+			newGradstatsCommand(),
+			newPlotCommand(),
+			newReproduceCommand(),
 			newBenchCommand(),
 		},
 	}

@@ -23,6 +23,8 @@ type Reporter struct {
 	every    time.Duration
 	now      func() time.Time
 	finished bool
+	drawn    bool    // something was drawn
+	lastDone float64 // the amount last drawn
 }
 
 // New returns a reporter writing to w. total may be 0 when unknown. unit names
@@ -57,12 +59,16 @@ func (r *Reporter) Update(done float64) {
 	r.draw(done, t)
 }
 
-// Done prints the final state and ends the line.
+// Done prints the final state (unless the last line already showed it)
+// and ends the line.
 func (r *Reporter) Done(done float64) {
 	if r.finished {
 		return
 	}
 	r.finished = true
+	if r.drawn && r.lastDone == done && !r.tty {
+		return
+	}
 	r.draw(done, r.now())
 	if r.tty {
 		fmt.Fprintln(r.w)
@@ -70,6 +76,7 @@ func (r *Reporter) Done(done float64) {
 }
 
 func (r *Reporter) draw(done float64, t time.Time) {
+	r.drawn, r.lastDone = true, done
 	el := t.Sub(r.start).Seconds()
 	rate := 0.0
 	if el > 0 {

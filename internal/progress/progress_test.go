@@ -26,3 +26,17 @@ func TestPlainLinesRateLimited(t *testing.T) {
 	assert.Contains(t, lines[1], "4.0 MiB / 4.0 MiB (100%)")
 	assert.NotContains(t, buf.String(), "\r", "no terminal control codes in plain mode")
 }
+
+// TestDoneDoesNotRepeat: when the last plain line already shows the final
+// amount, Done adds no second identical line.
+func TestDoneDoesNotRepeat(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(&buf, "eval", 256, "img")
+	clock := r.start
+	r.now = func() time.Time { return clock }
+	clock = clock.Add(11 * time.Second)
+	r.Update(256)
+	r.Done(256)
+	assert.Equal(t, 1, strings.Count(buf.String(), "\n"), buf.String())
+	assert.Contains(t, buf.String(), "256 img / 256 img (100%)")
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/advbench/advbench/attack"
+	"github.com/advbench/advbench/evaluate"
+	"github.com/advbench/advbench/plots"
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/study"
+	"github.com/urfave/cli/v2"
+)
+
+type gradstatsOptions struct {
+	Targets []string
+	Spec    evaluate.GradSpec
+	Eps     string
+	Step    string
+	Plot    string
+	Format  string
+}
+
+func newGradstatsCommand() *cli.Command {
+	var opts gradstatsOptions
+	return &cli.Command{
+		Name:      "gradstats",
+		Usage:     "compare the clean and adversarial gradients of each stage (supplement Fig. 5)",
+		ArgsUsage: "RUN_DIR|CHECKPOINT...",
+		Description: `For the last convolution of each of the 4 stages, per batch of the first --n
+test images: the L2 norm of the gradient of the clean loss (clean branch,
+clean inputs) and of the adversarial loss (adversarial branch, inputs from
+PGD on that branch), in training mode as training computes them. Per stage:
+the standard deviation of the two norms (the supplement's Fig. 5; lower = more
+balanced) and the cosine similarity of the two gradients (the paper's
+gradient-direction measure, Eq. 4/5, for the two branches), as mean ± std
+over batches. Every batch starts from the checkpoint's running statistics.
+
+Each target's statistics go to its results/gradstats.json (replacing an
+earlier one); the table compares the targets, and --plot DIR draws them
+(gradstats and gradcos, PNG and SVG).
+
+Examples:
+  advbench gradstats runs/bn-advprop-quick-s1 runs/saauxbn-advprop-quick-s1
+  advbench gradstats runs/*-quick-s1 --n 1024 --plot figures --format markdown`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "n", Value: 512, Usage: "test images analysed", Destination: &opts.Spec.N},
+			&cli.IntFlag{Name: "batch", Value: 128, Usage: "batch size (one statistic per batch)", Destination: &opts.Spec.Batch},
+			&cli.IntFlag{Name: "steps", Value: 10, Usage: "PGD steps of the adversarial inputs", Destination: &opts.Spec.Steps},
+			&cli.StringFlag{Name: "eps", Value: "8/255", Usage: "L-inf radius", Destination: &opts.Eps},
+			&cli.StringFlag{Name: "step", Value: "2/255", Usage: "PGD step", Destination: &opts.Step},
+			&cli.StringFlag{Name: "attack-mode", Value: "train", Usage: "statistics of the attack: train (as the training attack) or eval", Destination: &opts.Spec.AttackMode},
+			&cli.Uint64Flag{Name: "seed", Usage: "seed of the attack's random starts", Destination: &opts.Spec.Seed},
+			&cli.StringFlag{Name: "data", Usage: "test data (default: the run's)", Destination: &opts.Spec.Data},
+			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best or epoch-NNN", Destination: &opts.Spec.Select},
+			&cli.StringFlag{Name: "plot", Usage: "also draw the statistics into `DIR`", Destination: &opts.Plot},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, markdown, csv or json", Destination: &opts.Format},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("gradstats: want at least one RUN_DIR or CHECKPOINT")
+			}
+			opts.Targets = c.Args().Slice()
+			ctx, stop := signalContext(c.App.ErrWriter)
+			defer stop()
+			return runGradstats(ctx, opts, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// gradstatsPath is where a target's statistics are written.
+func gradstatsPath(target string) string {
+	if st, err := os.Stat(target); err == nil && st.IsDir() {
+		return filepath.Join(target, study.ResultsDir, study.GradStatsFile)
+	}
+	return filepath.Join(filepath.Dir(target), study.ResultsDir, study.GradStatsFile)
+}
+
+func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.Writer) error {
+	switch opts.Format {
+	case "table", "markdown", "csv", "json":
+	default:
+		return usagef("--format %q: want table, markdown, csv or json", opts.Format)
+	}
+	o := attack.DefaultOptions()
+	var err error
+	if o.Eps, err = attack.ParseEps(opts.Eps); err != nil {
+		return usagef("--eps: %v", err)
+	}
+	if o.Step, err = attack.ParseEps(opts.Step); err != nil {
+		return usagef("--step: %v", err)
+	}
+	opts.Spec.Options = &o
+	var all []*results.GradStats
+	for _, t := range opts.Targets {
+		s := opts.Spec
+		s.Target = t
+		g, err := evaluate.GradStats(ctx, s, stderr)
+		if err != nil {
+			return err
+		}
+		path := gradstatsPath(t)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := results.WriteJSON(path, g); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "gradstats: wrote %s\n", path)
+		all = append(all, g)
+	}
+	srcs := gradSources(all)
+	rep, err := reports.BuildGrad(srcs)
+	if err != nil {
+		return err
+	}
+	if opts.Plot != "" {
+		if err := os.MkdirAll(opts.Plot, 0o755); err != nil {
+			return err
+		}
+		figs := study.GradFigures(srcs)
+		for _, name := range []string{study.FigGradStd, study.FigGradCos} {
+			paths, err := plots.Save(figs[name], filepath.Join(opts.Plot, name))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "gradstats: wrote %v\n", paths)
+		}
+	}
+	return reports.RenderGrad(stdout, rep, opts.Format)
+}
+
+// gradSources labels statistics by norm, adding the seed where a norm
+// appears more than once.
+func gradSources(all []*results.GradStats) []reports.GradSource {
+	count := map[string]int{}
+	for _, g := range all {
+		count[g.Model.Norm]++
+	}
+	var out []reports.GradSource
+	for _, g := range all {
+		label := reports.DisplayName(g.Model.Norm)
+		if count[g.Model.Norm] > 1 {
+			label += fmt.Sprintf(" s%d", g.Model.TrainSeed)
+		}
+		out = append(out, reports.GradSource{Label: label, Stats: g})
+	}
+	return out
+}

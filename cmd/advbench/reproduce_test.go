@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReproduceSmoke: two cells of the smoke reproduction print both tables
+// and the gradient table and write the report, the tables and readable
+// plots; run again, nothing is redone and the tables are the same; plot and
+// gradstats work on its runs.
+func TestReproduceSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke reproduction skipped in -short")
+	}
+	out := filepath.Join(t.TempDir(), "repro")
+	args := []string{"reproduce", "--preset", "smoke", "--norms", "bn,saauxbn", "--eval-n", "48", "--grad-n", "32", "--out", out}
+	code, tables, stderr := runCLI(t, args...)
+	require.Equal(t, exitOK, code, stderr)
+	for _, want := range []string{"Table 3", "Table 4", "SaAuxBN (adv)", "BN", "PGD-20 (RA)", "(paper 44.93", "Gradient statistics", "layer4.1.conv2.weight", "report: " + filepath.Join(out, "report.md")} {
+		assert.Contains(t, tables, want)
+	}
+	for _, f := range []string{"report.md", "tables.txt", "tables.json", "tables.csv", "tables.tex", "bn-s1/results/shared.json", "saauxbn-s1/results/adv.json", "saauxbn-s1/results/gradstats.json"} {
+		_, err := os.Stat(filepath.Join(out, f))
+		assert.NoError(t, err, f)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	for _, want := range []string{"## Tables 3 and 4", "## Gradient statistics", "![losses](plots/losses.png)", "advbench train --preset smoke --norm saauxbn --seed 1 --out " + filepath.Join(out, "saauxbn-s1")} {
+		assert.Contains(t, string(report), want)
+	}
+	for _, name := range []string{"losses", "accuracy", "gradstats", "gradcos"} {
+		raw, err := os.ReadFile(filepath.Join(out, "plots", name+".png"))
+		require.NoError(t, err, name)
+		_, err = png.Decode(bytes.NewReader(raw))
+		assert.NoError(t, err, name)
+		svg, err := os.ReadFile(filepath.Join(out, "plots", name+".svg"))
+		require.NoError(t, err, name)
+		assert.Contains(t, string(svg), "SaAuxBN", name)
+	}
+
+	start := time.Now()
+	code, again, stderr := runCLI(t, args...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, tables, again, "the same tables from the same files")
+	assert.NotContains(t, stderr, "training into", "finished cells are not redone")
+	assert.Less(t, time.Since(start), 20*time.Second)
+
+	figs := filepath.Join(t.TempDir(), "figs")
+	code, listing, stderr := runCLI(t, "plot", out, "--out", figs)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, listing, filepath.Join(figs, "gradcos.svg"))
+
+	code, grad, stderr := runCLI(t, "gradstats", filepath.Join(out, "bn-s1"), filepath.Join(out, "saauxbn-s1"), "--n", "16", "--batch", "8", "--steps", "2", "--format", "csv", "--plot", figs)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, 1+4*2, strings.Count(grad, "\n"), "a header and 4 stages x 2 models:\n%s", grad)
+	assert.Contains(t, stderr, "wrote "+filepath.Join(out, "bn-s1", "results", "gradstats.json"))
+
+	code, sweep, stderr := runCLI(t, "eval", filepath.Join(out, "saauxbn-s1"), "--sweep", "--sweep-steps", "2", "--test-n", "16", "--batch", "16")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, sweep, "eps 16/255")
+	assert.Contains(t, sweep, "sweep-adv.json")
+	code, listing, stderr = runCLI(t, "plot", filepath.Join(out, "saauxbn-s1"), "--out", figs)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, listing, filepath.Join(figs, "sweep.png"))
+
+	code, _, stderr = runCLI(t, "reproduce", "--preset", "huge")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `preset "huge"`)
+	code, _, stderr = runCLI(t, "reproduce", "--norms", "bn,bn")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "listed twice")
+}

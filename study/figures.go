@@ -1,0 +1,131 @@
+package study
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/advbench/advbench/plots"
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+)
+
+// Figure names (file base names) and what they show.
+const (
+	FigLosses   = "losses"    // the paper's Fig. 6: test clean and adversarial loss per epoch
+	FigAccuracy = "accuracy"  // validation SA and RA per epoch
+	FigGradStd  = "gradstats" // the supplement's Fig. 5: std of the two gradient norms per stage
+	FigGradCos  = "gradcos"   // cosine of the two gradients per stage
+	FigSweep    = "sweep"     // robust accuracy against eps
+)
+
+// Figures builds every figure the runs have data for, by name.
+func Figures(runs []*Run) map[string]plots.Figure {
+	names := labels(runs)
+	figs := map[string]plots.Figure{}
+	losses := plots.Figure{Title: "Test loss per epoch (Fig. 6)",
+		XLabel: "epoch (0-based)", YLabel: "cross-entropy (nats)", IntegerX: true}
+	acc := plots.Figure{Title: "Validation accuracy per epoch (evaluation mode)", XLabel: "epoch (0-based)", YLabel: "accuracy (fraction)", YMin: 0, YMax: 1, IntegerX: true}
+	for i, r := range runs {
+		if len(r.Log) == 0 {
+			continue
+		}
+		var ep, lc, la, sa, ra []float64
+		for _, e := range r.Log {
+			ep = append(ep, float64(e.Epoch))
+			lc = append(lc, e.Test.Clean)
+			la = append(la, e.Test.Adv)
+			sa = append(sa, e.Val.Clean.SA)
+			ra = append(ra, e.Val.Adv.RA)
+		}
+		steps := r.Record.Config.EvalSteps
+		losses.Series = append(losses.Series,
+			plots.Series{Label: names[i] + ": L(f_clean(x))", X: ep, Y: lc, Group: i},
+			plots.Series{Label: names[i] + ": L(f_adv(x_adv))", X: ep, Y: la, Group: i, Dashed: true})
+		acc.Series = append(acc.Series,
+			plots.Series{Label: names[i] + ": SA, clean branch", X: ep, Y: sa, Group: i},
+			plots.Series{Label: fmt.Sprintf("%s: PGD-%d RA, adv branch", names[i], steps), X: ep, Y: ra, Group: i, Dashed: true})
+	}
+	if len(losses.Series) > 0 {
+		figs[FigLosses], figs[FigAccuracy] = losses, acc
+	}
+	var grads []reports.GradSource
+	for i, r := range runs {
+		if r.GradStats != nil {
+			grads = append(grads, reports.GradSource{Label: names[i], Stats: r.GradStats})
+		}
+	}
+	for n, f := range GradFigures(grads) {
+		figs[n] = f
+	}
+	sw := plots.Figure{Title: "Robust accuracy against eps (eval mode, white-box)",
+		XLabel: "eps (/255)", YLabel: "robust accuracy (fraction)", YMin: 0, YMax: 1}
+	for i, r := range runs {
+		sweeps := append([]*results.Sweep(nil), r.Sweeps...)
+		sort.Slice(sweeps, func(a, b int) bool { return sweeps[a].Branch < sweeps[b].Branch })
+		for _, s := range sweeps {
+			var x, y []float64
+			for _, p := range s.Points {
+				x = append(x, p.Eps*255)
+				y = append(y, p.Accuracy)
+			}
+			label := names[i]
+			if s.Branch != results.BranchShared {
+				label += " (" + s.Branch + ")"
+			}
+			sw.Series = append(sw.Series, plots.Series{Label: label + ", " + s.Attack, X: x, Y: y, Group: i, Dashed: s.Branch == results.BranchClean})
+		}
+	}
+	if len(sw.Series) > 0 {
+		figs[FigSweep] = sw
+	}
+	return figs
+}
+
+// GradFigures draws gradient statistics: the std of the two norms and the
+// cosine of the two gradients per stage, a line per source (none without
+// sources).
+func GradFigures(srcs []reports.GradSource) map[string]plots.Figure {
+	if len(srcs) == 0 {
+		return map[string]plots.Figure{}
+	}
+	stages := []float64{1, 2, 3, 4}
+	std := plots.Figure{Title: "Gradient balance per stage (supp. Fig. 5; lower = more balanced)",
+		XLabel: "stage (its last convolution)", YLabel: "std of the clean and adversarial gradient norms", XTicks: stages}
+	cos := plots.Figure{Title: "Gradient direction per stage",
+		XLabel: "stage (its last convolution)", YLabel: "cosine of the clean and adversarial gradients", XTicks: stages, YMin: -1, YMax: 1}
+	for i, src := range srcs {
+		var x, s, c []float64
+		for _, st := range src.Stats.Stages {
+			x = append(x, float64(st.Stage))
+			s = append(s, st.NormStd.Mean)
+			c = append(c, st.Cosine.Mean)
+		}
+		std.Series = append(std.Series, plots.Series{Label: src.Label, X: x, Y: s, Group: i})
+		cos.Series = append(cos.Series, plots.Series{Label: src.Label, X: x, Y: c, Group: i})
+	}
+	return map[string]plots.Figure{FigGradStd: std, FigGradCos: cos}
+}
+
+// WritePlots saves every figure the runs have data for into dir, as PNG and
+// SVG, and returns the paths written.
+func WritePlots(runs []*Run, dir string) ([]string, error) {
+	figs := Figures(runs)
+	if len(figs) == 0 {
+		return nil, fmt.Errorf("study: the runs hold nothing to plot (no log, gradient statistics or sweep)")
+	}
+	var names []string
+	for n := range figs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		paths, err := plots.Save(figs[n], filepath.Join(dir, n))
+		out = append(out, paths...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

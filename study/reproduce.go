@@ -1,0 +1,355 @@
+package study
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/advbench/advbench/evaluate"
+	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/internal/version"
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/train"
+)
+
+// Plan is a reproduction: every (norm, seed) cell trained with a preset on
+// the data, evaluated on both branches, its gradients analysed.
+type Plan struct {
+	Preset string
+	Data   string // "" for the built-in data
+	Norms  []string
+	Seeds  []uint64
+	Out    string
+	// EvalN and GradN are the test images evaluated and analysed; 0 takes
+	// the preset's (PresetSizes).
+	EvalN, GradN int
+}
+
+// PresetSizes are the test images each preset evaluates (0: the whole test
+// set) and analyses.
+var PresetSizes = map[string]struct{ Eval, Grad int }{
+	"smoke": {256, 128},
+	"quick": {1000, 512},
+	"paper": {0, 1024},
+}
+
+// DefaultNorms are the paper's four columns.
+var DefaultNorms = []string{"bn", "modenorm", "auxbn", "saauxbn"}
+
+// Cell is one (norm, seed) of a plan, with its run directory.
+type Cell struct {
+	Index int
+	Norm  string
+	Seed  uint64
+	Dir   string
+}
+
+// Cells lists the plan's cells, norms outer, seeds inner.
+func (p Plan) Cells() []Cell {
+	var out []Cell
+	for _, n := range p.Norms {
+		for _, s := range p.Seeds {
+			out = append(out, Cell{Index: len(out), Norm: n, Seed: s, Dir: filepath.Join(p.Out, fmt.Sprintf("%s-s%d", n, s))})
+		}
+	}
+	return out
+}
+
+// sizes returns the evaluation and analysis sizes.
+func (p Plan) sizes() (evalN, gradN int) {
+	d := PresetSizes[p.Preset]
+	evalN, gradN = d.Eval, d.Grad
+	if p.EvalN != 0 {
+		evalN = p.EvalN
+	}
+	if p.GradN != 0 {
+		gradN = p.GradN
+	}
+	return evalN, gradN
+}
+
+// Config returns the training configuration of a cell.
+func (p Plan) Config(c Cell) (train.Config, error) {
+	cfg, err := train.Preset(p.Preset)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Norm, cfg.Seed, cfg.Data = c.Norm, c.Seed, p.Data
+	return cfg, cfg.Validate()
+}
+
+// Validate reports a plan that cannot run.
+func (p Plan) Validate() error {
+	if _, ok := PresetSizes[p.Preset]; !ok {
+		return fmt.Errorf("study: preset %q: want one of %v", p.Preset, train.PresetNames())
+	}
+	if len(p.Norms) == 0 || len(p.Seeds) == 0 || p.Out == "" {
+		return fmt.Errorf("study: a plan needs norms, seeds and an output directory")
+	}
+	seen := map[string]bool{}
+	for _, c := range p.Cells() {
+		if seen[c.Dir] {
+			return fmt.Errorf("study: cell %s-s%d is listed twice", c.Norm, c.Seed)
+		}
+		seen[c.Dir] = true
+		if _, err := p.Config(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Options say how a reproduction is carried out.
+type Options struct {
+	// Progress receives progress and one line per stage of every cell.
+	Progress io.Writer
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, format+"\n", args...)
+	}
+}
+
+// RunCell trains, evaluates and analyses one cell, redoing nothing that
+// is finished: a finished run is kept, a partial one resumed, finished
+// results reused.
+func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
+	cfg, err := p.Config(c)
+	if err != nil {
+		return err
+	}
+	evalN, gradN := p.sizes()
+	to := train.Options{Progress: o.Progress}
+	if rec, err := train.ReadRecord(c.Dir); err == nil {
+		if !reflect.DeepEqual(rec.Config, cfg) {
+			return fmt.Errorf("study: %s holds a run of another configuration than this plan's cell (%s, seed %d, preset %s): choose another --out", c.Dir, c.Norm, c.Seed, p.Preset)
+		}
+		o.logf("reproduce: cell %d %s seed %d: training (resuming %s)", c.Index, c.Norm, c.Seed, c.Dir)
+		if _, err := train.Resume(ctx, c.Dir, to); err != nil {
+			return err
+		}
+	} else {
+		o.logf("reproduce: cell %d %s seed %d: training into %s", c.Index, c.Norm, c.Seed, c.Dir)
+		if _, err := train.Start(ctx, cfg, c.Dir, to); err != nil {
+			return err
+		}
+	}
+	o.logf("reproduce: cell %d %s seed %d: evaluating", c.Index, c.Norm, c.Seed)
+	eo := evaluate.Options{Progress: o.Progress}
+	if _, err := evaluate.Run(ctx, evaluate.Spec{Target: c.Dir, TestN: evalN}, eo); err != nil {
+		return err
+	}
+	gpath := filepath.Join(c.Dir, ResultsDir, GradStatsFile)
+	if _, err := results.ReadGradStats(gpath); err == nil {
+		return nil
+	}
+	o.logf("reproduce: cell %d %s seed %d: gradient statistics", c.Index, c.Norm, c.Seed)
+	g, err := evaluate.GradStats(ctx, evaluate.GradSpec{Target: c.Dir, N: gradN}, o.Progress)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return evaluate.ErrInterrupted
+		}
+		return err
+	}
+	return results.WriteJSON(gpath, g)
+}
+
+// Outcome is what a reproduction wrote.
+type Outcome struct {
+	Tables   string // the rendered tables, as printed
+	Report   string // report.md
+	Plots    []string
+	Missing  []Cell
+	Duration time.Duration
+}
+
+// Reproduce runs every cell, then renders tables, plots and report.md into
+// the plan's output directory.
+func Reproduce(ctx context.Context, p Plan, o Options) (*Outcome, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	for _, c := range p.Cells() {
+		if err := p.RunCell(ctx, c, o); err != nil {
+			return nil, fmt.Errorf("study: cell %d (%s, seed %d): %w", c.Index, c.Norm, c.Seed, err)
+		}
+	}
+	out, err := Render(p, false)
+	if out != nil {
+		out.Duration = time.Since(start)
+	}
+	return out, err
+}
+
+// Render reads the plan's cells and writes the tables, the gradient table,
+// the plots and report.md. Missing cells are an error unless allowMissing,
+// which renders what exists and says what is missing.
+func Render(p Plan, allowMissing bool) (*Outcome, error) {
+	out := &Outcome{}
+	var runs []*Run
+	for _, c := range p.Cells() {
+		r, err := LoadRun(c.Dir)
+		if err != nil || len(r.Results) == 0 || r.GradStats == nil {
+			out.Missing = append(out.Missing, c)
+			continue
+		}
+		runs = append(runs, r)
+	}
+	if len(out.Missing) > 0 && !allowMissing {
+		var names []string
+		for _, c := range out.Missing {
+			names = append(names, fmt.Sprintf("%d (%s, seed %d, %s)", c.Index, c.Norm, c.Seed, c.Dir))
+		}
+		return nil, fmt.Errorf("study: cells not finished: %s", strings.Join(names, "; "))
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("study: no finished cell to render")
+	}
+	var srcs []reports.Source
+	var grads []reports.GradSource
+	names := labels(runs)
+	for i, r := range runs {
+		srcs = append(srcs, r.Results...)
+		grads = append(grads, reports.GradSource{Label: names[i], Stats: r.GradStats})
+	}
+	tables, err := reports.Build(srcs, reports.Options{Paper: true})
+	if err != nil {
+		return nil, err
+	}
+	grad, err := reports.BuildGrad(grads)
+	if err != nil {
+		return nil, err
+	}
+	var txt bytes.Buffer
+	if err := reports.Render(&txt, tables, "table"); err != nil {
+		return nil, err
+	}
+	txt.WriteString("\nGradient statistics\n")
+	if err := reports.RenderGrad(&txt, grad, "table"); err != nil {
+		return nil, err
+	}
+	out.Tables = txt.String()
+	if err := os.MkdirAll(p.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(p.Out, "tables.txt"), txt.Bytes()); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	for _, f := range []struct {
+		name, format string
+	}{{"tables.json", "json"}, {"tables.csv", "csv"}, {"tables.tex", "latex"}} {
+		var b bytes.Buffer
+		if err := reports.Render(&b, tables, f.format); err != nil {
+			return nil, err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(p.Out, f.name), b.Bytes()); err != nil {
+			return nil, fmt.Errorf("study: %w", err)
+		}
+	}
+	plotDir := filepath.Join(p.Out, "plots")
+	if err := os.MkdirAll(plotDir, 0o755); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	if out.Plots, err = WritePlots(runs, plotDir); err != nil {
+		return nil, err
+	}
+	md, err := reportMarkdown(p, runs, tables, grad, out)
+	if err != nil {
+		return nil, err
+	}
+	out.Report = filepath.Join(p.Out, "report.md")
+	if err := atomicfile.WriteFile(out.Report, md); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	return out, nil
+}
+
+// reportMarkdown writes report.md: the tables, the figures, the exact
+// commands and each cell's configuration.
+func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.GradReport, out *Outcome) ([]byte, error) {
+	var b bytes.Buffer
+	evalN, gradN := p.sizes()
+	fmt.Fprintf(&b, "# advbench reproduction: preset %s\n\n", p.Preset)
+	fmt.Fprintf(&b, "advbench %s. Data: %s. Norms: %s. Seeds: %s.\n\n", version.Version, dataName(p.Data), strings.Join(p.Norms, ", "), joinSeeds(p.Seeds))
+	if len(out.Missing) > 0 {
+		fmt.Fprintf(&b, "**Incomplete: %d of %d cells are missing and not shown:**", len(out.Missing), len(p.Cells()))
+		for _, c := range out.Missing {
+			fmt.Fprintf(&b, " %s seed %d (`%s`);", c.Norm, c.Seed, c.Dir)
+		}
+		b.WriteString("\n\n")
+	}
+	b.WriteString("## Tables 3 and 4\n\n")
+	if err := reports.Render(&b, tables, "markdown"); err != nil {
+		return nil, err
+	}
+	b.WriteString("\n## Gradient statistics\n\n")
+	if err := reports.RenderGrad(&b, grad, "markdown"); err != nil {
+		return nil, err
+	}
+	b.WriteString("\n## Figures\n\n")
+	for _, path := range out.Plots {
+		if filepath.Ext(path) != ".png" {
+			continue
+		}
+		rel, err := filepath.Rel(p.Out, path)
+		if err != nil {
+			rel = path
+		}
+		name := strings.TrimSuffix(filepath.Base(path), ".png")
+		fmt.Fprintf(&b, "![%s](%s)\n\n", name, filepath.ToSlash(rel))
+	}
+	b.WriteString("## How this was made\n\n```sh\n")
+	cmd := fmt.Sprintf("advbench reproduce --preset %s --norms %s --seeds %s --out %s", p.Preset, strings.Join(p.Norms, ","), joinSeeds(p.Seeds), p.Out)
+	if p.Data != "" {
+		cmd += " --data " + p.Data
+	}
+	b.WriteString(cmd + "\n```\n\nwhich, per cell, is:\n\n```sh\n")
+	for _, c := range p.Cells() {
+		data := ""
+		if p.Data != "" {
+			data = " --data " + p.Data
+		}
+		fmt.Fprintf(&b, "advbench train --preset %s --norm %s --seed %d%s --out %s\n", p.Preset, c.Norm, c.Seed, data, c.Dir)
+		fmt.Fprintf(&b, "advbench eval %s --test-n %d\n", c.Dir, evalN)
+		fmt.Fprintf(&b, "advbench gradstats %s --n %d\n", c.Dir, gradN)
+	}
+	b.WriteString("```\n\n## Cells\n\n| cell | norm | seed | epochs | training s | evaluation s | config |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range runs {
+		c := r.Record.Config
+		var trainS, evalS float64
+		for _, e := range r.Log {
+			trainS += e.TrainSeconds + e.EvalSeconds
+		}
+		for _, s := range r.Results {
+			evalS += s.File.WallSeconds
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %.0f | %.0f | `%s` |\n", r.Dir, c.Norm, c.Seed, len(r.Log), trainS, evalS, filepath.Join(r.Dir, train.ConfigFile))
+	}
+	return b.Bytes(), nil
+}
+
+func dataName(d string) string {
+	if d == "" {
+		return "the built-in synthetic data"
+	}
+	return "`" + d + "`"
+}
+
+func joinSeeds(s []uint64) string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strconv.FormatUint(v, 10)
+	}
+	return strings.Join(out, ",")
+}
