@@ -32,16 +32,18 @@ func newDataInspectCommand() *cli.Command {
 		Usage:     "count records and classes, channel statistics, and a PNG contact sheet",
 		ArgsUsage: "[DIR|FILE|builtin]",
 		Description: `Prints the record count, the count of each class and the per-channel mean and
-standard deviation of pixel values in [0,1], and writes a PNG contact sheet of
-the first images (row by row, the first image top left) so you can see the
-data. Without an argument it inspects the built-in synthetic dataset.
+standard deviation of pixel values in [0,1], and with --sheet writes a PNG
+contact sheet of the first images (row by row, the first image top left) so
+you can see the data. Without an argument it inspects the built-in synthetic
+dataset, whose classes are oriented, coloured gratings.
 
 Examples:
   advbench data inspect ../shared/cifar10/test_batch.bin --sheet test.png
+  advbench data inspect --split train --sheet builtin.png
   advbench data inspect --split train --format json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "for a directory or builtin: train or test", Destination: &opts.Split},
-			&cli.StringFlag{Name: "sheet", Value: "contact-sheet.png", Usage: "PNG contact sheet to write; empty for none", Destination: &opts.Sheet},
+			&cli.StringFlag{Name: "sheet", Usage: "write a PNG contact sheet of the first images to `FILE`", Destination: &opts.Sheet},
 			&cli.IntFlag{Name: "grid", Value: 8, Usage: "the sheet shows grid x grid images", Destination: &opts.Grid},
 			&cli.IntFlag{Name: "scale", Value: 3, Usage: "pixels per image pixel in the sheet", Destination: &opts.Scale},
 			formatFlag(&opts.Format),
@@ -85,7 +87,7 @@ func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := inspectResult{Source: spec.Describe(), Split: opts.Split, Records: d.Len(), ClassCounts: d.ClassCounts(), ClassNames: cifar.ClassNames}
+	res := inspectResult{Source: spec.Describe(), Split: opts.Split, Records: d.Len(), ClassCounts: d.ClassCounts(), ClassNames: spec.ClassNames()}
 	res.Mean, res.Std = channelStats(d)
 	if opts.Sheet != "" {
 		n := min(opts.Grid*opts.Grid, d.Len())
@@ -106,7 +108,7 @@ func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
 	t := texttable.New(stdout)
 	t.Header("class", "name", "count")
 	for k, n := range res.ClassCounts {
-		t.Append(fmt.Sprint(k), cifar.ClassNames[k], fmt.Sprint(n))
+		t.Append(fmt.Sprint(k), res.ClassNames[k], fmt.Sprint(n))
 	}
 	if err := t.Render(); err != nil {
 		return err
@@ -115,7 +117,7 @@ func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "channel std  (R,G,B): %.4f %.4f %.4f\n", res.Std[0], res.Std[1], res.Std[2])
 	if res.Sheet != "" {
 		fmt.Fprintf(stdout, "contact sheet: %s (first %d images, row by row; first label %d = %s)\n",
-			res.Sheet, len(res.SheetLabels), res.SheetLabels[0], cifar.ClassNames[res.SheetLabels[0]])
+			res.Sheet, len(res.SheetLabels), res.SheetLabels[0], res.ClassNames[res.SheetLabels[0]])
 	}
 	return nil
 }

@@ -43,6 +43,15 @@ func orDefault(n, def int) string {
 	return fmt.Sprint(n)
 }
 
+// ClassNames returns the names of the classes: the built-in data's
+// gratings, or CIFAR-10's objects.
+func (s Spec) ClassNames() [cifar.NumClasses]string {
+	if s.IsBuiltin() {
+		return synth.ClassNames
+	}
+	return cifar.ClassNames
+}
+
 // Load returns the split the spec names.
 func Load(s Spec, split cifar.Split) (*cifar.Dataset, error) {
 	if s.IsBuiltin() {

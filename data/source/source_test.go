@@ -15,6 +15,7 @@ func TestBuiltinAndPath(t *testing.T) {
 	s := Spec{Synth: synth.Config{NTrain: 30, NTest: 20}}
 	assert.True(t, s.IsBuiltin())
 	assert.Equal(t, "builtin synth (seed 1, 30 train, 20 test)", s.Describe())
+	assert.Equal(t, "grating 162° magenta", s.ClassNames()[9], "the built-in classes are gratings, not CIFAR-10's objects")
 	te, err := Load(s, cifar.Test)
 	require.NoError(t, err)
 	assert.Equal(t, 20, te.Len())
@@ -23,6 +24,7 @@ func TestBuiltinAndPath(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, cifar.Encode(te), 0o644))
 	p := Spec{Path: f}
 	assert.False(t, p.IsBuiltin())
+	assert.Equal(t, "airplane", p.ClassNames()[0])
 	back, err := Load(p, cifar.Train)
 	require.NoError(t, err)
 	assert.Equal(t, te.Images, back.Images)

@@ -13,6 +13,14 @@ import (
 // DefaultSeed is the seed of the built-in dataset.
 const DefaultSeed = 1
 
+// ClassNames say what each class of the built-in data is: a soft patch of
+// grating at orientation k·18° whose colour has hue k·36° (jittered, so that
+// neighbouring classes overlap), over a weaker random background grating.
+var ClassNames = [cifar.NumClasses]string{
+	"grating 0° red", "grating 18° orange", "grating 36° yellow", "grating 54° lime", "grating 72° green",
+	"grating 90° cyan", "grating 108° azure", "grating 126° blue", "grating 144° violet", "grating 162° magenta",
+}
+
 // Config describes one built-in dataset. Zero values mean the documented defaults.
 type Config struct {
 	Seed   uint64 // 0 means DefaultSeed
