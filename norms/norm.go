@@ -86,6 +86,12 @@ var known = registry.New[Factory]("norm")
 // register adds a layer kind; each layer's file calls it from init.
 func register(name, summary string, f Factory) { known.Register(name, summary, f) }
 
+// Register adds a layer kind from outside the package (an experimental norm,
+// or a test's deliberately broken one). Names must be new; the factory gets
+// a Config with defaults applied. It is not safe to call concurrently with
+// New.
+func Register(name, summary string, f Factory) { register(name, summary, f) }
+
 // Names returns the registered layer kinds, sorted.
 func Names() []string { return known.Names() }
 

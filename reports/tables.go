@@ -27,9 +27,9 @@ const Reference = "saauxbn"
 // Alpha is the significance level of the markers.
 const Alpha = 0.05
 
-// paperOrder is the order of the paper's columns; other norms follow,
+// PaperOrder is the order of the paper's columns; other norms follow,
 // sorted.
-var paperOrder = []string{"bn", "modenorm", "auxbn", "saauxbn"}
+var PaperOrder = []string{"bn", "modenorm", "auxbn", "saauxbn"}
 
 // displayNames are the paper's spellings of the norms.
 var displayNames = map[string]string{
@@ -253,14 +253,14 @@ func percentOf(m map[string]float64, norm string) *float64 {
 // present ones otherwise), then the other present norms, sorted.
 func columnOrder(byNorm map[string][]*results.File, paper bool) []string {
 	var out []string
-	for _, n := range paperOrder {
+	for _, n := range PaperOrder {
 		if len(byNorm[n]) > 0 || paper {
 			out = append(out, n)
 		}
 	}
 	var rest []string
 	for n := range byNorm {
-		if !contains(paperOrder, n) {
+		if !contains(PaperOrder, n) {
 			rest = append(rest, n)
 		}
 	}

@@ -38,12 +38,13 @@ type Plan struct {
 // set) and analyses.
 var PresetSizes = map[string]struct{ Eval, Grad int }{
 	"smoke": {256, 128},
+	"ci":    {500, 128},
 	"quick": {1000, 512},
 	"paper": {0, 1024},
 }
 
 // DefaultNorms are the paper's four columns.
-var DefaultNorms = []string{"bn", "modenorm", "auxbn", "saauxbn"}
+var DefaultNorms = reports.PaperOrder
 
 // Cell is one (norm, seed) of a plan, with its run directory.
 type Cell struct {

@@ -155,3 +155,54 @@ func labels(runs []*Run) []string {
 	}
 	return out
 }
+
+// isResultFile reports whether a results directory entry is an evaluation
+// result (not gradient statistics or a sweep).
+func isResultFile(name string) bool {
+	return filepath.Ext(name) == ".json" && name != GradStatsFile && !strings.HasPrefix(name, sweepPrefix)
+}
+
+// ResultFiles expands paths into evaluation result files: a file as given;
+// a directory's result files, or its results/ directory's; a directory of
+// runs (a reproduction), each run's.
+func ResultFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("study: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		// A run directory's results/, else a reproduction's runs, else the
+		// directory itself (a results directory).
+		dirs := []string{filepath.Join(p, ResultsDir)}
+		if !isDir(dirs[0]) {
+			if dirs, _ = filepath.Glob(filepath.Join(p, "*", ResultsDir)); len(dirs) == 0 {
+				dirs = []string{p}
+			}
+		}
+		var found []string
+		for _, dir := range dirs {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if !e.IsDir() && isResultFile(e.Name()) {
+					found = append(found, filepath.Join(dir, e.Name()))
+				}
+			}
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("study: %s holds no result files (run 'advbench eval' first)", p)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}

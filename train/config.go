@@ -91,6 +91,17 @@ var presets = map[string]Config{
 		TrainSteps: 3, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 3,
 		SaveEvery: 1, SaveSteps: 2,
 	},
+	// ci is the regression gate's run: small enough that four norms train
+	// and evaluate in minutes on 2 cores, large enough to learn (a
+	// width-1/8 network, 2048 images, 4 epochs, PGD-5), so that a broken
+	// norm shows in SA and RA.
+	"ci": {
+		Preset: "ci", Norm: "saauxbn", Width: 0.125, Objective: "advprop", Seed: 1,
+		ValFraction: 0.1, SplitSeed: 10, TrainN: 2048, ValN: 128, TestN: 128, Augment: true,
+		Epochs: 4, Batch: 64, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{3}, LRDecay: 0.1, WarmupIters: 32,
+		TrainSteps: 5, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 5,
+		SaveEvery: 0, SaveSteps: 0,
+	},
 	// quick is real CIFAR-10 on a 2-core CPU in under a quarter of an hour
 	// per norm (measured on the slowest machine seen, an AVX2 AMD EPYC: see
 	// the README): a quarter-width network, 4000 training images, the

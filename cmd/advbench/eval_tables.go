@@ -1,15 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
 
@@ -25,8 +22,8 @@ func newEvalTablesCommand() *cli.Command {
 		Name:      "tables",
 		Usage:     "render Tables 3 and 4 of the paper from result files",
 		ArgsUsage: "RESULTS...",
-		Description: `Reads result files of 'advbench eval' (files, results directories, or run
-directories, whose results/ is read) and renders the paper's tables: Table 3,
+		Description: `Reads result files of 'advbench eval' (files, results directories, run
+directories, whose results/ is read, or a reproduction's output) and renders the paper's tables: Table 3,
 the standard accuracy of the clean branch (BN, ModeNorm, AuxBN, SaAuxBN, then
 any other norm), and Table 4, standard and robust accuracy of the adversarial
 branch (rows Clean (SA) and one per attack). A single-branch norm fills both
@@ -61,41 +58,6 @@ Examples:
 	}
 }
 
-// resultFiles expands the arguments into result files: a file as given, a
-// directory's *.json (a run directory's results/*.json).
-func resultFiles(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("eval tables: %w", err)
-		}
-		if !st.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		dir := p
-		if sub := filepath.Join(p, "results"); isDir(sub) {
-			dir = sub
-		}
-		found, err := filepath.Glob(filepath.Join(dir, "*.json"))
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("eval tables: %s holds no result files (run 'advbench eval' first)", p)
-		}
-		sort.Strings(found)
-		out = append(out, found...)
-	}
-	return out, nil
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
-}
-
 func runEvalTables(opts evalTablesOptions, stdout io.Writer) error {
 	known := false
 	for _, f := range reports.Formats {
@@ -104,7 +66,7 @@ func runEvalTables(opts evalTablesOptions, stdout io.Writer) error {
 	if !known {
 		return usagef("--format %q: want one of %s", opts.Format, strings.Join(reports.Formats, ", "))
 	}
-	files, err := resultFiles(opts.Paths)
+	files, err := study.ResultFiles(opts.Paths)
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,7 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 			newGradstatsCommand(),
 			newPlotCommand(),
 			newReproduceCommand(),
+			newRegressCommand(),
 			newBenchCommand(),
 		},
 	}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/advbench/advbench/regress"
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/study"
+	"github.com/urfave/cli/v2"
+)
+
+type regressOptions struct {
+	Baseline string
+	Results  []string
+	Update   bool
+	Strict   bool
+	K, Floor float64
+	Format   string
+}
+
+func newRegressCommand() *cli.Command {
+	var opts regressOptions
+	return &cli.Command{
+		Name:      "regress",
+		Usage:     "gate on SA/RA: compare results with a baseline and fail on a regression",
+		ArgsUsage: "RESULTS...",
+		Description: `Compares evaluation results (files, results directories, run directories or a
+reproduction's output) with a baseline: per norm, branch and metric (SA, and
+RA under each attack), the mean over seeds against the baseline's value and
+band (absolute: 0.03 = 3 percentage points). Prints the difference table
+(baseline, now, difference, band, verdict) and exits
+
+  0  every metric within its band (improvements beyond it are reported)
+  1  a regression: a metric below baseline - band (each one named); with
+     --strict an improvement beyond its band fails too
+  2  the results cannot be compared: another preset, test data, test-set
+     size, eps or steps (the field is named), or a baseline metric missing
+
+--update rewrites the baseline from the results on purpose: per metric the
+mean over seeds and a band of max(--band-k x std over seeds, --band-floor),
+recording when, from which files and which advbench version.
+
+Examples:
+  advbench regress --baseline testdata/baselines/ci-cifar10.json ci-run
+  advbench regress --baseline base.json --format markdown runs/*/results > gate.md
+  advbench regress --update --baseline base.json seed1 seed2 seed3`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "baseline", Required: true, Usage: "baseline `FILE`", Destination: &opts.Baseline},
+			&cli.BoolFlag{Name: "update", Usage: "rewrite the baseline from the results", Destination: &opts.Update},
+			&cli.BoolFlag{Name: "strict", Usage: "improvements beyond their bands fail too", Destination: &opts.Strict},
+			&cli.Float64Flag{Name: "band-k", Value: 3, Usage: "--update: band in standard deviations over seeds", Destination: &opts.K},
+			&cli.Float64Flag{Name: "band-floor", Value: 0.03, Usage: "--update: smallest band, a fraction", Destination: &opts.Floor},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown", Destination: &opts.Format},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("regress: want result files or directories")
+			}
+			opts.Results = c.Args().Slice()
+			return runRegress(opts, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// regressionError is a gate that failed (exit 1).
+type regressionError struct{ failures []string }
+
+func (e regressionError) Error() string {
+	return fmt.Sprintf("regress: %d metrics failed the gate:\n  %s", len(e.failures), strings.Join(e.failures, "\n  "))
+}
+
+func runRegress(opts regressOptions, stdout, stderr io.Writer) error {
+	known := false
+	for _, f := range regress.Formats {
+		known = known || f == opts.Format
+	}
+	if !known {
+		return usagef("--format %q: want one of %s", opts.Format, strings.Join(regress.Formats, ", "))
+	}
+	files, err := study.ResultFiles(opts.Results)
+	if err != nil {
+		return err
+	}
+	var srcs []reports.Source
+	for _, p := range files {
+		f, err := results.Read(p)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, reports.Source{Path: p, File: f})
+	}
+	if opts.Update {
+		b, err := regress.Update(srcs, opts.K, opts.Floor, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := regress.Write(opts.Baseline, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "regress: wrote %s: %d metrics from %d result files (%s)\n", opts.Baseline, len(b.Metrics), len(b.From), b.BandRule)
+		return nil
+	}
+	b, err := regress.Read(opts.Baseline)
+	if err != nil {
+		return err
+	}
+	r, err := regress.Compare(b, srcs, opts.Strict)
+	if err != nil {
+		var inc *regress.IncompatibleError
+		if errors.As(err, &inc) {
+			return usageError{err}
+		}
+		return err
+	}
+	r.Baseline = opts.Baseline
+	if err := regress.Render(stdout, r, opts.Format); err != nil {
+		return err
+	}
+	if r.Failed() {
+		return regressionError{r.Failures()}
+	}
+	return nil
+}

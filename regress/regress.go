@@ -1,0 +1,333 @@
+// Package regress gates on standard and robust accuracy: it compares
+// evaluation results (package results) with a baseline, a small reviewed
+// JSON file holding, per norm, branch and metric, a value and a tolerance
+// band, and says which metrics regressed, which improved, and which cannot
+// be compared. It renders its verdict; it runs no model.
+package regress
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/internal/stats"
+	"github.com/advbench/advbench/internal/version"
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+)
+
+// Schema names this version of the baseline format.
+const Schema = "advbench.baseline/v1"
+
+// SA is the metric name of standard accuracy; robust accuracies are named
+// by their attack ("pgd-10").
+const SA = "sa"
+
+// Baseline is the reference a gate compares with.
+type Baseline struct {
+	Schema  string `json:"schema"`
+	Version string `json:"advbench_version"`
+	// Updated is when the baseline was last rewritten (RFC 3339, UTC), and
+	// From the result files it was made from.
+	Updated string   `json:"updated"`
+	From    []string `json:"from"`
+	// BandRule says how the bands were chosen.
+	BandRule string   `json:"band_rule"`
+	Context  Context  `json:"context"`
+	Metrics  []Metric `json:"metrics"`
+}
+
+// Context is what results must share with the baseline to be compared.
+type Context struct {
+	Preset     string                 `json:"preset"`
+	Data       string                 `json:"data"`
+	DataSHA256 string                 `json:"data_sha256"`
+	Examples   int                    `json:"examples"`
+	Attacks    []results.AttackParams `json:"attacks"`
+}
+
+// Metric is one gated number: a fraction and its band.
+type Metric struct {
+	Norm   string `json:"norm"`
+	Branch string `json:"branch"` // clean, adv or shared
+	Metric string `json:"metric"` // sa or an attack name
+	// Value is the mean over seeds, a fraction.
+	Value float64 `json:"value"`
+	// Band is absolute, as a fraction (0.03 = 3 percentage points): the
+	// metric regresses when it falls below Value − Band.
+	Band float64 `json:"band"`
+	// Std is the standard deviation over Seeds the band was derived from.
+	Std   float64  `json:"std_over_seeds"`
+	Seeds []uint64 `json:"seeds"`
+}
+
+// key identifies a metric.
+func (m Metric) key() string { return m.Norm + "/" + m.Branch + "/" + m.Metric }
+
+// Row is one metric's comparison.
+type Row struct {
+	Metric
+	Now     float64  `json:"now"`
+	NowSeed []uint64 `json:"now_seeds"`
+	Diff    float64  `json:"diff"`
+	Verdict string   `json:"verdict"` // ok, regression, improvement
+}
+
+// Verdicts.
+const (
+	OK          = "ok"
+	Regression  = "regression"
+	Improvement = "improvement"
+)
+
+// Report is a comparison.
+type Report struct {
+	Baseline     string `json:"baseline"`
+	Rows         []Row  `json:"rows"`
+	Regressions  int    `json:"regressions"`
+	Improvements int    `json:"improvements"`
+	Strict       bool   `json:"strict"`
+}
+
+// Failed reports whether the gate fails: a regression, or with Strict an
+// improvement beyond its band.
+func (r *Report) Failed() bool { return r.Regressions > 0 || r.Strict && r.Improvements > 0 }
+
+// IncompatibleError says results cannot be compared with a baseline.
+type IncompatibleError struct {
+	File, Field   string
+	Baseline, Now any
+}
+
+func (e *IncompatibleError) Error() string {
+	return fmt.Sprintf("regress: %s cannot be compared with the baseline: %s %v in the baseline, %v here", e.File, e.Field, e.Baseline, e.Now)
+}
+
+// contextOf reads the comparison context of a result file.
+func contextOf(f *results.File) Context {
+	c := Context{Preset: f.Model.Preset, Data: f.Data.Source, DataSHA256: f.Data.SHA256, Examples: f.Examples}
+	for _, a := range f.Attacks {
+		c.Attacks = append(c.Attacks, a.AttackParams)
+	}
+	return c
+}
+
+// check refuses a result whose context differs, naming the field.
+func (c Context) check(path string, f *results.File) error {
+	n := contextOf(f)
+	bad := func(field string, b, now any) error {
+		return &IncompatibleError{File: path, Field: field, Baseline: b, Now: now}
+	}
+	switch {
+	case n.Preset != c.Preset:
+		return bad("preset", c.Preset, n.Preset)
+	case n.Examples != c.Examples:
+		return bad("test-set size", c.Examples, n.Examples)
+	case n.DataSHA256 != c.DataSHA256:
+		return bad("test data", c.Data+" "+short(c.DataSHA256), n.Data+" "+short(n.DataSHA256))
+	case len(n.Attacks) != len(c.Attacks):
+		return bad("attacks", attackNames(c.Attacks), attackNames(n.Attacks))
+	}
+	for i, a := range c.Attacks {
+		b := n.Attacks[i]
+		switch {
+		case a.Name != b.Name:
+			return bad("attacks", attackNames(c.Attacks), attackNames(n.Attacks))
+		case a.Eps != b.Eps:
+			return bad(a.Name+" eps", a.Eps255, b.Eps255)
+		case a.Steps != b.Steps:
+			return bad(a.Name+" steps", a.Steps, b.Steps)
+		case a != b:
+			return bad(a.Name+" settings", fmt.Sprintf("%+v", a), fmt.Sprintf("%+v", b))
+		}
+	}
+	return nil
+}
+
+func attackNames(as []results.AttackParams) string {
+	var s []string
+	for _, a := range as {
+		s = append(s, a.Name)
+	}
+	return fmt.Sprint(s)
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// measured collects each metric's values over seeds from results.
+type measured struct {
+	values []float64
+	seeds  []uint64
+}
+
+func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, error) {
+	vals := map[string]*measured{}
+	proto := map[string]Metric{}
+	seen := map[string]string{}
+	for _, s := range srcs {
+		f := s.File
+		id := fmt.Sprintf("%s/%s/%d", f.Model.Norm, f.Branch, f.Model.TrainSeed)
+		if prev, dup := seen[id]; dup {
+			return nil, nil, fmt.Errorf("regress: %s and %s are both %s, seed %d, branch %s", prev, s.Path, f.Model.Norm, f.Model.TrainSeed, f.Branch)
+		}
+		seen[id] = s.Path
+		add := func(metric string, v float64) {
+			m := Metric{Norm: f.Model.Norm, Branch: f.Branch, Metric: metric}
+			if vals[m.key()] == nil {
+				vals[m.key()] = &measured{}
+				proto[m.key()] = m
+			}
+			vals[m.key()].values = append(vals[m.key()].values, v)
+			vals[m.key()].seeds = append(vals[m.key()].seeds, f.Model.TrainSeed)
+		}
+		add(SA, f.SA)
+		for _, a := range f.Attacks {
+			add(a.Name, a.RA)
+		}
+	}
+	return vals, proto, nil
+}
+
+// Compare checks results against a baseline. Results that cannot be
+// compared give an *IncompatibleError, as does a baseline metric that no
+// result measures.
+func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("regress: no result files")
+	}
+	for _, s := range srcs {
+		if err := b.Context.check(s.Path, s.File); err != nil {
+			return nil, err
+		}
+	}
+	vals, _, err := collect(srcs)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Strict: strict}
+	for _, m := range b.Metrics {
+		v := vals[m.key()]
+		if v == nil {
+			return nil, &IncompatibleError{File: "the results", Field: "metric " + m.key(), Baseline: "present", Now: "missing"}
+		}
+		now, _ := stats.MeanStd(v.values)
+		row := Row{Metric: m, Now: now, NowSeed: v.seeds, Diff: now - m.Value, Verdict: OK}
+		switch {
+		case row.Diff < -m.Band-1e-12:
+			row.Verdict = Regression
+			r.Regressions++
+		case row.Diff > m.Band+1e-12:
+			row.Verdict = Improvement
+			r.Improvements++
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	return r, nil
+}
+
+// BandRule is the rule Update documents and applies: k standard deviations
+// over seeds, and never less than the floor.
+func BandRule(k, floor float64) string {
+	return fmt.Sprintf("band = max(%g x std over seeds, %g); value = mean over seeds (fractions: 0.01 = 1 percentage point)", k, floor)
+}
+
+// Update makes a baseline from results: per metric the mean over seeds and
+// a band of max(k·std, floor).
+func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, error) {
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("regress: no result files")
+	}
+	if !(floor >= 0) || !(k >= 0) {
+		return nil, fmt.Errorf("regress: band factor %v and floor %v must not be negative", k, floor)
+	}
+	ctx := contextOf(srcs[0].File)
+	for _, s := range srcs[1:] {
+		if err := ctx.check(s.Path, s.File); err != nil {
+			return nil, err
+		}
+	}
+	vals, proto, err := collect(srcs)
+	if err != nil {
+		return nil, err
+	}
+	b := &Baseline{Schema: Schema, Version: version.Version, Updated: now.UTC().Format(time.RFC3339), BandRule: BandRule(k, floor), Context: ctx}
+	for _, s := range srcs {
+		b.From = append(b.From, s.Path)
+	}
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return order(proto[keys[i]]) < order(proto[keys[j]]) })
+	for _, key := range keys {
+		v := vals[key]
+		m := proto[key]
+		m.Value, m.Std = stats.MeanStd(v.values)
+		m.Band = round6(math.Max(k*m.Std, floor))
+		m.Value, m.Std = round6(m.Value), round6(m.Std)
+		m.Seeds = v.seeds
+		b.Metrics = append(b.Metrics, m)
+	}
+	return b, nil
+}
+
+// order sorts metrics by the paper's norm order, branch, then metric.
+func order(m Metric) string {
+	rank := len(reports.PaperOrder)
+	for i, n := range reports.PaperOrder {
+		if n == m.Norm {
+			rank = i
+		}
+	}
+	metric := "1 " + m.Metric
+	if m.Metric == SA {
+		metric = "0"
+	}
+	return fmt.Sprintf("%02d %s %s %s", rank, m.Norm, m.Branch, metric)
+}
+
+// round6 keeps baselines readable: six decimals of a fraction.
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+// Read loads a baseline, refusing another schema and unknown fields.
+func Read(path string) (*Baseline, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("regress: %w", err)
+	}
+	var b Baseline
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return nil, fmt.Errorf("regress: %s: not a baseline: %v", path, err)
+	}
+	if b.Schema != Schema {
+		return nil, fmt.Errorf("regress: %s: schema %q, want %q", path, b.Schema, Schema)
+	}
+	if len(b.Metrics) == 0 {
+		return nil, fmt.Errorf("regress: %s: no metrics", path)
+	}
+	return &b, nil
+}
+
+// Write stores a baseline as indented JSON, atomically.
+func Write(path string, b *Baseline) error {
+	raw, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, append(raw, '\n')); err != nil {
+		return fmt.Errorf("regress: %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package regress
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/advbench/advbench/reports"
+	"github.com/advbench/advbench/results"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// result makes a result file whose SA and PGD-10 RA are exactly k/100.
+func result(norm, branch string, seed uint64, sa, ra int) reports.Source {
+	f := &results.File{Schema: results.Schema, Model: results.Model{Norm: norm, Preset: "ci", TrainSeed: seed}, Branch: branch, Mode: "eval",
+		Data: results.Data{Source: "builtin", SHA256: strings.Repeat("ab", 32)}, Examples: 100,
+		Attacks:    []results.AttackResult{{AttackParams: results.AttackParams{Name: "pgd-10", Eps: 8.0 / 255, Eps255: "8/255", Steps: 10}}},
+		PerExample: &results.PerExample{Robust: map[string][]bool{}}}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	perm := rng.Perm(100)
+	f.PerExample.CleanCorrect = make([]bool, 100)
+	f.PerExample.Robust["pgd-10"] = make([]bool, 100)
+	for i, j := range perm {
+		f.PerExample.CleanCorrect[j] = i < sa
+		f.PerExample.Robust["pgd-10"][j] = i < ra
+	}
+	f.SA, f.Attacks[0].RA = float64(sa)/100, float64(ra)/100
+	return reports.Source{Path: norm + "-" + branch + ".json", File: f}
+}
+
+func TestUpdateBands(t *testing.T) {
+	srcs := []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 2, 44, 22), result("saauxbn", "adv", 3, 42, 21), result("bn", "shared", 1, 50, 18)}
+	b, err := Update(srcs, 3, 0.03, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Equal(t, "2026-12-01T09:00:00Z", b.Updated)
+	require.Len(t, b.Metrics, 4)
+	assert.Equal(t, []string{"bn/shared/sa", "bn/shared/pgd-10", "saauxbn/adv/sa", "saauxbn/adv/pgd-10"},
+		[]string{b.Metrics[0].key(), b.Metrics[1].key(), b.Metrics[2].key(), b.Metrics[3].key()}, "the paper's order, SA first")
+	sa := b.Metrics[2]
+	assert.InDelta(t, 0.42, sa.Value, 1e-9)
+	assert.InDelta(t, 0.02, sa.Std, 1e-9, "sample std of 0.40, 0.44, 0.42")
+	assert.InDelta(t, 0.06, sa.Band, 1e-9, "3 x 0.02 is above the floor")
+	assert.Equal(t, []uint64{1, 2, 3}, sa.Seeds)
+	assert.InDelta(t, 0.03, b.Metrics[3].Band, 1e-9, "3 x 0.01 = 0.03: the floor")
+	assert.InDelta(t, 0.03, b.Metrics[0].Band, 1e-9, "one seed: the floor")
+	assert.Contains(t, b.BandRule, "max(3 x std over seeds, 0.03)")
+
+	path := filepath.Join(t.TempDir(), "base.json")
+	require.NoError(t, Write(path, b))
+	back, err := Read(path)
+	require.NoError(t, err)
+	assert.Equal(t, b, back)
+}
+
+func TestCompareVerdicts(t *testing.T) {
+	base, err := Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, 3, 0.03, time.Now())
+	require.NoError(t, err)
+
+	same, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, false)
+	require.NoError(t, err)
+	assert.False(t, same.Failed())
+	assert.Equal(t, 0, same.Regressions)
+
+	edge, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 37, 20), result("bn", "shared", 1, 53, 18)}, true)
+	require.NoError(t, err)
+	assert.False(t, edge.Failed(), "exactly at the band edge passes, even --strict")
+
+	moved, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 36, 20), result("bn", "shared", 1, 50, 22)}, false)
+	require.NoError(t, err)
+	assert.True(t, moved.Failed())
+	assert.Equal(t, 1, moved.Regressions)
+	assert.Equal(t, 1, moved.Improvements)
+	assert.Equal(t, []string{"SaAuxBN (adv) SA: 40.00 in the baseline, 36.00 now (-4.00), band 3.00 percentage points"}, moved.Failures())
+	var b bytes.Buffer
+	require.NoError(t, Render(&b, moved, "markdown"))
+	assert.Contains(t, b.String(), "| SaAuxBN (adv) | SA | 40.00 | 36.00 | -4.00 | ±3.00 | **regression** |")
+	assert.Contains(t, b.String(), "| BN (shared) | PGD-10 RA | 18.00 | 22.00 | +4.00 | ±3.00 | **improvement** |")
+	assert.Contains(t, b.String(), "FAIL: 4 metrics, 1 regressions, 1 improvements")
+
+	up, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 22)}, false)
+	require.NoError(t, err)
+	assert.False(t, up.Failed(), "an improvement alone passes")
+	up.Strict = true
+	assert.True(t, up.Failed(), "unless --strict")
+	assert.Len(t, up.Failures(), 1)
+}
+
+func TestCompareRefusals(t *testing.T) {
+	base, err := Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20)}, 3, 0.03, time.Now())
+	require.NoError(t, err)
+	cases := []struct {
+		edit func(f *results.File)
+		msg  string
+	}{
+		{func(f *results.File) { f.Attacks[0].Eps, f.Attacks[0].Eps255 = 4.0/255, "4/255" }, "pgd-10 eps 8/255 in the baseline, 4/255 here"},
+		{func(f *results.File) { f.Attacks[0].Steps = 20 }, "pgd-10 steps 10 in the baseline, 20 here"},
+		{func(f *results.File) { f.Examples = 50 }, "test-set size 100 in the baseline, 50 here"},
+		{func(f *results.File) { f.Model.Preset = "quick" }, "preset ci in the baseline, quick here"},
+		{func(f *results.File) { f.Data.SHA256 = strings.Repeat("cd", 32) }, "test data"},
+		{func(f *results.File) { f.Model.Norm = "auxbn" }, "metric saauxbn/adv/sa present in the baseline, missing here"},
+	}
+	for _, c := range cases {
+		s := result("saauxbn", "adv", 1, 40, 20)
+		c.edit(s.File)
+		_, err := Compare(base, []reports.Source{s}, false)
+		var inc *IncompatibleError
+		require.ErrorAs(t, err, &inc, c.msg)
+		assert.Contains(t, err.Error(), c.msg)
+	}
+	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 1, 41, 20)}, false)
+	assert.ErrorContains(t, err, "are both saauxbn, seed 1, branch adv")
+}
