@@ -54,24 +54,57 @@ type File struct {
 	byName  map[string]int
 }
 
+// dtypes are the tensor types read and written: floats for parameters and
+// statistics, integers for counters such as BatchNorm's num_batches_tracked.
+var dtypes = []struct {
+	name string
+	dt   tensor.Dtype
+	size int
+}{{"F32", tensor.Float32, 4}, {"F64", tensor.Float64, 8}, {"I64", tensor.Int64, 8}, {"I32", tensor.Int32, 4}}
+
 func dtypeName(dt tensor.Dtype) (string, error) {
-	switch dt {
-	case tensor.Float32:
-		return "F32", nil
-	case tensor.Float64:
-		return "F64", nil
+	for _, d := range dtypes {
+		if d.dt == dt {
+			return d.name, nil
+		}
 	}
 	return "", fmt.Errorf("unsupported dtype %v", dt)
 }
 
 func dtypeOf(name string) (tensor.Dtype, int, error) {
-	switch name {
-	case "F32":
-		return tensor.Float32, 4, nil
-	case "F64":
-		return tensor.Float64, 8, nil
+	for _, d := range dtypes {
+		if d.name == name {
+			return d.dt, d.size, nil
+		}
 	}
-	return tensor.Dtype{}, 0, fmt.Errorf("unsupported dtype %q", name)
+	return tensor.Dtype{}, 0, fmt.Errorf("unsupported dtype %q (F32, F64, I64 and I32 are read)", name)
+}
+
+func isFloat(dt tensor.Dtype) bool { return dt == tensor.Float32 || dt == tensor.Float64 }
+
+// Float64s returns the entry's values as float64, whatever its dtype.
+func (e Entry) Float64s() []float64 {
+	_, size, _ := dtypeOf(mustName(e.Dtype))
+	out := make([]float64, len(e.data)/size)
+	for i := range out {
+		b := e.data[size*i:]
+		switch e.Dtype {
+		case tensor.Float32:
+			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case tensor.Float64:
+			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		case tensor.Int64:
+			out[i] = float64(int64(binary.LittleEndian.Uint64(b)))
+		case tensor.Int32:
+			out[i] = float64(int32(binary.LittleEndian.Uint32(b)))
+		}
+	}
+	return out
+}
+
+func mustName(dt tensor.Dtype) string {
+	n, _ := dtypeName(dt)
+	return n
 }
 
 // Write stores vars (names must be unique) and meta at path atomically.
@@ -98,6 +131,8 @@ func Write(path string, vars []*nn.Var, meta map[string]string) error {
 			for _, e := range d {
 				binary.Write(&data, binary.LittleEndian, math.Float64bits(e))
 			}
+		case []int64, []int32, int64, int32, float32, float64: // integer counters; 0-dim tensors
+			binary.Write(&data, binary.LittleEndian, d)
 		}
 		header[v.Name] = headerEntry{Dtype: dn, Shape: append([]int{}, v.Value.Shape()...), Offsets: [2]int64{begin, int64(data.Len())}}
 	}
@@ -199,6 +234,15 @@ func Read(path string) (*File, error) {
 	return f, nil
 }
 
+// Entry returns the named tensor.
+func (f *File) Entry(name string) (Entry, bool) {
+	i, ok := f.byName[name]
+	if !ok {
+		return Entry{}, false
+	}
+	return f.Entries[i], true
+}
+
 // Has reports whether the file holds a tensor of that name.
 func (f *File) Has(name string) bool {
 	_, ok := f.byName[name]
@@ -206,9 +250,10 @@ func (f *File) Has(name string) bool {
 }
 
 // Assign copies the stored tensors into vars. Every var must be stored with
-// the same dtype and shape, and every stored tensor must have a var unless
-// spare(name) says it may be left alone (spare may be nil: none may);
-// otherwise nothing is assigned and the first mismatch is named.
+// the same shape and the same dtype, or another float dtype (converted), and
+// every stored tensor must have a var unless spare(name) says it may be left
+// alone (spare may be nil: none may); otherwise nothing is assigned and the
+// first mismatch is named.
 func (f *File) Assign(vars []*nn.Var, spare func(name string) bool) error {
 	want := map[string]bool{}
 	for _, v := range vars {
@@ -218,7 +263,7 @@ func (f *File) Assign(vars []*nn.Var, spare func(name string) bool) error {
 			return fmt.Errorf("checkpoint: %s: tensor %s (shape %v) is not in the checkpoint: another architecture or norm?", f.Path, v.Name, []int(v.Value.Shape()))
 		}
 		e := f.Entries[i]
-		if !equalShape(e.Shape, v.Value.Shape()) || e.Dtype != v.Value.Dtype() {
+		if !equalShape(e.Shape, v.Value.Shape()) || e.Dtype != v.Value.Dtype() && !(isFloat(e.Dtype) && isFloat(v.Value.Dtype())) {
 			return fmt.Errorf("checkpoint: %s: tensor %s: the model has %v %v, the checkpoint %v %v", f.Path, v.Name, v.Value.Dtype(), []int(v.Value.Shape()), e.Dtype, e.Shape)
 		}
 	}
@@ -231,13 +276,25 @@ func (f *File) Assign(vars []*nn.Var, spare func(name string) bool) error {
 		e := f.Entries[f.byName[v.Name]]
 		switch d := v.Value.Data().(type) {
 		case []float32:
+			if e.Dtype != tensor.Float32 {
+				nn.FromFloat64(v.Value, e.Float64s())
+				continue
+			}
 			for i := range d {
 				d[i] = math.Float32frombits(binary.LittleEndian.Uint32(e.data[4*i:]))
 			}
 		case []float64:
+			if e.Dtype != tensor.Float64 {
+				nn.FromFloat64(v.Value, e.Float64s())
+				continue
+			}
 			for i := range d {
 				d[i] = math.Float64frombits(binary.LittleEndian.Uint64(e.data[8*i:]))
 			}
+		case []int64:
+			binary.Read(bytes.NewReader(e.data), binary.LittleEndian, d)
+		case []int32:
+			binary.Read(bytes.NewReader(e.data), binary.LittleEndian, d)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,4 +93,55 @@ func TestRefusals(t *testing.T) {
 	err = f.Assign(vars()[:1], nil)
 	assert.ErrorContains(t, err, "tensor linear.bias (shape [3]) has no place in the model")
 	assert.NoError(t, f.Assign(vars()[:1], func(n string) bool { return n == "linear.bias" }))
+}
+
+// writeRaw writes a safetensors file by hand: the header JSON and the data.
+func writeRaw(t *testing.T, header string, data []byte) string {
+	t.Helper()
+	for len(header)%8 != 0 {
+		header += " "
+	}
+	var b []byte
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(header)))
+	b = append(append(b, header...), data...)
+	path := filepath.Join(t.TempDir(), "x.safetensors")
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	return path
+}
+
+// TestForeignDtypes: integer tensors (BatchNorm's num_batches_tracked) are
+// read as data, float64 is converted into a float32 variable, integers
+// round-trip through Write, and an unknown dtype is refused with the
+// tensor's name.
+func TestForeignDtypes(t *testing.T) {
+	var data []byte
+	data = binary.LittleEndian.AppendUint64(data, math.Float64bits(1.5))
+	data = binary.LittleEndian.AppendUint64(data, math.Float64bits(-2.25))
+	data = binary.LittleEndian.AppendUint64(data, uint64(123456789012))
+	minus7 := int32(-7)
+	data = binary.LittleEndian.AppendUint32(data, uint32(minus7))
+	path := writeRaw(t, `{"w":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"n":{"dtype":"I64","shape":[],"data_offsets":[16,24]},"k":{"dtype":"I32","shape":[1],"data_offsets":[24,28]}}`, data)
+	f, err := Read(path)
+	require.NoError(t, err)
+	n, ok := f.Entry("n")
+	require.True(t, ok)
+	assert.Equal(t, []float64{123456789012}, n.Float64s())
+	k, _ := f.Entry("k")
+	assert.Equal(t, []float64{-7}, k.Float64s())
+	w := nn.NewVar("w", tensor.Float32, 2)
+	require.NoError(t, f.Assign([]*nn.Var{w}, func(name string) bool { return name != "w" }))
+	assert.Equal(t, []float32{1.5, -2.25}, w.Value.Data(), "float64 converted to the variable's float32")
+
+	counter := &nn.Var{Name: "layer1.0.bn1.num_batches_tracked", Value: tensor.New(tensor.FromScalar(int64(391)))}
+	out := filepath.Join(t.TempDir(), "ints.safetensors")
+	require.NoError(t, Write(out, []*nn.Var{counter}, nil))
+	back, err := Read(out)
+	require.NoError(t, err)
+	e, _ := back.Entry("layer1.0.bn1.num_batches_tracked")
+	assert.Equal(t, tensor.Int64, e.Dtype)
+	assert.Empty(t, e.Shape, "a 0-dim tensor, as PyTorch stores the counter")
+	assert.Equal(t, []float64{391}, e.Float64s())
+
+	_, err = Read(writeRaw(t, `{"half":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}`, []byte{0, 0}))
+	assert.ErrorContains(t, err, `tensor half: unsupported dtype "BF16"`)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/advbench/advbench/internal/atomicfile"
 	"github.com/advbench/advbench/internal/progress"
 	"github.com/advbench/advbench/internal/version"
+	"github.com/advbench/advbench/interop"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
@@ -66,6 +67,11 @@ type Spec struct {
 	// Out is the result directory (default RUN_DIR/results, or a results
 	// folder beside a checkpoint file), or a .json file for one branch.
 	Out string
+	// Norm and Width, when Norm is set, read Target as a foreign state dict
+	// (a torch.save file or a safetensors file without advbench metadata,
+	// package interop) for a model of that norm and width.
+	Norm  string
+	Width float64
 }
 
 // Options say how an evaluation is carried out.
@@ -142,6 +148,40 @@ type loaded struct {
 	outDir string
 }
 
+// loadSpec loads what a spec names: an advbench run or checkpoint, or a
+// foreign state dict when the spec gives a norm.
+func loadSpec(s Spec) (*loaded, error) {
+	if s.Norm != "" {
+		return loadForeign(s)
+	}
+	return load(s.Target, s.Select, s.Data, s.TestN)
+}
+
+// loadForeign reads a PyTorch or plain safetensors state dict into a model
+// of the spec's norm and width; its results go beside the file.
+func loadForeign(s Spec) (*loaded, error) {
+	sd, err := interop.Read(s.Target)
+	if err != nil {
+		return nil, err
+	}
+	m, err := interop.Load(sd, resnet.Config{Norm: s.Norm, Width: s.Width})
+	if err != nil {
+		return nil, err
+	}
+	sum, err := fileSHA256(s.Target)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.Config()
+	ld := &loaded{model: m, outDir: filepath.Join(filepath.Dir(s.Target), "results"),
+		info: results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), Objective: "imported (" + sd.Format + ")"},
+		ckpt: results.Checkpoint{Path: s.Target, SHA256: sum, Epoch: -1}}
+	if ld.test, ld.data, err = testSet(s.Data, s.TestN); err != nil {
+		return nil, err
+	}
+	return ld, nil
+}
+
 // load resolves a run directory or checkpoint (sel picks a run's
 // checkpoint), loads the model and takes the first testN images of the
 // test set (data "" means the run's data, or the built-in data).
@@ -202,7 +242,7 @@ func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
 		}
 		attacks = append(attacks, a)
 	}
-	ld, err := load(s.Target, s.Select, s.Data, s.TestN)
+	ld, err := loadSpec(s)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 	if s.Options != nil {
 		opts = *s.Options
 	}
-	ld, err := load(s.Target, s.Select, s.Data, s.TestN)
+	ld, err := loadSpec(s.Spec)
 	if err != nil {
 		return nil, err
 	}

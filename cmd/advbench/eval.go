@@ -15,10 +15,11 @@ import (
 )
 
 type evalOptions struct {
-	Spec   evaluate.Spec
-	Eps    string
-	Step   string
-	Format string
+	Spec    evaluate.Spec
+	Foreign string // --checkpoint: a PyTorch or plain safetensors file
+	Eps     string
+	Step    string
+	Format  string
 	// Sweep: robust accuracy against eps instead of the attacks.
 	Sweep      bool
 	SweepEps   string
@@ -57,6 +58,7 @@ Examples:
   advbench eval runs/bn-advprop-smoke-s1 --attacks pgd-20 --test-n 500
   advbench eval runs/x/checkpoints/best.safetensors --branch adv --out adv-best.json
   advbench eval runs/saauxbn-advprop-quick-s1 --sweep --test-n 500
+  advbench eval --checkpoint model.pt --norm saauxbn --width 1 --data cifar10
   advbench eval tables runs/*/results`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "branch", Value: "both", Usage: "clean, adv or both", Destination: &opts.Spec.Branch},
@@ -69,6 +71,9 @@ Examples:
 			&cli.StringFlag{Name: "data", Usage: "test data: builtin or a CIFAR-10 path (default: the run's)", Destination: &opts.Spec.Data},
 			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best or epoch-NNN", Destination: &opts.Spec.Select},
 			&cli.StringFlag{Name: "out", Usage: "result directory, or a .json file for one branch (default RUN_DIR/results)", Destination: &opts.Spec.Out},
+			&cli.StringFlag{Name: "checkpoint", Usage: "evaluate a PyTorch or safetensors state dict `FILE` (with --norm and --width) instead of RUN_DIR|CHECKPOINT", Destination: &opts.Foreign},
+			&cli.StringFlag{Name: "norm", Usage: "--checkpoint: the model's norm", Destination: &opts.Spec.Norm},
+			&cli.Float64Flag{Name: "width", Value: 1, Usage: "--checkpoint: the model's width multiplier", Destination: &opts.Spec.Width},
 			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
@@ -76,10 +81,20 @@ Examples:
 		},
 		Subcommands: []*cli.Command{newEvalTablesCommand()},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("eval: want one RUN_DIR or CHECKPOINT, got %d arguments", c.NArg())
+			switch {
+			case opts.Foreign != "" && c.NArg() == 0:
+				if opts.Spec.Norm == "" {
+					return usagef("eval: --checkpoint needs --norm (and --width unless 1)")
+				}
+				opts.Spec.Target = opts.Foreign
+			case opts.Foreign == "" && c.NArg() == 1:
+				if opts.Spec.Norm != "" {
+					return usagef("eval: --norm and --width describe a --checkpoint FILE; an advbench checkpoint says them itself")
+				}
+				opts.Spec.Target = c.Args().First()
+			default:
+				return usagef("eval: want one RUN_DIR or CHECKPOINT, or --checkpoint FILE --norm NAME --width W")
 			}
-			opts.Spec.Target = c.Args().First()
 			for _, a := range strings.Split(attacks, ",") {
 				if a = strings.TrimSpace(a); a != "" {
 					opts.Spec.Attacks = append(opts.Spec.Attacks, a)
@@ -156,8 +171,12 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 		return err
 	}
 	f := outs[0].File
-	fmt.Fprintf(stdout, "%s, width %g, checkpoint epoch %d; %s, eps %s; eval mode, white-box on each branch\n",
-		f.Model.Norm, f.Model.Width, f.Checkpoint.Epoch, f.Data.Source, f.Attacks[0].Eps255)
+	epoch := "epochs trained unknown"
+	if f.Checkpoint.Epoch >= 0 {
+		epoch = fmt.Sprintf("checkpoint after %d epochs", f.Checkpoint.Epoch)
+	}
+	fmt.Fprintf(stdout, "%s, width %g, %s; %s, eps %s; eval mode, white-box on each branch\n",
+		f.Model.Norm, f.Model.Width, epoch, f.Data.Source, f.Attacks[0].Eps255)
 	return nil
 }
 

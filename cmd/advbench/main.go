@@ -108,6 +108,8 @@ Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 			newPlotCommand(),
 			newReproduceCommand(),
 			newRegressCommand(),
+			newImportCommand(),
+			newExportCommand(),
 			newBenchCommand(),
 		},
 	}

@@ -273,17 +273,27 @@ func countOrAll(n int) string {
 }
 
 // signalContext is cancelled by the first SIGINT or SIGTERM, which it
-// announces; a second one ends the process at once.
-func signalContext(stderr io.Writer) (context.Context, func()) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// announces; a second one ends the process at once. stop releases the
+// signals without announcing anything.
+func signalContext(stderr io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		stop()
-		if ctx.Err() == context.Canceled {
+		select {
+		case <-sig:
+			signal.Stop(sig) // the next signal takes its default course
 			fmt.Fprintln(stderr, "advbench: interrupted: finishing the step and checkpointing (interrupt again to abort at once)")
+			cancel()
+		case <-done:
 		}
 	}()
-	return ctx, stop
+	return ctx, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	}
 }
 
 func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) error {

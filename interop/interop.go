@@ -1,0 +1,402 @@
+// Package interop exchanges models with PyTorch: it reads state dicts saved
+// by torch.save (the zip format; a bare state dict, or a dict holding
+// "state_dict" as the reference Adv/train.py writes it) or by the
+// safetensors package, loads them into an advbench model after checking
+// every name and shape (naming the likely cause of a mismatch), and exports
+// an advbench model as a state dict the reference PyTorch model loads with
+// load_state_dict(strict=True).
+package interop
+
+import (
+	"archive/zip"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/advbench/advbench/checkpoint"
+	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
+	"github.com/nlpodyssey/gopickle/pytorch"
+	"github.com/nlpodyssey/gopickle/types"
+	"gorgonia.org/tensor"
+)
+
+// StateDict is a foreign model's tensors by name.
+type StateDict struct {
+	Path    string
+	Format  string // "pytorch" (torch.save zip) or "safetensors"
+	Names   []string
+	Tensors map[string]Tensor
+	// Stripped is the prefix removed from every name ("module." from
+	// DataParallel), if any.
+	Stripped string
+}
+
+// Tensor is one tensor of a state dict, its values as float64.
+type Tensor struct {
+	Shape []int
+	Dtype string // as stored: F32, F64, I64, ...
+	Data  []float64
+}
+
+// counterSuffix names BatchNorm's step counter, which advbench reads and
+// ignores (its running statistics use a fixed momentum).
+const counterSuffix = ".num_batches_tracked"
+
+// Input normalisation buffers of the reference model (NormalizeByChannelMeanStd).
+const (
+	normalMean = "normal.mean"
+	normalStd  = "normal.std"
+)
+
+// Read loads a state dict from a torch.save zip file or a safetensors file.
+func Read(path string) (*StateDict, error) {
+	head := make([]byte, 9)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("interop: %w", err)
+	}
+	n, _ := f.Read(head)
+	f.Close()
+	var sd *StateDict
+	switch {
+	case n >= 4 && string(head[:4]) == "PK\x03\x04":
+		sd, err = readPyTorch(path)
+	case n == 9 && head[8] == '{' && binary.LittleEndian.Uint64(head[:8]) > 0:
+		sd, err = readSafetensors(path)
+	default:
+		return nil, fmt.Errorf("interop: %s: neither a torch.save zip file nor a safetensors file", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sd.stripPrefix("module.")
+	return sd, nil
+}
+
+func readSafetensors(path string) (*StateDict, error) {
+	f, err := checkpoint.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("interop: %w", err)
+	}
+	sd := &StateDict{Path: path, Format: "safetensors", Tensors: map[string]Tensor{}}
+	for _, e := range f.Entries {
+		name, _ := checkpointDtypeName(e.Dtype)
+		sd.Names = append(sd.Names, e.Name)
+		sd.Tensors[e.Name] = Tensor{Shape: e.Shape, Dtype: name, Data: e.Float64s()}
+	}
+	return sd, nil
+}
+
+func checkpointDtypeName(dt tensor.Dtype) (string, bool) {
+	switch dt {
+	case tensor.Float32:
+		return "F32", true
+	case tensor.Float64:
+		return "F64", true
+	case tensor.Int64:
+		return "I64", true
+	case tensor.Int32:
+		return "I32", true
+	}
+	return dt.String(), false
+}
+
+func readPyTorch(path string) (sd *StateDict, err error) {
+	if _, zerr := zip.OpenReader(path); zerr != nil {
+		return nil, fmt.Errorf("interop: %s: not a readable zip (truncated or corrupt torch.save file?): %v", path, zerr)
+	}
+	defer func() { // the unpickler panics on some malformed inputs
+		if r := recover(); r != nil {
+			sd, err = nil, fmt.Errorf("interop: %s: malformed torch.save file: %v", path, r)
+		}
+	}()
+	obj, err := pytorch.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("interop: %s: %v", path, err)
+	}
+	entries, err := dictEntries(obj)
+	if err != nil {
+		return nil, fmt.Errorf("interop: %s: %v", path, err)
+	}
+	// A checkpoint dict: the state dict is under "state_dict".
+	for _, e := range entries {
+		if k, ok := e.key.(string); ok && k == "state_dict" {
+			if entries, err = dictEntries(e.value); err != nil {
+				return nil, fmt.Errorf("interop: %s: state_dict: %v", path, err)
+			}
+			break
+		}
+	}
+	sd = &StateDict{Path: path, Format: "pytorch", Tensors: map[string]Tensor{}}
+	for _, e := range entries {
+		name, ok := e.key.(string)
+		if !ok {
+			continue
+		}
+		t, ok := e.value.(*pytorch.Tensor)
+		if !ok {
+			continue // epoch, best_prec1 and other non-tensor entries
+		}
+		tt, err := tensorOf(t)
+		if err != nil {
+			return nil, fmt.Errorf("interop: %s: tensor %s: %v", path, name, err)
+		}
+		sd.Names = append(sd.Names, name)
+		sd.Tensors[name] = tt
+	}
+	if len(sd.Names) == 0 {
+		return nil, fmt.Errorf("interop: %s: no tensors found (want a state dict, or a dict holding \"state_dict\")", path)
+	}
+	return sd, nil
+}
+
+type entry struct{ key, value any }
+
+func dictEntries(obj any) ([]entry, error) {
+	switch d := obj.(type) {
+	case *types.OrderedDict:
+		var out []entry
+		for el := d.List.Front(); el != nil; el = el.Next() {
+			e := el.Value.(*types.OrderedDictEntry)
+			out = append(out, entry{e.Key, e.Value})
+		}
+		return out, nil
+	case *types.Dict:
+		var out []entry
+		for _, e := range *d {
+			out = append(out, entry{e.Key, e.Value})
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("the file holds a %T, not a dict of tensors", obj)
+}
+
+// tensorOf reads a PyTorch tensor's elements in row-major order, following
+// its strides and storage offset.
+func tensorOf(t *pytorch.Tensor) (Tensor, error) {
+	var get func(i int) float64
+	var dtype string
+	var size int
+	switch s := t.Source.(type) {
+	case *pytorch.FloatStorage:
+		get, dtype, size = func(i int) float64 { return float64(s.Data[i]) }, "F32", len(s.Data)
+	case *pytorch.DoubleStorage:
+		get, dtype, size = func(i int) float64 { return s.Data[i] }, "F64", len(s.Data)
+	case *pytorch.HalfStorage:
+		get, dtype, size = func(i int) float64 { return float64(s.Data[i]) }, "F16", len(s.Data)
+	case *pytorch.BFloat16Storage:
+		get, dtype, size = func(i int) float64 { return float64(s.Data[i]) }, "BF16", len(s.Data)
+	case *pytorch.LongStorage:
+		get, dtype, size = func(i int) float64 { return float64(s.Data[i]) }, "I64", len(s.Data)
+	case *pytorch.IntStorage:
+		get, dtype, size = func(i int) float64 { return float64(s.Data[i]) }, "I32", len(s.Data)
+	default:
+		return Tensor{}, fmt.Errorf("unsupported storage %T", t.Source)
+	}
+	n := 1
+	for _, d := range t.Size {
+		n *= d
+	}
+	out := Tensor{Shape: append([]int{}, t.Size...), Dtype: dtype, Data: make([]float64, n)}
+	idx := make([]int, len(t.Size))
+	for k := 0; k < n; k++ {
+		off := t.StorageOffset
+		for d := range idx {
+			off += idx[d] * t.Stride[d]
+		}
+		if off < 0 || off >= size {
+			return Tensor{}, fmt.Errorf("element %d lies outside its storage of %d", k, size)
+		}
+		out.Data[k] = get(off)
+		for d := len(idx) - 1; d >= 0; d-- {
+			if idx[d]++; idx[d] < t.Size[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return out, nil
+}
+
+// stripPrefix removes a prefix that every name carries.
+func (sd *StateDict) stripPrefix(p string) {
+	for _, n := range sd.Names {
+		if !strings.HasPrefix(n, p) {
+			return
+		}
+	}
+	renamed := map[string]Tensor{}
+	for i, n := range sd.Names {
+		sd.Names[i] = strings.TrimPrefix(n, p)
+		renamed[sd.Names[i]] = sd.Tensors[n]
+	}
+	sd.Tensors, sd.Stripped = renamed, p
+}
+
+// Load builds the model cfg describes and fills it from the state dict,
+// checking every name and shape; counters are ignored and the reference's
+// input normalisation buffers must hold the ImageNet values advbench uses.
+func Load(sd *StateDict, cfg resnet.Config) (*resnet.Model, error) {
+	m, err := resnet.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ps, bs := m.State()
+	vars := append(ps, bs...)
+	used := map[string]bool{}
+	for _, v := range vars {
+		t, ok := sd.Tensors[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("interop: %s: tensor %s (shape %v) is missing%s", sd.Path, v.Name, []int(v.Value.Shape()), sd.guess(m.Config()))
+		}
+		if !sameShape(t.Shape, v.Value.Shape()) {
+			return nil, fmt.Errorf("interop: %s: tensor %s: the file has shape %v, the model %v%s", sd.Path, v.Name, t.Shape, []int(v.Value.Shape()), sd.guess(m.Config()))
+		}
+		if !strings.HasPrefix(t.Dtype, "F") && t.Dtype != "BF16" {
+			return nil, fmt.Errorf("interop: %s: tensor %s is %s, the model needs floats", sd.Path, v.Name, t.Dtype)
+		}
+		used[v.Name] = true
+	}
+	for _, n := range sd.Names {
+		switch {
+		case used[n] || strings.HasSuffix(n, counterSuffix):
+		case n == normalMean || n == normalStd:
+			want := resnet.ImageNetMean
+			if n == normalStd {
+				want = resnet.ImageNetStd
+			}
+			if got := sd.Tensors[n].Data; !close3(got, want) {
+				return nil, fmt.Errorf("interop: %s: %s is %v, advbench normalises inputs with %v", sd.Path, n, got, want)
+			}
+		default:
+			return nil, fmt.Errorf("interop: %s: tensor %s (shape %v) has no place in a %s model of width %g%s", sd.Path, n, sd.Tensors[n].Shape, m.Config().Norm, m.Config().Width, sd.guess(m.Config()))
+		}
+	}
+	for _, v := range vars {
+		v.SetFloat64s(sd.Tensors[v.Name].Data)
+	}
+	return m, nil
+}
+
+func close3(got, want []float64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-6 {
+			return false
+		}
+	}
+	return true
+}
+
+func sameShape(a []int, b tensor.Shape) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// guess explains a mismatch: another width (from the stem's channels),
+// another norm (from the names), or a prefix on every name.
+func (sd *StateDict) guess(cfg resnet.Config) string {
+	var hints []string
+	if stem, ok := sd.Tensors["conv1.weight"]; ok && len(stem.Shape) == 4 {
+		if w := float64(stem.Shape[0]) / 64; math.Abs(w-cfg.Width) > 1e-9 {
+			hints = append(hints, fmt.Sprintf("the file's stem has %d channels: width %g, not %g", stem.Shape[0], w, cfg.Width))
+		}
+	} else if p := commonPrefix(sd.Names); p != "" {
+		hints = append(hints, fmt.Sprintf("every name starts with %q: a wrapper's prefix?", p))
+	}
+	if n := sd.GuessNorm(); n != "" && n != cfg.Norm {
+		hints = append(hints, fmt.Sprintf("the names look like a %s model, not %s", n, cfg.Norm))
+	}
+	if len(hints) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(hints, "; ") + ")"
+}
+
+// GuessNorm names the norm whose parameter names the state dict has, or "".
+func (sd *StateDict) GuessNorm() string {
+	has := func(suffix string) bool {
+		for _, n := range sd.Names {
+			if strings.HasSuffix(n, suffix) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(".bn_list.0.running_mean") && has(".embed.weight"):
+		return "saauxbn"
+	case has(".bn_list.0.weight"):
+		return "auxbn"
+	case has(".bn.running_mean") && has(".embed.weight"):
+		return "sabn or ccbn"
+	case has(".x_ra"):
+		return "modenorm"
+	case has(".mean_weight"):
+		return "switchnorm"
+	case has(".bn1.weight") && has(".bn1.running_mean"):
+		return "bn"
+	}
+	return ""
+}
+
+// commonPrefix returns a dotted prefix every name shares ("model."), or "".
+func commonPrefix(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	first, _, ok := strings.Cut(names[0], ".")
+	if !ok {
+		return ""
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(n, first+".") {
+			return ""
+		}
+	}
+	return first + "."
+}
+
+// Export writes the model as a safetensors state dict with the reference
+// model's names: parameters and running statistics, a num_batches_tracked
+// counter (int64, 0-dim; advbench does not count, so 0) beside every set of
+// BatchNorm statistics, and the input normalisation buffers normal.mean and
+// normal.std. PyTorch loads it with load_state_dict(strict=True).
+func Export(m *resnet.Model, path string, meta map[string]string) error {
+	ps, bs := m.State()
+	vars := append(append([]*nn.Var(nil), ps...), bs...)
+	for _, b := range bs {
+		if strings.HasSuffix(b.Name, ".running_mean") {
+			name := strings.TrimSuffix(b.Name, ".running_mean") + counterSuffix
+			vars = append(vars, &nn.Var{Name: name, Value: tensor.New(tensor.FromScalar(int64(0)))})
+		}
+	}
+	for _, nb := range []struct {
+		name string
+		v    []float64
+	}{{normalMean, resnet.ImageNetMean}, {normalStd, resnet.ImageNetStd}} {
+		v := nn.NewVar(nb.name, tensor.Float32, 3)
+		v.SetFloat64s(nb.v)
+		vars = append(vars, v)
+	}
+	md := map[string]string{"format": "pt"}
+	for k, v := range meta {
+		md[k] = v
+	}
+	if err := checkpoint.Write(path, vars, md); err != nil {
+		return fmt.Errorf("interop: %w", err)
+	}
+	return nil
+}
