@@ -3,6 +3,7 @@ package study
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,14 +25,15 @@ import (
 // Plan is a reproduction: every (norm, seed) cell trained with a preset on
 // the data, evaluated on both branches, its gradients analysed.
 type Plan struct {
-	Preset string
-	Data   string // "" for the built-in data
-	Norms  []string
-	Seeds  []uint64
-	Out    string
+	Preset string   `json:"preset"`
+	Data   string   `json:"data"` // "" for the built-in data
+	Norms  []string `json:"norms"`
+	Seeds  []uint64 `json:"seeds"`
+	Out    string   `json:"-"`
 	// EvalN and GradN are the test images evaluated and analysed; 0 takes
 	// the preset's (PresetSizes).
-	EvalN, GradN int
+	EvalN int `json:"eval_n"`
+	GradN int `json:"grad_n"`
 }
 
 // PresetSizes are the test images each preset evaluates (0: the whole test
@@ -109,6 +111,49 @@ func (p Plan) Validate() error {
 	return nil
 }
 
+// PlanFile is the plan a reproduction's directory records, so that cells
+// run apart (cluster tasks) and their merge agree on it.
+const PlanFile = "plan.json"
+
+// Record writes the plan into its output directory, or checks that the
+// directory's recorded plan is the same one.
+func (p Plan) Record() error {
+	path := filepath.Join(p.Out, PlanFile)
+	if old, err := ReadPlan(p.Out); err == nil {
+		old.Out = p.Out
+		if !reflect.DeepEqual(old, p) {
+			return fmt.Errorf("study: %s holds another plan (%s): choose another --out", p.Out, path)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(p.Out, 0o755); err != nil {
+		return fmt.Errorf("study: %w", err)
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("study: %w", err)
+	}
+	return nil
+}
+
+// ReadPlan reads the plan a reproduction's directory records; its Out is
+// the directory given.
+func ReadPlan(dir string) (Plan, error) {
+	var p Plan
+	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
+	if err != nil {
+		return p, fmt.Errorf("study: %s has no %s: not a reproduction's directory", dir, PlanFile)
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("study: %s: %v", filepath.Join(dir, PlanFile), err)
+	}
+	p.Out = dir
+	return p, nil
+}
+
 // Options say how a reproduction is carried out.
 type Options struct {
 	// Progress receives progress and one line per stage of every cell.
@@ -180,6 +225,9 @@ func Reproduce(ctx context.Context, p Plan, o Options) (*Outcome, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if err := p.Record(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	for _, c := range p.Cells() {
 		if err := p.RunCell(ctx, c, o); err != nil {
@@ -197,9 +245,15 @@ func Reproduce(ctx context.Context, p Plan, o Options) (*Outcome, error) {
 // the plots and report.md. Missing cells are an error unless allowMissing,
 // which renders what exists and says what is missing.
 func Render(p Plan, allowMissing bool) (*Outcome, error) {
+	return RenderCells(p, p.Cells(), allowMissing)
+}
+
+// RenderCells is Render over cells that may lie in other directories than
+// the plan's (a merge of several result volumes); the output goes to p.Out.
+func RenderCells(p Plan, cells []Cell, allowMissing bool) (*Outcome, error) {
 	out := &Outcome{}
 	var runs []*Run
-	for _, c := range p.Cells() {
+	for _, c := range cells {
 		r, err := LoadRun(c.Dir)
 		if err != nil || len(r.Results) == 0 || r.GradStats == nil {
 			out.Missing = append(out.Missing, c)

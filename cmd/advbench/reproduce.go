@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +18,70 @@ type reproduceOptions struct {
 	Plan  study.Plan
 	norms string
 	seeds string
+	// Cell runs one cell only: its index, or "auto" for the batch engine's
+	// index (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID).
+	Cell string
+}
+
+// planFlags are the flags that describe a plan, shared by reproduce and
+// reproduce plan.
+func planFlags(opts *reproduceOptions) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "preset", Value: "smoke", Usage: "training preset: " + strings.Join(train.PresetNames(), ", "), Destination: &opts.Plan.Preset},
+		&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or file (default: the built-in data)", Destination: &opts.Plan.Data},
+		&cli.StringFlag{Name: "norms", Value: strings.Join(study.DefaultNorms, ","), Usage: "comma-separated norms", Destination: &opts.norms},
+		&cli.StringFlag{Name: "seeds", Value: "1", Usage: "comma-separated train seeds", Destination: &opts.seeds},
+		&cli.IntFlag{Name: "eval-n", Usage: "test images evaluated (0: the preset's)", Destination: &opts.Plan.EvalN},
+		&cli.IntFlag{Name: "grad-n", Usage: "test images for the gradient statistics (0: the preset's)", Destination: &opts.Plan.GradN},
+	}
+}
+
+// plan parses the norms and seeds into the plan.
+func (opts reproduceOptions) plan() (study.Plan, error) {
+	p := opts.Plan
+	p.Norms, p.Seeds = nil, nil
+	for _, n := range strings.Split(opts.norms, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			if err := checkNorm(n); err != nil {
+				return p, err
+			}
+			p.Norms = append(p.Norms, n)
+		}
+	}
+	for _, s := range strings.Split(opts.seeds, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return p, usagef("--seeds %q: %q is not a seed", opts.seeds, s)
+		}
+		p.Seeds = append(p.Seeds, v)
+	}
+	return p, nil
+}
+
+// cellEnv are the batch engines' task-index variables --cell auto reads.
+var cellEnv = []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"}
+
+// cellIndex resolves --cell.
+func cellIndex(spec string, n int) (int, error) {
+	if spec == "auto" {
+		for _, v := range cellEnv {
+			if s := os.Getenv(v); s != "" {
+				spec = s
+				break
+			}
+		}
+		if spec == "auto" {
+			return 0, usagef("--cell auto: neither %s is set (run it as a Kubernetes Indexed Job or a Slurm array task, or give the index)", strings.Join(cellEnv, " nor "))
+		}
+	}
+	k, err := strconv.Atoi(spec)
+	if err != nil || k < 0 || k >= n {
+		return 0, usagef("--cell %q: want an index in 0..%d or auto", spec, n-1)
+	}
+	return k, nil
 }
 
 func newReproduceCommand() *cli.Command {
@@ -34,22 +99,23 @@ tables, the figures, the exact commands and each cell's configuration.
 Resumable: a finished cell is not redone, an interrupted one (exit 130, or
 killed) continues where it stopped when the same command runs again.
 
-Test images evaluated / analysed per preset: smoke 256/128, quick 1000/512,
-paper all/1024 (--eval-n, --grad-n override).
+Test images evaluated / analysed per preset: smoke 256/128, ci 500/128, quick
+1000/512, paper all/1024 (--eval-n, --grad-n override).
+
+On a cluster, each cell runs alone ('--cell K', or '--cell auto' inside a
+Kubernetes Indexed Job or a Slurm array), writing only into its own
+directory; 'advbench reproduce plan' writes the Job or sbatch script and
+'advbench reproduce merge DIR' renders the finished cells.
 
 Examples:
   advbench reproduce --preset smoke
   advbench reproduce --preset quick --data ../shared/cifar10 --seeds 1,2,3
   advbench reproduce --preset paper --data cifar10 --norms bn,saauxbn --out repro-paper`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "preset", Value: "smoke", Usage: "training preset: " + strings.Join(train.PresetNames(), ", "), Destination: &opts.Plan.Preset},
-			&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or file (default: the built-in data)", Destination: &opts.Plan.Data},
-			&cli.StringFlag{Name: "norms", Value: strings.Join(study.DefaultNorms, ","), Usage: "comma-separated norms", Destination: &opts.norms},
-			&cli.StringFlag{Name: "seeds", Value: "1", Usage: "comma-separated train seeds", Destination: &opts.seeds},
+		Flags: append(planFlags(&opts),
 			&cli.StringFlag{Name: "out", Usage: "output directory (default repro-PRESET)", Destination: &opts.Plan.Out},
-			&cli.IntFlag{Name: "eval-n", Usage: "test images evaluated (0: the preset's)", Destination: &opts.Plan.EvalN},
-			&cli.IntFlag{Name: "grad-n", Usage: "test images for the gradient statistics (0: the preset's)", Destination: &opts.Plan.GradN},
-		},
+			&cli.StringFlag{Name: "cell", Usage: "run only cell `K` (or auto: JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID); 'reproduce merge' renders", Destination: &opts.Cell},
+		),
+		Subcommands: []*cli.Command{newReproducePlanCommand(), newReproduceMergeCommand()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("reproduce: unexpected argument %q", c.Args().First())
@@ -62,30 +128,32 @@ Examples:
 }
 
 func runReproduce(ctx context.Context, opts reproduceOptions, stdout, stderr io.Writer) error {
-	p := opts.Plan
-	for _, n := range strings.Split(opts.norms, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			if err := checkNorm(n); err != nil {
-				return err
-			}
-			p.Norms = append(p.Norms, n)
-		}
-	}
-	for _, s := range strings.Split(opts.seeds, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return usagef("--seeds %q: %q is not a seed", opts.seeds, s)
-		}
-		p.Seeds = append(p.Seeds, v)
+	p, err := opts.plan()
+	if err != nil {
+		return err
 	}
 	if p.Out == "" {
 		p.Out = "repro-" + p.Preset
 	}
 	if err := p.Validate(); err != nil {
 		return usageError{err}
+	}
+	if opts.Cell != "" {
+		cells := p.Cells()
+		k, err := cellIndex(opts.Cell, len(cells))
+		if err != nil {
+			return err
+		}
+		if err := p.Record(); err != nil {
+			return err
+		}
+		c := cells[k]
+		fmt.Fprintf(stderr, "reproduce: cell %d of %d (%s, seed %d) into %s\n", k, len(cells), c.Norm, c.Seed, c.Dir)
+		if err := p.RunCell(ctx, c, study.Options{Progress: stderr}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "cell %d (%s, seed %d) done: %s\n", k, c.Norm, c.Seed, c.Dir)
+		return err
 	}
 	fmt.Fprintf(stderr, "reproduce: preset %s, %d cells (%s x seeds %s) into %s\n", p.Preset, len(p.Cells()), strings.Join(p.Norms, ","), opts.seeds, p.Out)
 	out, err := study.Reproduce(ctx, p, study.Options{Progress: stderr})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,6 +72,48 @@ func TestReproduceSmoke(t *testing.T) {
 	code, listing, stderr = runCLI(t, "plot", filepath.Join(out, "saauxbn-s1"), "--out", figs)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, listing, filepath.Join(figs, "sweep.png"))
+
+	// The same reproduction as separate cell processes (a Kubernetes Indexed
+	// Job), in reverse order, the first killed once it has checkpointed and
+	// then restarted, merges into the same tables.
+	cells := filepath.Join(t.TempDir(), "cells")
+	cellArgs := "reproduce --cell auto --preset smoke --norms bn,saauxbn --eval-n 48 --grad-n 32 --out " + cells
+	runCell := func(index string, kill bool) {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), cliHelperEnv+"="+cellArgs, "JOB_COMPLETION_INDEX="+index)
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		require.NoError(t, cmd.Start())
+		if kill {
+			last := filepath.Join(cells, "saauxbn-s1", "checkpoints", "last.safetensors")
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				if _, err := os.Stat(last); err == nil {
+					break
+				}
+				require.True(t, time.Now().Before(deadline), "no checkpoint within two minutes: %s", errb.String())
+				time.Sleep(5 * time.Millisecond)
+			}
+			require.NoError(t, cmd.Process.Kill())
+			_ = cmd.Wait()
+			return
+		}
+		require.NoError(t, cmd.Wait(), errb.String())
+	}
+	runCell("1", true)
+	code, _, stderr = runCLI(t, "reproduce", "merge", cells)
+	assert.Equal(t, exitFailure, code, "cells missing")
+	assert.Contains(t, stderr, "cells not finished: 0 (bn, seed 1")
+	runCell("1", false)
+	code, partial, stderr := runCLI(t, "reproduce", "merge", cells, "--out", filepath.Join(t.TempDir(), "partial"), "--allow-missing")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, partial, "NOTE: 1 of 2 cells missing and not shown: 0 (bn, seed 1)")
+	assert.Contains(t, partial, "SaAuxBN (adv)")
+	runCell("0", false)
+	code, merged, stderr := runCLI(t, "reproduce", "merge", cells)
+	require.Equal(t, exitOK, code, stderr)
+	cut := func(s string) string { return s[:strings.Index(s, "\nreport: ")] }
+	assert.Equal(t, cut(tables), cut(merged), "the merged cells give the single process's tables")
 
 	code, _, stderr = runCLI(t, "reproduce", "--preset", "huge")
 	assert.Equal(t, exitUsage, code)
