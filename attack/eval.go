@@ -24,20 +24,15 @@ type EvalConfig struct {
 
 // Result is an evaluation as data. Accuracies are fractions in [0,1].
 type Result struct {
-	Version  string         `json:"advbench_version"`
-	Model    string         `json:"model"`
-	Data     string         `json:"data"`
-	Branch   string         `json:"branch"`
-	Mode     string         `json:"mode"`
-	Seed     uint64         `json:"seed"`
-	Examples int            `json:"examples"`
-	SA       float64        `json:"standard_accuracy"`
-	Attacks  []AttackResult `json:"attacks"`
-	// WorstCaseRA counts an example as robust only if it survives every attack.
-	WorstCaseRA float64     `json:"worst_case_robust_accuracy"`
-	PerExample  *PerExample `json:"per_example"`
-	Checks      []Check     `json:"checks"`
-	Warnings    []string    `json:"warnings"`
+	Version string `json:"advbench_version"`
+	Model   string `json:"model"`
+	Data    string `json:"data"`
+	Branch  string `json:"branch"`
+	Mode    string `json:"mode"`
+	Seed    uint64 `json:"seed"`
+	// Measurement holds the accuracies; its WorstCaseRA counts an example
+	// as robust only if it survives every attack.
+	results.Measurement
 }
 
 // AttackResult, PerExample and Check are the result types of package
@@ -158,8 +153,8 @@ func (e *Evaluation) Result() (*Result, error) {
 	cfg := e.Config
 	res := &Result{
 		Version: version.Version, Model: cfg.Model, Data: cfg.Data, Branch: cfg.Branch.String(), Mode: cfg.Mode.String(), Seed: cfg.Seed,
-		Examples: n, SA: fraction(e.CleanCorrect),
-		PerExample: &PerExample{CleanCorrect: e.CleanCorrect, Robust: map[string][]bool{}, WorstCase: append([]bool(nil), e.CleanCorrect...)},
+		Measurement: results.Measurement{Examples: n, SA: fraction(e.CleanCorrect),
+			PerExample: &PerExample{CleanCorrect: e.CleanCorrect, Robust: map[string][]bool{}, WorstCase: append([]bool(nil), e.CleanCorrect...)}},
 	}
 	for i, p := range e.Attacks {
 		flags := e.Robust[i]

@@ -263,7 +263,7 @@ func (f *File) Assign(vars []*nn.Var, spare func(name string) bool) error {
 			return fmt.Errorf("checkpoint: %s: tensor %s (shape %v) is not in the checkpoint: another architecture or norm?", f.Path, v.Name, []int(v.Value.Shape()))
 		}
 		e := f.Entries[i]
-		if !equalShape(e.Shape, v.Value.Shape()) || e.Dtype != v.Value.Dtype() && !(isFloat(e.Dtype) && isFloat(v.Value.Dtype())) {
+		if !SameShape(e.Shape, v.Value.Shape()) || e.Dtype != v.Value.Dtype() && !(isFloat(e.Dtype) && isFloat(v.Value.Dtype())) {
 			return fmt.Errorf("checkpoint: %s: tensor %s: the model has %v %v, the checkpoint %v %v", f.Path, v.Name, v.Value.Dtype(), []int(v.Value.Shape()), e.Dtype, e.Shape)
 		}
 	}
@@ -300,7 +300,8 @@ func (f *File) Assign(vars []*nn.Var, spare func(name string) bool) error {
 	return nil
 }
 
-func equalShape(a []int, b tensor.Shape) bool {
+// SameShape reports whether a stored shape is a tensor's shape.
+func SameShape(a []int, b tensor.Shape) bool {
 	if len(a) != len(b) {
 		return false
 	}

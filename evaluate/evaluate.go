@@ -148,6 +148,11 @@ type loaded struct {
 	outDir string
 }
 
+// provenance describes the loaded model for a file of the given schema.
+func (ld *loaded) provenance(schema string) results.Provenance {
+	return results.Provenance{Schema: schema, Version: version.Version, Model: ld.info, Checkpoint: ld.ckpt, Data: ld.data}
+}
+
 // loadSpec loads what a spec names: an advbench run or checkpoint, or a
 // foreign state dict when the spec gives a norm.
 func loadSpec(s Spec) (*loaded, error) {
@@ -272,8 +277,7 @@ func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
 		if !single {
 			path = filepath.Join(dir, b.name+".json")
 		}
-		base := results.File{Schema: results.Schema, Version: version.Version, Model: ld.info, Checkpoint: ld.ckpt, Data: ld.data,
-			Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed}
+		base := results.File{Provenance: ld.provenance(results.Schema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed}
 		oc, err := evaluateBranch(ctx, m, attacks, b.branch, test, s.Batch, base, path, o)
 		if err != nil {
 			return outcomes, err
@@ -447,8 +451,7 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 		return Outcome{}, err
 	}
 	f := base
-	f.Examples, f.SA, f.Attacks, f.WorstCaseRA, f.PerExample = r.Examples, r.SA, r.Attacks, r.WorstCaseRA, r.PerExample
-	f.Checks, f.Warnings, f.WallSeconds = r.Checks, r.Warnings, st.Seconds
+	f.Measurement, f.WallSeconds = r.Measurement, st.Seconds
 	if err := results.Write(path, &f); err != nil {
 		return Outcome{}, err
 	}

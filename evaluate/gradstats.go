@@ -10,7 +10,6 @@ import (
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/internal/progress"
 	"github.com/advbench/advbench/internal/stats"
-	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
@@ -73,7 +72,7 @@ func GradStats(ctx context.Context, s GradSpec, progressOut ProgressWriter) (*re
 		return nil, err
 	}
 	pgd := attack.NewPGD(s.Steps, o)
-	out := &results.GradStats{Schema: results.GradSchema, Version: version.Version, Model: ld.info, Checkpoint: ld.ckpt, Data: ld.data,
+	out := &results.GradStats{Provenance: ld.provenance(results.GradSchema),
 		AttackMode: mode.String(), Attack: pgd.Params(), Seed: s.Seed, Batch: s.Batch}
 	perStage := make([][]results.BatchStats, len(StageParams))
 	l, err := loader.New(ld.test, loader.Config{BatchSize: s.Batch})

@@ -8,7 +8,6 @@ import (
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/data/loader"
-	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
 )
@@ -81,8 +80,7 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 		if err != nil {
 			return paths, err
 		}
-		out := results.Sweep{Schema: results.SweepSchema, Version: version.Version, Model: ld.info, Checkpoint: ld.ckpt, Data: ld.data,
-			Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Attack: r.Attack, StepRatio: opts.Step / opts.Eps,
+		out := results.Sweep{Provenance: ld.provenance(results.SweepSchema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Attack: r.Attack, StepRatio: opts.Step / opts.Eps,
 			Examples: r.Examples, Chance: r.Chance, Warnings: r.Warnings}
 		for _, p := range r.Points {
 			out.Points = append(out.Points, results.SweepPoint{Eps: p.Eps, Eps255: p.Eps255, Accuracy: p.Accuracy})

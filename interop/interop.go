@@ -252,7 +252,7 @@ func Load(sd *StateDict, cfg resnet.Config) (*resnet.Model, error) {
 		if !ok {
 			return nil, fmt.Errorf("interop: %s: tensor %s (shape %v) is missing%s", sd.Path, v.Name, []int(v.Value.Shape()), sd.guess(m.Config()))
 		}
-		if !sameShape(t.Shape, v.Value.Shape()) {
+		if !checkpoint.SameShape(t.Shape, v.Value.Shape()) {
 			return nil, fmt.Errorf("interop: %s: tensor %s: the file has shape %v, the model %v%s", sd.Path, v.Name, t.Shape, []int(v.Value.Shape()), sd.guess(m.Config()))
 		}
 		if !strings.HasPrefix(t.Dtype, "F") && t.Dtype != "BF16" {
@@ -287,18 +287,6 @@ func close3(got, want []float64) bool {
 	}
 	for i := range got {
 		if math.Abs(got[i]-want[i]) > 1e-6 {
-			return false
-		}
-	}
-	return true
-}
-
-func sameShape(a []int, b tensor.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
 			return false
 		}
 	}

@@ -43,13 +43,7 @@ type Baseline struct {
 }
 
 // Context is what results must share with the baseline to be compared.
-type Context struct {
-	Preset     string                 `json:"preset"`
-	Data       string                 `json:"data"`
-	DataSHA256 string                 `json:"data_sha256"`
-	Examples   int                    `json:"examples"`
-	Attacks    []results.AttackParams `json:"attacks"`
-}
+type Context = results.Conditions
 
 // Metric is one gated number: a fraction and its band.
 type Metric struct {
@@ -108,60 +102,13 @@ func (e *IncompatibleError) Error() string {
 	return fmt.Sprintf("regress: %s cannot be compared with the baseline: %s %v in the baseline, %v here", e.File, e.Field, e.Baseline, e.Now)
 }
 
-// contextOf reads the comparison context of a result file.
-func contextOf(f *results.File) Context {
-	c := Context{Preset: f.Model.Preset, Data: f.Data.Source, DataSHA256: f.Data.SHA256, Examples: f.Examples}
-	for _, a := range f.Attacks {
-		c.Attacks = append(c.Attacks, a.AttackParams)
-	}
-	return c
-}
-
-// check refuses a result whose context differs, naming the field.
-func (c Context) check(path string, f *results.File) error {
-	n := contextOf(f)
-	bad := func(field string, b, now any) error {
-		return &IncompatibleError{File: path, Field: field, Baseline: b, Now: now}
-	}
-	switch {
-	case n.Preset != c.Preset:
-		return bad("preset", c.Preset, n.Preset)
-	case n.Examples != c.Examples:
-		return bad("test-set size", c.Examples, n.Examples)
-	case n.DataSHA256 != c.DataSHA256:
-		return bad("test data", c.Data+" "+short(c.DataSHA256), n.Data+" "+short(n.DataSHA256))
-	case len(n.Attacks) != len(c.Attacks):
-		return bad("attacks", attackNames(c.Attacks), attackNames(n.Attacks))
-	}
-	for i, a := range c.Attacks {
-		b := n.Attacks[i]
-		switch {
-		case a.Name != b.Name:
-			return bad("attacks", attackNames(c.Attacks), attackNames(n.Attacks))
-		case a.Eps != b.Eps:
-			return bad(a.Name+" eps", a.Eps255, b.Eps255)
-		case a.Steps != b.Steps:
-			return bad(a.Name+" steps", a.Steps, b.Steps)
-		case a != b:
-			return bad(a.Name+" settings", fmt.Sprintf("%+v", a), fmt.Sprintf("%+v", b))
-		}
+// check refuses a result whose conditions differ from the baseline's,
+// naming the field.
+func check(c Context, path string, f *results.File) error {
+	if field, x, y := c.Differ(f.Conditions()); field != "" {
+		return &IncompatibleError{File: path, Field: field, Baseline: x, Now: y}
 	}
 	return nil
-}
-
-func attackNames(as []results.AttackParams) string {
-	var s []string
-	for _, a := range as {
-		s = append(s, a.Name)
-	}
-	return fmt.Sprint(s)
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // measured collects each metric's values over seeds from results.
@@ -206,7 +153,7 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 		return nil, fmt.Errorf("regress: no result files")
 	}
 	for _, s := range srcs {
-		if err := b.Context.check(s.Path, s.File); err != nil {
+		if err := check(b.Context, s.Path, s.File); err != nil {
 			return nil, err
 		}
 	}
@@ -250,9 +197,9 @@ func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, 
 	if !(floor >= 0) || !(k >= 0) {
 		return nil, fmt.Errorf("regress: band factor %v and floor %v must not be negative", k, floor)
 	}
-	ctx := contextOf(srcs[0].File)
+	ctx := srcs[0].File.Conditions()
 	for _, s := range srcs[1:] {
-		if err := ctx.check(s.Path, s.File); err != nil {
+		if err := check(ctx, s.Path, s.File); err != nil {
 			return nil, err
 		}
 	}

@@ -16,10 +16,13 @@ import (
 
 // result makes a result file whose SA and PGD-10 RA are exactly k/100.
 func result(norm, branch string, seed uint64, sa, ra int) reports.Source {
-	f := &results.File{Schema: results.Schema, Model: results.Model{Norm: norm, Preset: "ci", TrainSeed: seed}, Branch: branch, Mode: "eval",
-		Data: results.Data{Source: "builtin", SHA256: strings.Repeat("ab", 32)}, Examples: 100,
-		Attacks:    []results.AttackResult{{AttackParams: results.AttackParams{Name: "pgd-10", Eps: 8.0 / 255, Eps255: "8/255", Steps: 10}}},
-		PerExample: &results.PerExample{Robust: map[string][]bool{}}}
+	f := &results.File{
+		Provenance: results.Provenance{Schema: results.Schema, Model: results.Model{Norm: norm, Preset: "ci", TrainSeed: seed},
+			Data: results.Data{Source: "builtin", SHA256: strings.Repeat("ab", 32)}},
+		Branch: branch, Mode: "eval",
+		Measurement: results.Measurement{Examples: 100,
+			Attacks:    []results.AttackResult{{AttackParams: results.AttackParams{Name: "pgd-10", Eps: 8.0 / 255, Eps255: "8/255", Steps: 10}}},
+			PerExample: &results.PerExample{Robust: map[string][]bool{}}}}
 	rng := rand.New(rand.NewPCG(seed, 1))
 	perm := rng.Perm(100)
 	f.PerExample.CleanCorrect = make([]bool, 100)

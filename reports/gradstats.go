@@ -70,6 +70,9 @@ func BuildGrad(srcs []GradSource) (*GradReport, error) {
 	return g, nil
 }
 
+// GradFormats are the renderings of the gradient table.
+var GradFormats = []string{"table", "markdown", "csv", "json"}
+
 // RenderGrad writes the gradient table: table, markdown, csv or json.
 func RenderGrad(w io.Writer, g *GradReport, format string) error {
 	cell := func(c GradCell) string {

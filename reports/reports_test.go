@@ -25,12 +25,13 @@ func fixture(norm, branch string, branches int, seed uint64, sa, ra10, ra20 floa
 	const n = 200
 	ease := rand.New(rand.NewPCG(99, 99)) // the test set: one difficulty per example
 	rng := rand.New(rand.NewPCG(seed, uint64(len(norm))*31+uint64(len(branch))))
-	f := &results.File{Schema: results.Schema, Version: "test",
-		Model:      results.Model{Norm: norm, Width: 0.25, Branches: branches, Objective: "advprop", Preset: "quick", TrainSeed: seed},
-		Checkpoint: results.Checkpoint{Path: fmt.Sprintf("runs/%s-s%d/checkpoints/last.safetensors", norm, seed), SHA256: strings.Repeat("ab", 32), Epoch: 6},
-		Data:       results.Data{Source: "builtin synth (seed 1, 10000 train, 2000 test)", SHA256: strings.Repeat("cd", 32), Split: "test"},
-		Branch:     branch, Mode: "eval", Seed: 0, Examples: n,
-		PerExample: &results.PerExample{Robust: map[string][]bool{}},
+	f := &results.File{
+		Provenance: results.Provenance{Schema: results.Schema, Version: "test",
+			Model:      results.Model{Norm: norm, Width: 0.25, Branches: branches, Objective: "advprop", Preset: "quick", TrainSeed: seed},
+			Checkpoint: results.Checkpoint{Path: fmt.Sprintf("runs/%s-s%d/checkpoints/last.safetensors", norm, seed), SHA256: strings.Repeat("ab", 32), Epoch: 6},
+			Data:       results.Data{Source: "builtin synth (seed 1, 10000 train, 2000 test)", SHA256: strings.Repeat("cd", 32), Split: "test"}},
+		Branch: branch, Mode: "eval", Seed: 0,
+		Measurement: results.Measurement{Examples: n, PerExample: &results.PerExample{Robust: map[string][]bool{}}},
 	}
 	for _, a := range []struct {
 		name  string

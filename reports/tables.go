@@ -347,46 +347,11 @@ func count(flags []bool) int {
 func compatible(srcs []Source) error {
 	a := srcs[0]
 	for _, b := range srcs[1:] {
-		fa, fb := a.File, b.File
-		differ := func(field string, x, y any) error {
+		if field, x, y := a.File.Conditions().Differ(b.File.Conditions()); field != "" {
 			return fmt.Errorf("reports: %s and %s cannot share a table: %s %v vs %v", a.Path, b.Path, field, x, y)
-		}
-		switch {
-		case fa.Data.SHA256 != fb.Data.SHA256:
-			if fa.Examples != fb.Examples {
-				return differ("test-set size", fa.Examples, fb.Examples)
-			}
-			return differ("test data", fa.Data.Source+" "+short(fa.Data.SHA256), fb.Data.Source+" "+short(fb.Data.SHA256))
-		case fa.Mode != fb.Mode:
-			return differ("mode", fa.Mode, fb.Mode)
-		case fa.Model.Preset != fb.Model.Preset:
-			return differ("preset", fa.Model.Preset, fb.Model.Preset)
-		case len(fa.Attacks) != len(fb.Attacks):
-			return differ("attacks", names(fa), names(fb))
-		}
-		for i := range fa.Attacks {
-			x, y := fa.Attacks[i].AttackParams, fb.Attacks[i].AttackParams
-			switch {
-			case x.Name != y.Name:
-				return differ("attacks", names(fa), names(fb))
-			case x.Eps != y.Eps:
-				return differ(x.Name+" eps", x.Eps255, y.Eps255)
-			case x.Steps != y.Steps:
-				return differ(x.Name+" steps", x.Steps, y.Steps)
-			case x != y:
-				return differ(x.Name+" settings", fmt.Sprintf("%+v", x), fmt.Sprintf("%+v", y))
-			}
 		}
 	}
 	return nil
-}
-
-func names(f *results.File) string {
-	var s []string
-	for _, a := range f.Attacks {
-		s = append(s, a.Name)
-	}
-	return strings.Join(s, ",")
 }
 
 func short(h string) string {

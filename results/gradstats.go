@@ -13,11 +13,7 @@ const GradSchema = "advbench.gradstats/v1"
 // standard deviation of the two norms (lower: more balanced) and the cosine
 // similarity of the two gradients.
 type GradStats struct {
-	Schema     string     `json:"schema"`
-	Version    string     `json:"advbench_version"`
-	Model      Model      `json:"model"`
-	Checkpoint Checkpoint `json:"checkpoint"`
-	Data       Data       `json:"data"`
+	Provenance
 	// AttackMode is the mode of the attack's statistics ("train": batch
 	// statistics, as the training attack); the gradient passes run in
 	// training mode, as training computes them, each batch from the

@@ -8,6 +8,7 @@ package results
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Schema names this version of the result file format. Readers refuse files
@@ -21,16 +22,21 @@ const (
 	BranchShared = "shared" // the one network of a single-branch norm (both branches)
 )
 
-// File is one evaluation result. Accuracies are fractions in [0,1].
-type File struct {
-	Schema      string         `json:"schema"`
-	Version     string         `json:"advbench_version"`
-	Model       Model          `json:"model"`
-	Checkpoint  Checkpoint     `json:"checkpoint"`
-	Data        Data           `json:"data"`
-	Branch      string         `json:"branch"`
-	Mode        string         `json:"mode"`
-	Seed        uint64         `json:"seed"`
+// Provenance says what a file of measurements is about: its format, the
+// writer, the model, the weights and the test data.
+type Provenance struct {
+	Schema     string     `json:"schema"`
+	Version    string     `json:"advbench_version"`
+	Model      Model      `json:"model"`
+	Checkpoint Checkpoint `json:"checkpoint"`
+	Data       Data       `json:"data"`
+}
+
+// Measurement is what an evaluation measured: standard accuracy, each
+// attack's robust accuracy, the worst case over attacks per example, the
+// per-example flags and the sanity checks. Accuracies are fractions in
+// [0,1].
+type Measurement struct {
 	Examples    int            `json:"examples"`
 	SA          float64        `json:"standard_accuracy"`
 	Attacks     []AttackResult `json:"attacks"`
@@ -38,7 +44,83 @@ type File struct {
 	PerExample  *PerExample    `json:"per_example"`
 	Checks      []Check        `json:"checks"`
 	Warnings    []string       `json:"warnings"`
-	WallSeconds float64        `json:"wall_seconds"`
+}
+
+// File is one evaluation result: one model, one branch.
+type File struct {
+	Provenance
+	Branch string `json:"branch"`
+	Mode   string `json:"mode"`
+	Seed   uint64 `json:"seed"`
+	Measurement
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// Conditions are what results must share to be compared: the preset, the
+// test data (hash and size), the mode and every attack's settings.
+type Conditions struct {
+	Preset     string         `json:"preset"`
+	Data       string         `json:"data"`
+	DataSHA256 string         `json:"data_sha256"`
+	Examples   int            `json:"examples"`
+	Mode       string         `json:"mode,omitempty"`
+	Attacks    []AttackParams `json:"attacks"`
+}
+
+// Conditions returns the file's comparison conditions.
+func (f *File) Conditions() Conditions {
+	c := Conditions{Preset: f.Model.Preset, Data: f.Data.Source, DataSHA256: f.Data.SHA256, Examples: f.Examples, Mode: f.Mode}
+	for _, a := range f.Attacks {
+		c.Attacks = append(c.Attacks, a.AttackParams)
+	}
+	return c
+}
+
+// Differ names the first condition in which c and o differ, with both
+// values; field is "" when they can be compared. A Mode left empty (an old
+// baseline) matches any.
+func (c Conditions) Differ(o Conditions) (field string, x, y any) {
+	switch {
+	case c.Preset != o.Preset:
+		return "preset", c.Preset, o.Preset
+	case c.Examples != o.Examples:
+		return "test-set size", c.Examples, o.Examples
+	case c.DataSHA256 != o.DataSHA256:
+		return "test data", c.Data + " " + short(c.DataSHA256), o.Data + " " + short(o.DataSHA256)
+	case c.Mode != "" && o.Mode != "" && c.Mode != o.Mode:
+		return "mode", c.Mode, o.Mode
+	case len(c.Attacks) != len(o.Attacks):
+		return "attacks", attackNames(c.Attacks), attackNames(o.Attacks)
+	}
+	for i, a := range c.Attacks {
+		b := o.Attacks[i]
+		switch {
+		case a.Name != b.Name:
+			return "attacks", attackNames(c.Attacks), attackNames(o.Attacks)
+		case a.Eps != b.Eps:
+			return a.Name + " eps", a.Eps255, b.Eps255
+		case a.Steps != b.Steps:
+			return a.Name + " steps", a.Steps, b.Steps
+		case a != b:
+			return a.Name + " settings", fmt.Sprintf("%+v", a), fmt.Sprintf("%+v", b)
+		}
+	}
+	return "", nil, nil
+}
+
+func attackNames(as []AttackParams) string {
+	var s []string
+	for _, a := range as {
+		s = append(s, a.Name)
+	}
+	return strings.Join(s, ",")
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
 
 // Model describes the evaluated network and how it was trained.

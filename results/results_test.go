@@ -10,9 +10,9 @@ import (
 )
 
 func sample() *File {
-	return &File{Schema: Schema, Branch: BranchAdv, Mode: "eval", Examples: 2, SA: 0.5,
+	return &File{Provenance: Provenance{Schema: Schema}, Branch: BranchAdv, Mode: "eval", Measurement: Measurement{Examples: 2, SA: 0.5,
 		Attacks:    []AttackResult{{AttackParams: AttackParams{Name: "pgd-10", Eps: 8.0 / 255, Eps255: "8/255", Steps: 10}, RA: 0.5, Robust: 1}},
-		PerExample: &PerExample{CleanCorrect: []bool{true, false}, Robust: map[string][]bool{"pgd-10": {true, false}}, WorstCase: []bool{true, false}}}
+		PerExample: &PerExample{CleanCorrect: []bool{true, false}, Robust: map[string][]bool{"pgd-10": {true, false}}, WorstCase: []bool{true, false}}}}
 }
 
 func TestWriteReadAndRefusals(t *testing.T) {

@@ -7,20 +7,16 @@ const SweepSchema = "advbench.sweep/v1"
 // each eps with the step a fixed fraction of eps. A curve that rises, or
 // stays above chance at 16/255 and beyond, warns of gradient masking.
 type Sweep struct {
-	Schema     string       `json:"schema"`
-	Version    string       `json:"advbench_version"`
-	Model      Model        `json:"model"`
-	Checkpoint Checkpoint   `json:"checkpoint"`
-	Data       Data         `json:"data"`
-	Branch     string       `json:"branch"`
-	Mode       string       `json:"mode"`
-	Seed       uint64       `json:"seed"`
-	Attack     string       `json:"attack"` // e.g. pgd-10
-	StepRatio  float64      `json:"step_ratio"`
-	Examples   int          `json:"examples"`
-	Chance     float64      `json:"chance_accuracy"`
-	Points     []SweepPoint `json:"points"`
-	Warnings   []string     `json:"warnings"`
+	Provenance
+	Branch    string       `json:"branch"`
+	Mode      string       `json:"mode"`
+	Seed      uint64       `json:"seed"`
+	Attack    string       `json:"attack"` // e.g. pgd-10
+	StepRatio float64      `json:"step_ratio"`
+	Examples  int          `json:"examples"`
+	Chance    float64      `json:"chance_accuracy"`
+	Points    []SweepPoint `json:"points"`
+	Warnings  []string     `json:"warnings"`
 }
 
 // SweepPoint is the robust accuracy at one eps.

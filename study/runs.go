@@ -206,3 +206,20 @@ func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// ReadResults expands paths (ResultFiles) and reads every result file.
+func ReadResults(paths []string) ([]reports.Source, error) {
+	files, err := ResultFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	var srcs []reports.Source
+	for _, p := range files {
+		f, err := results.Read(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, reports.Source{Path: p, File: f})
+	}
+	return srcs, nil
+}

@@ -111,13 +111,9 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	if err := checkFormat(opts.Format); err != nil {
 		return err
 	}
-	o := attack.DefaultOptions()
-	var err error
-	if o.Eps, err = attack.ParseEps(opts.Eps); err != nil {
-		return usagef("--eps: %v", err)
-	}
-	if o.Step, err = attack.ParseEps(opts.Step); err != nil {
-		return usagef("--step: %v", err)
+	o, err := attackOptions(opts.Eps, opts.Step)
+	if err != nil {
+		return err
 	}
 	for _, a := range opts.Spec.Attacks {
 		if _, err := attack.New(a, o); err != nil {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/advbench/advbench/reports"
-	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
@@ -59,24 +58,12 @@ Examples:
 }
 
 func runEvalTables(opts evalTablesOptions, stdout io.Writer) error {
-	known := false
-	for _, f := range reports.Formats {
-		known = known || f == opts.Format
-	}
-	if !known {
-		return usagef("--format %q: want one of %s", opts.Format, strings.Join(reports.Formats, ", "))
-	}
-	files, err := study.ResultFiles(opts.Paths)
-	if err != nil {
+	if err := checkFormatIn(opts.Format, reports.Formats); err != nil {
 		return err
 	}
-	var srcs []reports.Source
-	for _, p := range files {
-		f, err := results.Read(p)
-		if err != nil {
-			return err
-		}
-		srcs = append(srcs, reports.Source{Path: p, File: f})
+	srcs, err := study.ReadResults(opts.Paths)
+	if err != nil {
+		return err
 	}
 	r, err := reports.Build(srcs, reports.Options{Paper: opts.Paper})
 	if err != nil {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"strings"
+
+	"github.com/advbench/advbench/attack"
 	"github.com/urfave/cli/v2"
 )
 
@@ -19,4 +22,28 @@ func checkFormat(f string) error {
 		return usagef("--format %q: want text or json", f)
 	}
 	return nil
+}
+
+// checkFormatIn refuses a --format outside the allowed renderings.
+func checkFormatIn(format string, allowed []string) error {
+	for _, f := range allowed {
+		if f == format {
+			return nil
+		}
+	}
+	return usagef("--format %q: want one of %s", format, strings.Join(allowed, ", "))
+}
+
+// attackOptions reads --eps and --step (numbers or n/255) into the paper's
+// attack options.
+func attackOptions(eps, step string) (attack.Options, error) {
+	o := attack.DefaultOptions()
+	var err error
+	if o.Eps, err = attack.ParseEps(eps); err != nil {
+		return o, usagef("--eps: %v", err)
+	}
+	if o.Step, err = attack.ParseEps(step); err != nil {
+		return o, usagef("--step: %v", err)
+	}
+	return o, nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/plots"
 	"github.com/advbench/advbench/reports"
@@ -81,18 +80,12 @@ func gradstatsPath(target string) string {
 }
 
 func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.Writer) error {
-	switch opts.Format {
-	case "table", "markdown", "csv", "json":
-	default:
-		return usagef("--format %q: want table, markdown, csv or json", opts.Format)
+	if err := checkFormatIn(opts.Format, reports.GradFormats); err != nil {
+		return err
 	}
-	o := attack.DefaultOptions()
-	var err error
-	if o.Eps, err = attack.ParseEps(opts.Eps); err != nil {
-		return usagef("--eps: %v", err)
-	}
-	if o.Step, err = attack.ParseEps(opts.Step); err != nil {
-		return usagef("--step: %v", err)
+	o, err := attackOptions(opts.Eps, opts.Step)
+	if err != nil {
+		return err
 	}
 	opts.Spec.Options = &o
 	var all []*results.GradStats

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/advbench/advbench/regress"
-	"github.com/advbench/advbench/reports"
-	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
@@ -75,24 +73,12 @@ func (e regressionError) Error() string {
 }
 
 func runRegress(opts regressOptions, stdout, stderr io.Writer) error {
-	known := false
-	for _, f := range regress.Formats {
-		known = known || f == opts.Format
-	}
-	if !known {
-		return usagef("--format %q: want one of %s", opts.Format, strings.Join(regress.Formats, ", "))
-	}
-	files, err := study.ResultFiles(opts.Results)
-	if err != nil {
+	if err := checkFormatIn(opts.Format, regress.Formats); err != nil {
 		return err
 	}
-	var srcs []reports.Source
-	for _, p := range files {
-		f, err := results.Read(p)
-		if err != nil {
-			return err
-		}
-		srcs = append(srcs, reports.Source{Path: p, File: f})
+	srcs, err := study.ReadResults(opts.Results)
+	if err != nil {
+		return err
 	}
 	if opts.Update {
 		b, err := regress.Update(srcs, opts.K, opts.Floor, time.Now())
