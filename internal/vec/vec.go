@@ -22,7 +22,7 @@ type Float interface{ ~float32 | ~float64 }
 func Sum[T Float](x []T) float64 {
 	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		if n := len(xs) &^ 15; n > 0 {
-			return sumBlocks(&xs[0], n) + sum(xs[n:])
+			return asm[level].sum(&xs[0], n) + sum(xs[n:])
 		}
 	}
 	return sum(x)
@@ -32,7 +32,7 @@ func Sum[T Float](x []T) float64 {
 func SumSqDev[T Float](x []T, m float64) float64 {
 	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		if n := len(xs) &^ 15; n > 0 {
-			return sumSqDevBlocks(&xs[0], n, m) + sumSqDev(xs[n:], m)
+			return asm[level].sumSqDev(&xs[0], n, m) + sumSqDev(xs[n:], m)
 		}
 	}
 	return sumSqDev(x, m)
@@ -46,7 +46,7 @@ func ScaleShift[T Float](dst, x []T, a, b T, relu bool) {
 		ds := any(dst).([]float32)
 		af, bf := float32(a), float32(b)
 		if n := len(xs) &^ 15; n > 0 {
-			scaleShiftBlocks(&ds[0], &xs[0], n, af, bf, relu)
+			asm[level].scaleShift(&ds[0], &xs[0], n, af, bf, relu)
 			ds, xs = ds[n:], xs[n:]
 		}
 		scaleShift(ds, xs, af, bf, relu)
@@ -66,7 +66,7 @@ func GradSums[T Float](x, g, y []T, m float64) (sg, sgx float64) {
 	if xs, ok := any(x).([]float32); ok && level > goLoops {
 		gs, ys := any(g).([]float32), any(y).([]float32)
 		if n := len(xs) &^ 15; n > 0 {
-			sg, sgx = gradSumsBlocks(&xs[0], &gs[0], first(ys), n, m)
+			sg, sgx = asm[level].gradSums(&xs[0], &gs[0], first(ys), n, m)
 			xs, gs, ys = xs[n:], gs[n:], rest(ys, n)
 		}
 		a, b := gradSums(xs, gs, ys, m)
@@ -87,7 +87,7 @@ func InputGrad[T Float](dst, x, g, y []T, ka, kx, kc T) {
 		ds, gs, ys := any(dst).([]float32), any(g).([]float32), any(y).([]float32)
 		k := [3]float32{float32(ka), float32(kx), float32(kc)}
 		if n := len(xs) &^ 15; n > 0 {
-			inputGradBlocks(&ds[0], &xs[0], &gs[0], first(ys), n, &k)
+			asm[level].inputGrad(&ds[0], &xs[0], &gs[0], first(ys), n, &k)
 			ds, xs, gs, ys = ds[n:], xs[n:], gs[n:], rest(ys, n)
 		}
 		inputGrad(ds, xs, gs, ys, k[0], k[1], k[2])
@@ -103,7 +103,7 @@ func Add[T Float](dst, a, b []T) {
 	if as, ok := any(a).([]float32); ok && level > goLoops {
 		ds, bs := any(dst).([]float32), any(b).([]float32)
 		if n := len(as) &^ 15; n > 0 {
-			addBlocksOf16(&ds[0], &as[0], &bs[0], n)
+			asm[level].add(&ds[0], &as[0], &bs[0], n)
 			ds, as, bs = ds[n:], as[n:], bs[n:]
 		}
 		add(ds, as, bs)
@@ -128,7 +128,7 @@ func AddBlocks(dst, src []float32, n int, dOffs, sOffs []int32) {
 		}
 	}
 	if level > goLoops {
-		addBlocksAsm(&dst[0], &src[0], n, &dOffs[0], &sOffs[0], len(dOffs))
+		asm[level].addBlocks(&dst[0], &src[0], n, &dOffs[0], &sOffs[0], len(dOffs))
 		return
 	}
 	for i, d := range dOffs {
@@ -147,7 +147,7 @@ func CopyRows(dst []float32, ldd int, src []float32, lds, rows, n int) {
 		panic("vec: CopyRows: row out of range")
 	}
 	if level > goLoops {
-		copyRowsAsm(&dst[0], ldd, &src[0], lds, rows, n)
+		asm[level].copyRows(&dst[0], ldd, &src[0], lds, rows, n)
 		return
 	}
 	for r := 0; r < rows; r++ {
@@ -178,7 +178,7 @@ func interleaving(even []float32, lde int, odd []float32, ldo int, row []float32
 		panic("vec: Deinterleave/Interleave: row out of range")
 	}
 	if level > goLoops {
-		interleaveAsm(&even[0], lde, &odd[0], ldo, &row[0], ldr, rows, pairs, join)
+		asm[level].interleave(&even[0], lde, &odd[0], ldo, &row[0], ldr, rows, pairs, join)
 		return
 	}
 	for r := 0; r < rows; r++ {

@@ -29,52 +29,25 @@ func available() []isa {
 	return out
 }
 
-// The block loops of the norm passes at the current level; n is a positive
-// multiple of 16.
-
-func sumBlocks(x *float32, n int) float64 {
-	if level == avx512 {
-		return sum16(x, n)
-	}
-	return sum8(x, n)
+// loops are the assembly loops of one level.
+type loops struct {
+	// The norm passes and add take n, a positive multiple of 16.
+	sum        func(x *float32, n int) float64
+	sumSqDev   func(x *float32, n int, m float64) float64
+	scaleShift func(dst, x *float32, n int, a, b float32, relu bool)
+	gradSums   func(x, gy, y *float32, n int, m float64) (sg, sgx float64)
+	inputGrad  func(dst, x, gy, y *float32, n int, k *[3]float32)
+	add        func(dst, a, b *float32, n int)
+	// The row and block loops take any positive n, rows, pairs, count.
+	addBlocks  func(dst, src *float32, n int, dOffs, sOffs *int32, count int)
+	copyRows   func(dst *float32, ldd int, src *float32, lds, rows, n int)
+	interleave func(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
 }
 
-func sumSqDevBlocks(x *float32, n int, m float64) float64 {
-	if level == avx512 {
-		return sumSqDev16(x, n, m)
-	}
-	return sumSqDev8(x, n, m)
-}
-
-func scaleShiftBlocks(dst, x *float32, n int, a, b float32, relu bool) {
-	if level == avx512 {
-		scaleShift16(dst, x, n, a, b, relu)
-		return
-	}
-	scaleShift8(dst, x, n, a, b, relu)
-}
-
-func gradSumsBlocks(x, gy, y *float32, n int, m float64) (sg, sgx float64) {
-	if level == avx512 {
-		return gradSums16(x, gy, y, n, m)
-	}
-	return gradSums8(x, gy, y, n, m)
-}
-
-func inputGradBlocks(dst, x, gy, y *float32, n int, k *[3]float32) {
-	if level == avx512 {
-		inputGrad16(dst, x, gy, y, n, k)
-		return
-	}
-	inputGrad8(dst, x, gy, y, n, k)
-}
-
-func addBlocksOf16(dst, a, b *float32, n int) {
-	if level == avx512 {
-		add16(dst, a, b, n)
-		return
-	}
-	add8(dst, a, b, n)
+// asm holds the loops of each assembly level.
+var asm = [...]loops{
+	avx2:   {sum8, sumSqDev8, scaleShift8, gradSums8, inputGrad8, add8, addBlocks8, copyRows8, interleave8},
+	avx512: {sum16, sumSqDev16, scaleShift16, gradSums16, inputGrad16, add16, addBlocks16, copyRows16, interleave16},
 }
 
 // The assembly loops (vec_amd64.s) take n, a positive multiple of 16.
@@ -138,30 +111,3 @@ func copyRows8(dst *float32, ldd int, src *float32, lds, rows, n int)
 
 //go:noescape
 func interleave8(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
-
-// The row and block loops at the current level (any positive n, rows,
-// pairs and count).
-
-func addBlocksAsm(dst, src *float32, n int, dOffs, sOffs *int32, count int) {
-	if level == avx512 {
-		addBlocks16(dst, src, n, dOffs, sOffs, count)
-		return
-	}
-	addBlocks8(dst, src, n, dOffs, sOffs, count)
-}
-
-func copyRowsAsm(dst *float32, ldd int, src *float32, lds, rows, n int) {
-	if level == avx512 {
-		copyRows16(dst, ldd, src, lds, rows, n)
-		return
-	}
-	copyRows8(dst, ldd, src, lds, rows, n)
-}
-
-func interleaveAsm(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool) {
-	if level == avx512 {
-		interleave16(even, lde, odd, ldo, row, ldr, rows, pairs, join)
-		return
-	}
-	interleave8(even, lde, odd, ldo, row, ldr, rows, pairs, join)
-}
