@@ -391,6 +391,13 @@ func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.G
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %.0f | %.0f | `%s` |\n", r.Dir, c.Norm, c.Seed, len(r.Log), trainS, evalS, filepath.Join(r.Dir, train.ConfigFile))
 	}
+	first := runs[0].Record
+	cj, err := json.MarshalIndent(first.Config, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&b, "\nThe training configuration of `%s` (the other cells differ in norm and seed only), on %s (sha256 %s of the records used):\n\n```json\n%s\n```\n",
+		runs[0].Dir, first.Data.Source, first.Data.SHA256, cj)
 	return b.Bytes(), nil
 }
 

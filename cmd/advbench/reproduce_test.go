@@ -35,7 +35,7 @@ func TestReproduceSmoke(t *testing.T) {
 	}
 	report, err := os.ReadFile(filepath.Join(out, "report.md"))
 	require.NoError(t, err)
-	for _, want := range []string{"## Tables 3 and 4", "## Gradient statistics", "![losses](plots/losses.png)", "advbench train --preset smoke --norm saauxbn --seed 1 --out " + filepath.Join(out, "saauxbn-s1")} {
+	for _, want := range []string{"## Tables 3 and 4", "## Gradient statistics", "![losses](plots/losses.png)", "advbench train --preset smoke --norm saauxbn --seed 1 --out " + filepath.Join(out, "saauxbn-s1"), `"warmup_iters": 4`} {
 		assert.Contains(t, string(report), want)
 	}
 	for _, name := range []string{"losses", "accuracy", "gradstats", "gradcos"} {
