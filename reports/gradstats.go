@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/results"
 )
@@ -43,7 +44,9 @@ type GradCell struct {
 }
 
 // BuildGrad assembles the gradient table; every source must cover the same
-// stages.
+// stages. Sources with the same label (several seeds of one norm) share a
+// column: the mean of their means, ± the standard deviation over them
+// (over batches for a single source).
 func BuildGrad(srcs []GradSource) (*GradReport, error) {
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("reports: no gradient statistics")
@@ -53,21 +56,56 @@ func BuildGrad(srcs []GradSource) (*GradReport, error) {
 	for _, st := range first.Stages {
 		g.Rows = append(g.Rows, GradRow{Stage: st.Stage, Param: st.Param})
 	}
+	groups := map[string][]*results.GradStats{}
 	for _, s := range srcs {
 		if len(s.Stats.Stages) != len(first.Stages) {
 			return nil, fmt.Errorf("reports: %s has %d stages, %s %d", s.Label, len(s.Stats.Stages), srcs[0].Label, len(first.Stages))
 		}
-		g.Columns = append(g.Columns, s.Label)
 		for i, st := range s.Stats.Stages {
 			if st.Param != g.Rows[i].Param {
 				return nil, fmt.Errorf("reports: %s stage %d is %s, %s's is %s", s.Label, st.Stage, st.Param, srcs[0].Label, g.Rows[i].Param)
 			}
-			g.Rows[i].Cells = append(g.Rows[i].Cells, GradCell{NormStd: st.NormStd, Cosine: st.Cosine, CleanNorm: st.CleanNorm.Mean, AdvNorm: st.AdvNorm.Mean})
+		}
+		if groups[s.Label] == nil {
+			g.Columns = append(g.Columns, s.Label)
+		}
+		groups[s.Label] = append(groups[s.Label], s.Stats)
+	}
+	seeds := false
+	for _, label := range g.Columns {
+		runs := groups[label]
+		seeds = seeds || len(runs) > 1
+		for i := range g.Rows {
+			g.Rows[i].Cells = append(g.Rows[i].Cells, gradCell(runs, i))
 		}
 	}
-	g.Caption = fmt.Sprintf("Per stage, the last convolution's gradients of the clean loss (clean branch, clean inputs) and of the adversarial loss (adversarial branch, %s inputs, %s-mode attack), in training mode, over %d batches of %d test images: std of the two L2 norms (lower = more balanced; mean ± std over batches) and their cosine similarity.",
-		strings.ToUpper(first.Attack.Name), first.AttackMode, first.Batches, first.Batch)
+	spread := "mean ± std over batches"
+	if seeds {
+		spread = "mean ± std over batches for one run, over the seeds' means for several"
+	}
+	g.Caption = fmt.Sprintf("Per stage, the last convolution's gradients of the clean loss (clean branch, clean inputs) and of the adversarial loss (adversarial branch, %s inputs, %s-mode attack), in training mode, over %d batches of %d test images: std of the two L2 norms (lower = more balanced; %s) and their cosine similarity.",
+		strings.ToUpper(first.Attack.Name), first.AttackMode, first.Batches, first.Batch, spread)
 	return g, nil
+}
+
+// gradCell summarises stage i over one or several runs.
+func gradCell(runs []*results.GradStats, i int) GradCell {
+	if len(runs) == 1 {
+		st := runs[0].Stages[i]
+		return GradCell{NormStd: st.NormStd, Cosine: st.Cosine, CleanNorm: st.CleanNorm.Mean, AdvNorm: st.AdvNorm.Mean}
+	}
+	var std, cos, clean, adv []float64
+	for _, r := range runs {
+		st := r.Stages[i]
+		std, cos = append(std, st.NormStd.Mean), append(cos, st.Cosine.Mean)
+		clean, adv = append(clean, st.CleanNorm.Mean), append(adv, st.AdvNorm.Mean)
+	}
+	var c GradCell
+	c.NormStd.Mean, c.NormStd.Std = stats.MeanStd(std)
+	c.Cosine.Mean, c.Cosine.Std = stats.MeanStd(cos)
+	c.CleanNorm, _ = stats.MeanStd(clean)
+	c.AdvNorm, _ = stats.MeanStd(adv)
+	return c
 }
 
 // GradFormats are the renderings of the gradient table.

@@ -197,3 +197,24 @@ func TestBuildRefusals(t *testing.T) {
 	_, err = Build([]Source{{"a.json", a}, {"again.json", a}}, Options{})
 	assert.EqualError(t, err, "reports: a.json and again.json are both bn, train seed 1, branch shared: give one of them")
 }
+
+// TestGradColumnsAverageSeeds: two seeds of a norm share a column whose
+// value is the mean of their means and whose spread is over the seeds.
+func TestGradColumnsAverageSeeds(t *testing.T) {
+	stage := func(std, cos float64) []results.StageStats {
+		return []results.StageStats{{Stage: 1, Param: "layer1.1.conv2.weight", NormStd: results.MeanStd{Mean: std, Std: 0.5}, Cosine: results.MeanStd{Mean: cos}}}
+	}
+	g := func(std, cos float64) *results.GradStats {
+		return &results.GradStats{Attack: results.AttackParams{Name: "pgd-10"}, AttackMode: "train", Batches: 2, Batch: 8, Stages: stage(std, cos)}
+	}
+	rep, err := BuildGrad([]GradSource{{"BN", g(1, 0.2)}, {"SaAuxBN", g(2, 0.5)}, {"BN", g(3, 0.4)}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"BN", "SaAuxBN"}, rep.Columns)
+	bn := rep.Rows[0].Cells[0]
+	assert.InDelta(t, 2, bn.NormStd.Mean, 1e-12)
+	assert.InDelta(t, 1.4142135623730951, bn.NormStd.Std, 1e-12, "sample std of 1 and 3")
+	assert.InDelta(t, 0.3, bn.Cosine.Mean, 1e-12)
+	sa := rep.Rows[0].Cells[1]
+	assert.Equal(t, 0.5, sa.NormStd.Std, "one run keeps its spread over batches")
+	assert.Contains(t, rep.Caption, "over the seeds' means for several")
+}

@@ -273,10 +273,10 @@ func RenderCells(p Plan, cells []Cell, allowMissing bool) (*Outcome, error) {
 	}
 	var srcs []reports.Source
 	var grads []reports.GradSource
-	names := labels(runs)
-	for i, r := range runs {
+	for _, r := range runs {
 		srcs = append(srcs, r.Results...)
-		grads = append(grads, reports.GradSource{Label: names[i], Stats: r.GradStats})
+		// One column per norm: seeds are averaged.
+		grads = append(grads, reports.GradSource{Label: reports.DisplayName(r.Record.Config.Norm), Stats: r.GradStats})
 	}
 	tables, err := reports.Build(srcs, reports.Options{Paper: true})
 	if err != nil {
