@@ -218,3 +218,21 @@ func TestGradColumnsAverageSeeds(t *testing.T) {
 	assert.Equal(t, 0.5, sa.NormStd.Std, "one run keeps its spread over batches")
 	assert.Contains(t, rep.Caption, "over the seeds' means for several")
 }
+
+// TestTIntervalClipped: three seeds that spread widely give a t interval
+// that would leave [0, 1]; the cell keeps it inside.
+func TestTIntervalClipped(t *testing.T) {
+	c := makeCell([]run{{1, flags(5, 100)}, {2, flags(90, 100)}, {3, flags(50, 100)}})
+	assert.Equal(t, "t", c.Interval)
+	assert.Equal(t, 0.0, c.Lo)
+	assert.Equal(t, 1.0, c.Hi)
+	assert.InDelta(t, 0.4833333, c.Mean, 1e-6)
+}
+
+func flags(k, n int) []bool {
+	f := make([]bool, n)
+	for i := 0; i < k; i++ {
+		f[i] = true
+	}
+	return f
+}

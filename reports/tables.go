@@ -8,6 +8,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -294,6 +295,9 @@ func makeCell(runs []run) Cell {
 		c.Interval = "wilson"
 	} else {
 		c.Lo, c.Hi, _ = stats.TInterval(accs)
+		// An accuracy lies in [0, 1]; a wide t interval over few seeds does
+		// not know that.
+		c.Lo, c.Hi = math.Max(c.Lo, 0), math.Min(c.Hi, 1)
 		c.Interval = "t"
 	}
 	return c
