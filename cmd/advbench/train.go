@@ -48,77 +48,50 @@ type configFlag struct {
 	apply func(c *train.Config, v string) error
 }
 
-// intField, floatField, ... build configFlags for fields of each kind.
-func intField(name, usage string, field func(c *train.Config) *int) configFlag {
-	return configFlag{name: name, usage: usage,
-		show: func(c train.Config) string { return strconv.Itoa(*field(&c)) },
+// field builds the configFlag of one Config field of type T: parse reads
+// the flag's text (want says what it takes, for errors), show spells the
+// field back.
+func field[T any](name, usage, want string, get func(c *train.Config) *T, parse func(string) (T, error), show func(T) string) configFlag {
+	_, isBool := any(*new(T)).(bool)
+	return configFlag{name: name, usage: usage, isBool: isBool,
+		show: func(c train.Config) string { return show(*get(&c)) },
 		apply: func(c *train.Config, v string) error {
-			n, err := strconv.Atoi(v)
+			x, err := parse(v)
 			if err != nil {
-				return usagef("--%s %q: want a whole number", name, v)
+				return usagef("--%s %q: want %s", name, v, want)
 			}
-			*field(c) = n
+			*get(c) = x
 			return nil
 		}}
 }
 
-func uintField(name, usage string, field func(c *train.Config) *uint64) configFlag {
-	return configFlag{name: name, usage: usage,
-		show: func(c train.Config) string { return strconv.FormatUint(*field(&c), 10) },
-		apply: func(c *train.Config, v string) error {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return usagef("--%s %q: want a non-negative whole number", name, v)
-			}
-			*field(c) = n
-			return nil
-		}}
+func intField(name, usage string, get func(c *train.Config) *int) configFlag {
+	return field(name, usage, "a whole number", get, strconv.Atoi, strconv.Itoa)
 }
 
-func floatField(name, usage string, field func(c *train.Config) *float64) configFlag {
-	return configFlag{name: name, usage: usage,
-		show: func(c train.Config) string { return strconv.FormatFloat(*field(&c), 'g', -1, 64) },
-		apply: func(c *train.Config, v string) error {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return usagef("--%s %q: want a number", name, v)
-			}
-			*field(c) = f
-			return nil
-		}}
+func uintField(name, usage string, get func(c *train.Config) *uint64) configFlag {
+	return field(name, usage, "a non-negative whole number", get,
+		func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) },
+		func(x uint64) string { return strconv.FormatUint(x, 10) })
+}
+
+func floatField(name, usage string, get func(c *train.Config) *float64) configFlag {
+	return field(name, usage, "a number", get,
+		func(v string) (float64, error) { return strconv.ParseFloat(v, 64) },
+		func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) })
 }
 
 // epsField reads a number or a fraction such as 8/255.
-func epsField(name, usage string, field func(c *train.Config) *float64) configFlag {
-	return configFlag{name: name, usage: usage,
-		show: func(c train.Config) string { return attack.Eps255(*field(&c)) },
-		apply: func(c *train.Config, v string) error {
-			f, err := attack.ParseEps(v)
-			if err != nil {
-				return usagef("--%s: %v", name, err)
-			}
-			*field(c) = f
-			return nil
-		}}
+func epsField(name, usage string, get func(c *train.Config) *float64) configFlag {
+	return field(name, usage, "a number in [0, 1] or n/255", get, attack.ParseEps, attack.Eps255)
 }
 
-func stringField(name, usage string, field func(c *train.Config) *string) configFlag {
-	return configFlag{name: name, usage: usage,
-		show:  func(c train.Config) string { return *field(&c) },
-		apply: func(c *train.Config, v string) error { *field(c) = v; return nil }}
+func stringField(name, usage string, get func(c *train.Config) *string) configFlag {
+	return field(name, usage, "a string", get, func(v string) (string, error) { return v, nil }, func(x string) string { return x })
 }
 
-func boolField(name, usage string, field func(c *train.Config) *bool) configFlag {
-	return configFlag{name: name, usage: usage, isBool: true,
-		show: func(c train.Config) string { return strconv.FormatBool(*field(&c)) },
-		apply: func(c *train.Config, v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return usagef("--%s %q: want true or false", name, v)
-			}
-			*field(c) = b
-			return nil
-		}}
+func boolField(name, usage string, get func(c *train.Config) *bool) configFlag {
+	return field(name, usage, "true or false", get, strconv.ParseBool, strconv.FormatBool)
 }
 
 // trainConfigFlags are the flags that override fields of the preset.
