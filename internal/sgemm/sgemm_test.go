@@ -308,7 +308,7 @@ func TestIndirectB(t *testing.T) {
 	defer func(k Kernel) { Active = k }(Active)
 	for _, seg := range []Segments{{1, 0}, {2, 11}, {4, 6}} {
 		rng := rand.New(rand.NewPCG(8, uint64(seg.N)))
-		const m, k, n = 37, 300, 48
+		const m, k, n = 37, 301, 48 // depth blocks of 256 and 45: even and odd
 		b := gappedB{seg: seg}
 		off := 0
 		for p := 0; p < k; p++ {
