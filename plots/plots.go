@@ -43,7 +43,15 @@ type Figure struct {
 	YMin, YMax float64
 	// IntegerX marks the x axis at whole numbers only (epochs).
 	IntegerX bool
+	// LogWide draws y on a log scale when the values are all positive and
+	// span more than WideRange (an untrained branch's loss of 1e5 beside
+	// trained ones near 2 would flatten them into one line otherwise).
+	LogWide bool
 }
+
+// WideRange is the ratio of the largest to the smallest y value beyond
+// which a LogWide figure switches to a log scale.
+const WideRange = 100
 
 // Formats are the file types Save writes.
 var Formats = []string{"png", "svg"}
@@ -105,6 +113,11 @@ func Save(f Figure, base string) ([]string, error) {
 	if f.YMax > f.YMin {
 		p.Y.Min, p.Y.Max = f.YMin, f.YMax
 	}
+	if f.LogWide && wide(f.Series) {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Label.Text += " (log scale)"
+	}
 	var paths []string
 	for _, ext := range Formats {
 		path := base + "." + ext
@@ -119,6 +132,24 @@ func Save(f Figure, base string) ([]string, error) {
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// wide says whether the series' finite y values are all positive and span
+// more than WideRange.
+func wide(series []Series) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, y := range s.Y {
+			if math.IsNaN(y) || math.IsInf(y, 0) {
+				continue
+			}
+			if y <= 0 {
+				return false
+			}
+			lo, hi = min(lo, y), max(hi, y)
+		}
+	}
+	return hi > WideRange*lo
 }
 
 // canvasWriter is a canvas that writes itself as a file.

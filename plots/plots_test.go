@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,4 +40,29 @@ func TestSaveWritesPNGAndSVG(t *testing.T) {
 	assert.ErrorContains(t, err, "nothing to draw")
 	_, err = Save(Figure{Title: "bad", Series: []Series{{Label: "x", X: []float64{1}, Y: nil}}}, base)
 	assert.ErrorContains(t, err, `series "x" has 1 x and 0 y values`)
+}
+
+// TestLogWide: a loss figure whose values span more than WideRange switches
+// to a log y axis (and says so on the axis), one within it or with a zero
+// does not.
+func TestLogWide(t *testing.T) {
+	trained := Series{Label: "clean", X: []float64{0, 1}, Y: []float64{2.3, 1.7}}
+	untrained := Series{Label: "adv (untrained)", X: []float64{0, 1}, Y: []float64{8.1e5, math.NaN()}, Dashed: true}
+	assert.False(t, wide([]Series{trained}))
+	assert.True(t, wide([]Series{trained, untrained}))
+	assert.False(t, wide([]Series{trained, {X: []float64{0}, Y: []float64{0}}, untrained}), "a zero has no logarithm")
+	assert.False(t, wide([]Series{{X: []float64{0, 1}, Y: []float64{1, 100}}}), "exactly WideRange stays linear")
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		series []Series
+		log    bool
+	}{{"narrow", []Series{trained}, false}, {"wide", []Series{trained, untrained}, true}} {
+		f := Figure{Title: "losses", XLabel: "epoch", YLabel: "cross-entropy", Series: c.series, LogWide: true}
+		_, err := Save(f, filepath.Join(dir, c.name))
+		require.NoError(t, err)
+		svg, err := os.ReadFile(filepath.Join(dir, c.name+".svg"))
+		require.NoError(t, err)
+		assert.Equal(t, c.log, bytes.Contains(svg, []byte("cross-entropy (log scale)")), c.name)
+	}
 }

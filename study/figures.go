@@ -24,7 +24,7 @@ func Figures(runs []*Run) map[string]plots.Figure {
 	names := labels(runs)
 	figs := map[string]plots.Figure{}
 	losses := plots.Figure{Title: "Test loss per epoch (Fig. 6)",
-		XLabel: "epoch (0-based)", YLabel: "cross-entropy (nats)", IntegerX: true}
+		XLabel: "epoch (0-based)", YLabel: "cross-entropy (nats)", IntegerX: true, LogWide: true}
 	acc := plots.Figure{Title: "Validation accuracy per epoch (evaluation mode)", XLabel: "epoch (0-based)", YLabel: "accuracy (fraction)", YMin: 0, YMax: 1, IntegerX: true}
 	for i, r := range runs {
 		if len(r.Log) == 0 {
