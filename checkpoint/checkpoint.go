@@ -82,9 +82,15 @@ func dtypeOf(name string) (tensor.Dtype, int, error) {
 
 func isFloat(dt tensor.Dtype) bool { return dt == tensor.Float32 || dt == tensor.Float64 }
 
+// DtypeName is the entry's dtype as the file names it (F32, F64, I64, I32).
+func (e Entry) DtypeName() string {
+	n, _ := dtypeName(e.Dtype) // read entries have a supported dtype
+	return n
+}
+
 // Float64s returns the entry's values as float64, whatever its dtype.
 func (e Entry) Float64s() []float64 {
-	_, size, _ := dtypeOf(mustName(e.Dtype))
+	size := int(e.Dtype.Size())
 	out := make([]float64, len(e.data)/size)
 	for i := range out {
 		b := e.data[size*i:]
@@ -100,11 +106,6 @@ func (e Entry) Float64s() []float64 {
 		}
 	}
 	return out
-}
-
-func mustName(dt tensor.Dtype) string {
-	n, _ := dtypeName(dt)
-	return n
 }
 
 // Write stores vars (names must be unique) and meta at path atomically.
@@ -274,27 +275,12 @@ func (f *File) Assign(vars []*nn.Var, spare func(name string) bool) error {
 	}
 	for _, v := range vars {
 		e := f.Entries[f.byName[v.Name]]
-		switch d := v.Value.Data().(type) {
-		case []float32:
-			if e.Dtype != tensor.Float32 {
-				nn.FromFloat64(v.Value, e.Float64s())
-				continue
-			}
-			for i := range d {
-				d[i] = math.Float32frombits(binary.LittleEndian.Uint32(e.data[4*i:]))
-			}
-		case []float64:
-			if e.Dtype != tensor.Float64 {
-				nn.FromFloat64(v.Value, e.Float64s())
-				continue
-			}
-			for i := range d {
-				d[i] = math.Float64frombits(binary.LittleEndian.Uint64(e.data[8*i:]))
-			}
-		case []int64:
-			binary.Read(bytes.NewReader(e.data), binary.LittleEndian, d)
-		case []int32:
-			binary.Read(bytes.NewReader(e.data), binary.LittleEndian, d)
+		if e.Dtype != v.Value.Dtype() { // another float dtype (checked above): converted
+			nn.FromFloat64(v.Value, e.Float64s())
+			continue
+		}
+		if _, err := binary.Decode(e.data, binary.LittleEndian, v.Value.Data()); err != nil {
+			return fmt.Errorf("checkpoint: %s: tensor %s: %w", f.Path, v.Name, err)
 		}
 	}
 	return nil

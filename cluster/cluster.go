@@ -94,18 +94,14 @@ const ResultsMount = "/results"
 // results volume at /results.
 func Kubernetes(p study.Plan, o Options) (*batchv1.Job, error) {
 	name := o.name(p)
-	out := ResultsMount + "/" + name
-	p.Out = out
-	if err := p.Validate(); err != nil {
+	p, cost, err := placed(p, ResultsMount, name)
+	if err != nil {
 		return nil, err
 	}
 	if o.Image == "" || o.Results == "" {
 		return nil, fmt.Errorf("cluster: a Kubernetes plan needs an --image and a --results volume claim")
 	}
-	cost, ok := Costs[p.Preset]
-	if !ok {
-		return nil, fmt.Errorf("cluster: no measured cost for preset %q", p.Preset)
-	}
+	out := p.Out
 	n := int32(len(p.Cells()))
 	par := n
 	if o.Parallelism > 0 && int32(o.Parallelism) < n {
@@ -160,15 +156,11 @@ func Slurm(p study.Plan, o Options) (string, error) {
 		return "", fmt.Errorf("cluster: a Slurm plan needs a --results directory")
 	}
 	name := o.name(p)
-	out := strings.TrimSuffix(o.Results, "/") + "/" + name
-	p.Out = out
-	if err := p.Validate(); err != nil {
+	p, cost, err := placed(p, o.Results, name)
+	if err != nil {
 		return "", err
 	}
-	cost, ok := Costs[p.Preset]
-	if !ok {
-		return "", fmt.Errorf("cluster: no measured cost for preset %q", p.Preset)
-	}
+	out := p.Out
 	n := len(p.Cells())
 	array := fmt.Sprintf("0-%d", n-1)
 	if o.Parallelism > 0 && o.Parallelism < n {
@@ -198,6 +190,20 @@ func Slurm(p study.Plan, o Options) (string, error) {
 }
 
 // shellQuote quotes a word for bash when it needs it.
+// placed points the plan's output at root/name, validates it and looks up
+// the preset's measured cost.
+func placed(p study.Plan, root, name string) (study.Plan, Cost, error) {
+	p.Out = strings.TrimSuffix(root, "/") + "/" + name
+	if err := p.Validate(); err != nil {
+		return p, Cost{}, err
+	}
+	cost, ok := Costs[p.Preset]
+	if !ok {
+		return p, Cost{}, fmt.Errorf("cluster: no measured cost for preset %q", p.Preset)
+	}
+	return p, cost, nil
+}
+
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,:=%", r))

@@ -138,6 +138,13 @@ func resolve(s Spec) (target, error) {
 	return target{ckpt: ckpt, record: &rec, outDir: filepath.Join(s.Target, "results")}, nil
 }
 
+// CheckpointPath is the checkpoint file target names: target itself, or in
+// a run directory the one sel picks (last, best or epoch-NNN; "" is last).
+func CheckpointPath(target, sel string) (string, error) {
+	t, err := resolve(Spec{Target: target, Select: sel})
+	return t.ckpt, err
+}
+
 // loaded is a model ready to measure, with its provenance and test set.
 type loaded struct {
 	model  *resnet.Model

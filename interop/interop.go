@@ -83,31 +83,19 @@ func readSafetensors(path string) (*StateDict, error) {
 	}
 	sd := &StateDict{Path: path, Format: "safetensors", Tensors: map[string]Tensor{}}
 	for _, e := range f.Entries {
-		name, _ := checkpointDtypeName(e.Dtype)
 		sd.Names = append(sd.Names, e.Name)
-		sd.Tensors[e.Name] = Tensor{Shape: e.Shape, Dtype: name, Data: e.Float64s()}
+		sd.Tensors[e.Name] = Tensor{Shape: e.Shape, Dtype: e.DtypeName(), Data: e.Float64s()}
 	}
 	return sd, nil
 }
 
-func checkpointDtypeName(dt tensor.Dtype) (string, bool) {
-	switch dt {
-	case tensor.Float32:
-		return "F32", true
-	case tensor.Float64:
-		return "F64", true
-	case tensor.Int64:
-		return "I64", true
-	case tensor.Int32:
-		return "I32", true
-	}
-	return dt.String(), false
-}
-
 func readPyTorch(path string) (sd *StateDict, err error) {
-	if _, zerr := zip.OpenReader(path); zerr != nil {
+	z, zerr := zip.OpenReader(path)
+	if zerr != nil {
 		return nil, fmt.Errorf("interop: %s: not a readable zip (truncated or corrupt torch.save file?): %v", path, zerr)
 	}
+	z.Close() // the zip was only checked: gopickle opens the file itself
+
 	defer func() { // the unpickler panics on some malformed inputs
 		if r := recover(); r != nil {
 			sd, err = nil, fmt.Errorf("interop: %s: malformed torch.save file: %v", path, r)

@@ -269,11 +269,7 @@ func Read(path string) (*Baseline, error) {
 
 // Write stores a baseline as indented JSON, atomically.
 func Write(path string, b *Baseline) error {
-	raw, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(path, append(raw, '\n')); err != nil {
+	if err := atomicfile.WriteJSON(path, b); err != nil {
 		return fmt.Errorf("regress: %s: %w", path, err)
 	}
 	return nil

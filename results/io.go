@@ -11,11 +11,7 @@ import (
 
 // WriteJSON stores v as indented JSON at path, atomically.
 func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("results: %s: %w", path, err)
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteJSON(path, v); err != nil {
 		return fmt.Errorf("results: %s: %w", path, err)
 	}
 	return nil

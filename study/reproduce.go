@@ -129,11 +129,7 @@ func (p Plan) Record() error {
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return fmt.Errorf("study: %w", err)
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteJSON(path, p); err != nil {
 		return fmt.Errorf("study: %w", err)
 	}
 	return nil

@@ -83,11 +83,7 @@ func (d runDir) path(parts ...string) string {
 func (d runDir) checkpoint(name string) string { return d.path(CheckpointDir, name) }
 
 func (d runDir) writeRecord(r Record) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(d.path(ConfigFile), append(b, '\n'))
+	return atomicfile.WriteJSON(d.path(ConfigFile), r)
 }
 
 // ReadRecord reads a run directory's config.json.

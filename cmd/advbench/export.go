@@ -3,12 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
+	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/interop"
 	"github.com/advbench/advbench/models/resnet"
-	"github.com/advbench/advbench/train"
 	"github.com/urfave/cli/v2"
 )
 
@@ -50,9 +48,9 @@ Examples:
 }
 
 func runExport(opts exportOptions, stdout io.Writer) error {
-	path := opts.Checkpoint
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, train.CheckpointDir, train.LastFile)
+	path, err := evaluate.CheckpointPath(opts.Checkpoint, "last")
+	if err != nil {
+		return err
 	}
 	m, _, err := resnet.Load(path)
 	if err != nil {

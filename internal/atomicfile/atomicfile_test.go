@@ -32,3 +32,17 @@ func TestWriteReplacesOnlyOnSuccess(t *testing.T) {
 	got, _ = os.ReadFile(p)
 	assert.Equal(t, "second", string(got))
 }
+
+// TestWriteJSON: indented JSON with a final newline; a value JSON cannot
+// encode leaves the file as it was.
+func TestWriteJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.json")
+	require.NoError(t, WriteJSON(path, map[string]float64{"sa": 0.5}))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "{\n  \"sa\": 0.5\n}\n", string(b))
+	assert.Error(t, WriteJSON(path, map[string]any{"c": make(chan int)}))
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, b, after)
+}

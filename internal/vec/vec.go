@@ -325,3 +325,18 @@ func add[T Float](dst, a, b []T) {
 		dst[i] = v + b[i]
 	}
 }
+
+// loops are the assembly loops of one level (asm[level]; none outside amd64).
+type loops struct {
+	// The norm passes and add take n, a positive multiple of 16.
+	sum        func(x *float32, n int) float64
+	sumSqDev   func(x *float32, n int, m float64) float64
+	scaleShift func(dst, x *float32, n int, a, b float32, relu bool)
+	gradSums   func(x, gy, y *float32, n int, m float64) (sg, sgx float64)
+	inputGrad  func(dst, x, gy, y *float32, n int, k *[3]float32)
+	add        func(dst, a, b *float32, n int)
+	// The row and block loops take any positive n, rows, pairs, count.
+	addBlocks  func(dst, src *float32, n int, dOffs, sOffs *int32, count int)
+	copyRows   func(dst *float32, ldd int, src *float32, lds, rows, n int)
+	interleave func(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
+}

@@ -29,21 +29,6 @@ func available() []isa {
 	return out
 }
 
-// loops are the assembly loops of one level.
-type loops struct {
-	// The norm passes and add take n, a positive multiple of 16.
-	sum        func(x *float32, n int) float64
-	sumSqDev   func(x *float32, n int, m float64) float64
-	scaleShift func(dst, x *float32, n int, a, b float32, relu bool)
-	gradSums   func(x, gy, y *float32, n int, m float64) (sg, sgx float64)
-	inputGrad  func(dst, x, gy, y *float32, n int, k *[3]float32)
-	add        func(dst, a, b *float32, n int)
-	// The row and block loops take any positive n, rows, pairs, count.
-	addBlocks  func(dst, src *float32, n int, dOffs, sOffs *int32, count int)
-	copyRows   func(dst *float32, ldd int, src *float32, lds, rows, n int)
-	interleave func(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
-}
-
 // asm holds the loops of each assembly level.
 var asm = [...]loops{
 	avx2:   {sum8, sumSqDev8, scaleShift8, gradSums8, inputGrad8, add8, addBlocks8, copyRows8, interleave8},
