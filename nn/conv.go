@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -213,15 +214,15 @@ func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 }
 
 // sumOverWorkers sets dst to the sum of what fn accumulates over chunks
-// [0, count) split across workers: fn(lo, hi, acc) adds its chunks' share
-// into acc (dst itself for the first worker, a zeroed buffer for the
-// others). The shares are added in worker order, so the result is the same
-// on every run with the same number of workers.
+// [0, count) split into one share per worker: fn(lo, hi, acc) adds a share's
+// chunks into acc (dst itself for the first share, a zeroed buffer for the
+// others). The shares are added in order, so the result is the same on every
+// run with the same number of workers, whichever worker computed a share.
 func sumOverWorkers[T Float](dst []T, count int, fn func(lo, hi int, acc []T)) {
 	parts := map[int][]T{} // by first chunk
 	var mu sync.Mutex
 	clear(dst)
-	ParallelFor(count, func(lo, hi int) {
+	forPieces(count, min(count, runtime.GOMAXPROCS(0)), func(lo, hi int) {
 		if lo == 0 {
 			fn(lo, hi, dst)
 			return

@@ -50,6 +50,35 @@ func TestParallelForCoversOnce(t *testing.T) {
 	}
 }
 
+// TestParallelForTakesChunksAsWorkersFree blocks the worker that takes the
+// first chunk until every other chunk has run: with the loop split into one
+// fixed share per worker, the chunks of the blocked worker's share could
+// never run and the loop would not end.
+func TestParallelForTakesChunksAsWorkersFree(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	const n = 40
+	var rest sync.WaitGroup
+	rest.Add(n - 1)
+	done := make(chan struct{})
+	go func() {
+		ParallelFor(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if i == 0 {
+					rest.Wait()
+					continue
+				}
+				rest.Done()
+			}
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the chunks after the blocked one never ran on the free worker")
+	}
+}
+
 // TestParallelForHelpers runs ParallelFor on 4 workers from several
 // goroutines at once, nested inside itself, and after the helpers have
 // parked: every index is covered once and the chunk boundaries are the same
@@ -75,7 +104,10 @@ func TestParallelForHelpers(t *testing.T) {
 		slices.SortFunc(got, func(a, b [2]int) int { return a[0] - b[0] })
 		return got
 	}
-	want := [][2]int{{0, 25}, {25, 51}, {51, 77}, {77, 103}}
+	var want [][2]int
+	for i := range 4 * piecesPerWorker {
+		want = append(want, [2]int{i * n / (4 * piecesPerWorker), (i + 1) * n / (4 * piecesPerWorker)})
+	}
 	assert.Equal(t, want, chunks())
 
 	var wg sync.WaitGroup

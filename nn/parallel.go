@@ -10,15 +10,27 @@ import (
 // ParallelFor calls fn(lo, hi) on contiguous chunks covering [0, n), on up to
 // GOMAXPROCS goroutines, and returns when all are done. Chunks never overlap,
 // so fn may write to disjoint parts of shared slices without locking. The
-// calling goroutine runs the first chunk; the others go to helper goroutines
-// that outlive the call (see helper). A ParallelFor started while another is
-// running (from fn, or from another goroutine) runs its chunks one after the
-// other on its caller, with the same chunk boundaries.
+// chunk boundaries depend only on n and GOMAXPROCS (piecesPerWorker chunks
+// per worker, fewer when n is small); which goroutine runs a chunk does not
+// matter: workers take the next chunk as they finish one, so a worker slowed
+// down (a virtual CPU the host takes away for a while) does not hold the
+// others up for half of the loop. The calling goroutine is one of the
+// workers; the others are helper goroutines that outlive the call (see
+// helper). A ParallelFor started while another is running (from fn, or from
+// another goroutine) runs its chunks one after the other on its caller, with
+// the same chunk boundaries.
 func ParallelFor(n int, fn func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
+	forPieces(n, min(n, runtime.GOMAXPROCS(0)*piecesPerWorker), fn)
+}
+
+// forPieces calls fn on the chunks [i·n/pieces, (i+1)·n/pieces) for i <
+// pieces, on up to GOMAXPROCS workers, each taking the next chunk when done
+// with one.
+func forPieces(n, pieces int, fn func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), pieces)
 	if w <= 1 || !pool.TryLock() {
-		for i := 0; i < w; i++ {
-			fn(i*n/w, (i+1)*n/w)
+		for i := 0; i < pieces; i++ {
+			fn(i*n/pieces, (i+1)*n/pieces)
 		}
 		return
 	}
@@ -30,16 +42,41 @@ func ParallelFor(n int, fn func(lo, hi int)) {
 	}
 	var pending atomic.Int32
 	pending.Store(int32(w - 1))
-	jobs := make([]job, w-1)
-	for i := range jobs {
-		jobs[i] = job{fn: fn, lo: (i + 1) * n / w, hi: (i + 2) * n / w, pending: &pending}
-		helpers[i].give(&jobs[i])
+	l := loop{fn: fn, n: n, pieces: pieces}
+	for i := 0; i < w-1; i++ {
+		helpers[i].give(&job{loop: &l, pending: &pending})
 	}
-	fn(0, n/w)
+	l.run()
 	for spins := 0; pending.Load() != 0; spins++ {
 		if spins > 64 {
 			runtime.Gosched()
 		}
+	}
+}
+
+// piecesPerWorker is how many chunks ParallelFor cuts a loop into per
+// worker: more balance the load better, fewer call fn (which may set up
+// buffers per call) less often. Measured on a 2-core virtual machine (an
+// advprop-iter step at width 0.25): the time the caller waited for the
+// helper after its last chunk was 11.5% of the time in parallel loops with
+// one chunk per worker, 6.3% with 4, 4.9% with 8, 3.5% with 16.
+const piecesPerWorker = 16
+
+// loop is one ParallelFor: its chunks go to whichever worker asks next.
+type loop struct {
+	fn        func(lo, hi int)
+	n, pieces int
+	next      atomic.Int32
+}
+
+// run calls fn on chunks until none is left.
+func (l *loop) run() {
+	for {
+		i := int(l.next.Add(1)) - 1
+		if i >= l.pieces {
+			return
+		}
+		l.fn(i*l.n/l.pieces, (i+1)*l.n/l.pieces)
 	}
 }
 
@@ -49,10 +86,9 @@ var (
 	helpers []*helper
 )
 
-// job is one chunk of a ParallelFor.
+// job is a helper's share of a ParallelFor.
 type job struct {
-	fn      func(lo, hi int)
-	lo, hi  int
+	loop    *loop
 	pending *atomic.Int32
 }
 
@@ -82,7 +118,7 @@ func (h *helper) give(j *job) {
 func (h *helper) loop() {
 	for {
 		j := h.wait()
-		j.fn(j.lo, j.hi)
+		j.loop.run()
 		j.pending.Add(-1)
 	}
 }
