@@ -359,17 +359,14 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 			cols := (i1 - i0) * p
 			b.load(x, i0, i1)
 			if direct {
-				ys := y[i0*out : i1*out]
-				clear(ys)
-				sgemm.Gemm(g.cout, cols, k, a, b, ys, p, off)
+				sgemm.GemmSet(g.cout, cols, k, a, b, y[i0*out:i1*out], p, off)
 				continue
 			}
 			if tmp == nil {
 				tmp = scratch(scratchKey{"conv-out", g}, g.cout*size*p)
 				defer giveBuf(scratchKey{"conv-out", g}, tmp)
 			}
-			clear(tmp[:g.cout*cols])
-			sgemm.Gemm(g.cout, cols, k, a, b, tmp[:g.cout*cols], cols, nil)
+			sgemm.GemmSet(g.cout, cols, k, a, b, tmp[:g.cout*cols], cols, nil)
 			planes(y, tmp, i0, i1, g.cout, p, false)
 		}
 	})
@@ -438,8 +435,7 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 			nc := (i1 - i0) * p
 			b.i0 = i0
 			c := cols[:k*nc]
-			clear(c)
-			sgemm.Gemm(k, nc, g.cout, a, b, c, nc, nil)
+			sgemm.GemmSet(k, nc, g.cout, a, b, c, nc, nil)
 			pt.reserve(i1 - i0)
 			clear(pt.pad)
 			dOffs, sOffs := scatterBlocks(pt, nc)

@@ -1,17 +1,40 @@
 package sgemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
 
-// kernel6x16 is the AVX2/FMA micro-kernel (kernel_amd64.s).
+	"golang.org/x/sys/cpu"
+)
+
+// kernel6x16 is the AVX2/FMA micro-kernel (kernel_amd64.s); like every
+// AVX2 kernel it writes the tile over C instead of adding it when set is 1.
 //
 //go:noescape
-func kernel6x16(k int, a, b, c *float32, ldc int)
+func kernel6x16(k int, a, b, c *float32, ldc, set int)
 
 // kernel6x16ind is kernel6x16 reading B in place through an offset table,
 // each row as segs runs dist floats apart (kernel_amd64.s).
 //
 //go:noescape
-func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
+func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
+
+// kernel4x16 and kernel2x16 are kernel6x16 for the first 4 or 2 rows of
+// the tile, reading the same 6-row packed A (kernel_amd64.s).
+//
+//go:noescape
+func kernel4x16(k int, a, b, c *float32, ldc, set int)
+
+//go:noescape
+func kernel2x16(k int, a, b, c *float32, ldc, set int)
+
+// kernel4x16ind and kernel2x16ind are kernel6x16ind for the first 4 or 2
+// rows of the tile (kernel_amd64.s).
+//
+//go:noescape
+func kernel4x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
+
+//go:noescape
+func kernel2x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
 
 // kernel16x16 is the AVX-512 micro-kernel with a 16-row tile: channel
 // counts (64, 128, 256, 512) are whole multiples of it, so no edge tile
@@ -53,39 +76,79 @@ var (
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, kernel16x16), ind: indirect(16, kernel16x16ind)})
+		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, 16, adding(16, kernel16x16)), ind: indirect(16, 16, addingInd(16, kernel16x16ind))})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, kernel6x16), ind: indirect(6, kernel6x16ind)})
+		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, 6, kernel6x16), ind: indirect(6, 6, kernel6x16ind),
+			part: map[int]kernelPart{
+				4: {asm(6, 4, kernel4x16), indirect(6, 4, kernel4x16ind)},
+				2: {asm(6, 2, kernel2x16), indirect(6, 2, kernel2x16ind)},
+			}})
 	}
 	return ks
 }
 
-// asm wraps an assembly kernel with the bounds checks it cannot do itself.
-func asm(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c []float32, ldc int) {
-	return func(k int, a, b, c []float32, ldc int) {
+// asm wraps an assembly kernel that reads mr-row A panels and writes rows
+// rows of C with the bounds checks it cannot do itself.
+func asm(mr, rows int, f func(k int, a, b, c *float32, ldc, set int)) kernelFunc {
+	return func(k int, a, b, c []float32, ldc int, set bool) {
 		_ = a[k*mr-1]
 		_ = b[k*nr-1]
-		_ = c[(mr-1)*ldc+nr-1]
-		f(k, &a[0], &b[0], &c[0], ldc)
+		_ = c[(rows-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &c[0], ldc, flag(set))
 	}
 }
 
-// indirect wraps an in-place assembly kernel of mr rows with the bounds
-// checks it cannot do itself; hi is the largest of offs.
-func indirect(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)) func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int) {
-	return func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int) {
-		if k == 0 {
-			return
-		}
+// indirect wraps an in-place assembly kernel that reads mr-row A panels and
+// writes rows rows of C with the bounds checks it cannot do itself; hi is
+// the largest of offs.
+func indirect(mr, rows int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)) indFunc {
+	return func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool) {
 		if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
 			panic("sgemm: bad B segments")
 		}
 		_ = a[k*mr-1]
 		_ = offs[k-1]
 		_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
-		_ = c[(mr-1)*ldc+nr-1]
-		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist)
+		_ = c[(rows-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist, flag(set))
+	}
+}
+
+func flag(set bool) int {
+	if set {
+		return 1
+	}
+	return 0
+}
+
+// adding gives an AVX-512 kernel, which only adds its tile into C, the set
+// argument: it clears the mr x 16 tile of C first.
+func adding(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c *float32, ldc, set int) {
+	return func(k int, a, b, c *float32, ldc, set int) {
+		if set != 0 {
+			clearTile(c, mr, ldc)
+		}
+		f(k, a, b, c, ldc)
+	}
+}
+
+// addingInd is adding for an in-place kernel.
+func addingInd(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)) func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int) {
+	return func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int) {
+		if set != 0 {
+			clearTile(c, mr, ldc)
+		}
+		f(k, a, b, offs, c, ldc, segs, dist)
+	}
+}
+
+// clearTile zeroes rows x 16 floats of C at c, ldc apart (bounds checked
+// by the wrappers above).
+func clearTile(c *float32, rows, ldc int) {
+	s := unsafe.Slice(c, (rows-1)*ldc+nr)
+	for i := 0; i < rows; i++ {
+		clear(s[i*ldc : i*ldc+nr])
 	}
 }
 

@@ -58,9 +58,33 @@
 	ADDQ R8, DX; \
 	STOREROW6(Y10, Y11)
 
-// func kernel6x16(k int, a, b, c *float32, ldc int)
+// SETROW6 writes one 16-float row of a tile (two halves) into C at DX.
+#define SETROW6(lo, hi) \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 32(DX)
+
+// SET6 writes Y0..Y11 into the 6 rows of C at DX, R8 bytes apart (C's
+// previous values are not read).
+#define SET6 \
+	SETROW6(Y0, Y1); \
+	ADDQ R8, DX; \
+	SETROW6(Y2, Y3); \
+	ADDQ R8, DX; \
+	SETROW6(Y4, Y5); \
+	ADDQ R8, DX; \
+	SETROW6(Y6, Y7); \
+	ADDQ R8, DX; \
+	SETROW6(Y8, Y9); \
+	ADDQ R8, DX; \
+	SETROW6(Y10, Y11)
+
+// The AVX2 kernels add the tile into C, or write it over C when their last
+// argument, set, is not 0 (the first depth block of a product that
+// overwrites C, which then needs no clearing).
+
+// func kernel6x16(k int, a, b, c *float32, ldc, set int)
 // C[6x16] (row stride ldc floats) += A (k x 6, packed) * B (k x 16, packed).
-TEXT ·kernel6x16(SB), NOSPLIT, $0-40
+TEXT ·kernel6x16(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -81,15 +105,23 @@ loop:
 	JNE     loop
 
 store:
+	MOVQ  set+40(FP), AX
+	TESTQ AX, AX
+	JNE   storeset
 	STORE6
 	VZEROUPPER
 	RET
 
-// func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
+storeset:
+	SET6
+	VZEROUPPER
+	RET
+
+// func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
 // C[6x16] += A (k x 6, packed) * B, where row p of B is read in place at
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
 // floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide).
-TEXT ·kernel6x16ind(SB), NOSPLIT, $0-64
+TEXT ·kernel6x16ind(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -146,7 +178,15 @@ loop6i4:
 	JNE         loop6i4
 
 store6i:
+	MOVQ  set+64(FP), AX
+	TESTQ AX, AX
+	JNE   store6iset
 	STORE6
+	VZEROUPPER
+	RET
+
+store6iset:
+	SET6
 	VZEROUPPER
 	RET
 
@@ -560,5 +600,364 @@ t8loop:
 	JNE  t8loop
 
 t8done:
+	VZEROUPPER
+	RET
+
+// The edge kernels below compute the first 4 or 2 rows of a 6x16 tile:
+// where a row count leaves 4 or 2 rows for the last 6-row panel (16 or 32
+// channels), they skip the padding rows' multiplies and write straight into
+// C. A is the 6-row packed panel (24 bytes a depth step), of which they read
+// the first rows.
+
+// FMA4 adds the outer product of the first 4 A values at SI and the B row in
+// Y12, Y13 into Y0..Y7.
+#define FMA4 \
+	VBROADCASTSS (SI), Y14; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VBROADCASTSS 4(SI), Y15; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS 8(SI), Y14; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VBROADCASTSS 12(SI), Y15; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7
+
+// ZERO8 clears Y0..Y7.
+#define ZERO8 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
+
+// STORE4 adds Y0..Y7 into the 4 rows of C at DX, R8 bytes apart.
+#define STORE4 \
+	STOREROW6(Y0, Y1); \
+	ADDQ R8, DX; \
+	STOREROW6(Y2, Y3); \
+	ADDQ R8, DX; \
+	STOREROW6(Y4, Y5); \
+	ADDQ R8, DX; \
+	STOREROW6(Y6, Y7)
+
+// FMA2x2 adds two depth steps for 2 rows: A values at SI, 4(SI) (step 0)
+// and 24(SI), 28(SI) (step 1), B rows in Y8, Y9 (step 0) and Y10, Y11
+// (step 1); step 0 into Y0..Y3, step 1 into Y4..Y7, so that eight
+// independent sums hide the FMA latency.
+#define FMA2x2 \
+	VBROADCASTSS (SI), Y12; \
+	VBROADCASTSS 4(SI), Y13; \
+	VBROADCASTSS 24(SI), Y14; \
+	VBROADCASTSS 28(SI), Y15; \
+	VFMADD231PS  Y8, Y12, Y0; \
+	VFMADD231PS  Y9, Y12, Y1; \
+	VFMADD231PS  Y8, Y13, Y2; \
+	VFMADD231PS  Y9, Y13, Y3; \
+	VFMADD231PS  Y10, Y14, Y4; \
+	VFMADD231PS  Y11, Y14, Y5; \
+	VFMADD231PS  Y10, Y15, Y6; \
+	VFMADD231PS  Y11, Y15, Y7
+
+// FMA2 adds one depth step for 2 rows (A at SI, B in Y8, Y9) into Y0..Y3.
+#define FMA2 \
+	VBROADCASTSS (SI), Y12; \
+	VBROADCASTSS 4(SI), Y13; \
+	VFMADD231PS  Y8, Y12, Y0; \
+	VFMADD231PS  Y9, Y12, Y1; \
+	VFMADD231PS  Y8, Y13, Y2; \
+	VFMADD231PS  Y9, Y13, Y3
+
+// SET4 writes Y0..Y7 into the 4 rows of C at DX, R8 bytes apart.
+#define SET4 \
+	SETROW6(Y0, Y1); \
+	ADDQ R8, DX; \
+	SETROW6(Y2, Y3); \
+	ADDQ R8, DX; \
+	SETROW6(Y4, Y5); \
+	ADDQ R8, DX; \
+	SETROW6(Y6, Y7)
+
+// FOLD2 adds the odd steps' sums Y4..Y7 into Y0..Y3.
+#define FOLD2 \
+	VADDPS Y4, Y0, Y0; \
+	VADDPS Y5, Y1, Y1; \
+	VADDPS Y6, Y2, Y2; \
+	VADDPS Y7, Y3, Y3
+
+// SET2 writes the 2 rows Y0..Y3 into C at DX, R8 bytes apart.
+#define SET2 \
+	SETROW6(Y0, Y1); \
+	ADDQ R8, DX; \
+	SETROW6(Y2, Y3)
+
+// STORE2 adds the 2 rows Y0..Y3 into C at DX, R8 bytes apart.
+#define STORE2 \
+	STOREROW6(Y0, Y1); \
+	ADDQ R8, DX; \
+	STOREROW6(Y2, Y3)
+
+// func kernel4x16(k int, a, b, c *float32, ldc, set int)
+// C[4x16] += the first 4 rows of A (k x 6, packed) * B (k x 16, packed).
+TEXT ·kernel4x16(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	ZERO8
+	TESTQ CX, CX
+	JE    store4
+
+loop4:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	FMA4
+	ADDQ    $24, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     loop4
+
+store4:
+	MOVQ  set+40(FP), AX
+	TESTQ AX, AX
+	JNE   store4set
+	STORE4
+	VZEROUPPER
+	RET
+
+store4set:
+	SET4
+	VZEROUPPER
+	RET
+
+// func kernel2x16(k int, a, b, c *float32, ldc, set int)
+// C[2x16] += the first 2 rows of A (k x 6, packed) * B (k x 16, packed).
+TEXT ·kernel2x16(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	ZERO8
+	CMPQ CX, $2
+	JLT  tail2
+
+loop2:
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	VMOVUPS 64(DI), Y10
+	VMOVUPS 96(DI), Y11
+	FMA2x2
+	ADDQ    $48, SI
+	ADDQ    $128, DI
+	SUBQ    $2, CX
+	CMPQ    CX, $2
+	JGE     loop2
+
+tail2:
+	TESTQ   CX, CX
+	JE      store2
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	FMA2
+
+store2:
+	FOLD2
+	MOVQ  set+40(FP), AX
+	TESTQ AX, AX
+	JNE   store2set
+	STORE2
+	VZEROUPPER
+	RET
+
+store2set:
+	SET2
+	VZEROUPPER
+	RET
+
+// BROW sets R11 to the B row whose offset is at off(R9).
+#define BROW(off) \
+	MOVLQSX off(R9), R10; \
+	LEAQ    (DI)(R10*4), R11
+
+// LOADB1, LOADB2 and LOADB4 read the B row at R11 into lo, hi as 1 run of
+// 16 floats, 2 runs of 8 (R12 bytes apart) or 4 runs of 4.
+#define LOADB1(lo, hi) \
+	VMOVUPS (R11), lo; \
+	VMOVUPS 32(R11), hi
+
+#define LOADB2(lo, hi) \
+	VMOVUPS (R11), lo; \
+	VMOVUPS (R11)(R12*1), hi
+
+#define LOADB4(lo, hi, lox, hix) \
+	VMOVUPS     (R11), lox; \
+	VINSERTF128 $1, (R11)(R12*1), lo, lo; \
+	VMOVUPS     (R11)(R12*2), hix; \
+	VINSERTF128 $1, (R11)(R13*1), hi, hi
+
+// func kernel4x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
+// kernel4x16 reading B in place as kernel6x16ind does.
+TEXT ·kernel4x16ind(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ offs+24(FP), R9
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ segs+48(FP), BX
+	MOVQ dist+56(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	ZERO8
+	TESTQ CX, CX
+	JE    store4i
+	CMPQ  BX, $2
+	JEQ   loop4i2
+	JGT   loop4i4
+
+loop4i:
+	BROW(0)
+	LOADB1(Y12, Y13)
+	FMA4
+	ADDQ $24, SI
+	ADDQ $4, R9
+	DECQ CX
+	JNE  loop4i
+	JMP  store4i
+
+loop4i2:
+	BROW(0)
+	LOADB2(Y12, Y13)
+	FMA4
+	ADDQ $24, SI
+	ADDQ $4, R9
+	DECQ CX
+	JNE  loop4i2
+	JMP  store4i
+
+loop4i4:
+	BROW(0)
+	LOADB4(Y12, Y13, X12, X13)
+	FMA4
+	ADDQ $24, SI
+	ADDQ $4, R9
+	DECQ CX
+	JNE  loop4i4
+
+store4i:
+	MOVQ  set+64(FP), AX
+	TESTQ AX, AX
+	JNE   store4iset
+	STORE4
+	VZEROUPPER
+	RET
+
+store4iset:
+	SET4
+	VZEROUPPER
+	RET
+
+// func kernel2x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
+// kernel2x16 reading B in place as kernel6x16ind does.
+TEXT ·kernel2x16ind(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ offs+24(FP), R9
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ segs+48(FP), BX
+	MOVQ dist+56(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	ZERO8
+	CMPQ BX, $2
+	JEQ  pairs2i2
+	JGT  pairs2i4
+
+pairs2i:
+	CMPQ CX, $2
+	JLT  tail2i
+	BROW(0)
+	LOADB1(Y8, Y9)
+	BROW(4)
+	LOADB1(Y10, Y11)
+	FMA2x2
+	ADDQ $48, SI
+	ADDQ $8, R9
+	SUBQ $2, CX
+	JMP  pairs2i
+
+tail2i:
+	TESTQ CX, CX
+	JE    store2i
+	BROW(0)
+	LOADB1(Y8, Y9)
+	FMA2
+	JMP   store2i
+
+pairs2i2:
+	CMPQ CX, $2
+	JLT  tail2i2
+	BROW(0)
+	LOADB2(Y8, Y9)
+	BROW(4)
+	LOADB2(Y10, Y11)
+	FMA2x2
+	ADDQ $48, SI
+	ADDQ $8, R9
+	SUBQ $2, CX
+	JMP  pairs2i2
+
+tail2i2:
+	TESTQ CX, CX
+	JE    store2i
+	BROW(0)
+	LOADB2(Y8, Y9)
+	FMA2
+	JMP   store2i
+
+pairs2i4:
+	CMPQ CX, $2
+	JLT  tail2i4
+	BROW(0)
+	LOADB4(Y8, Y9, X8, X9)
+	BROW(4)
+	LOADB4(Y10, Y11, X10, X11)
+	FMA2x2
+	ADDQ $48, SI
+	ADDQ $8, R9
+	SUBQ $2, CX
+	JMP  pairs2i4
+
+tail2i4:
+	TESTQ CX, CX
+	JE    store2i
+	BROW(0)
+	LOADB4(Y8, Y9, X8, X9)
+	FMA2
+
+store2i:
+	FOLD2
+	MOVQ  set+64(FP), AX
+	TESTQ AX, AX
+	JNE   store2iset
+	STORE2
+	VZEROUPPER
+	RET
+
+store2iset:
+	SET2
 	VZEROUPPER
 	RET

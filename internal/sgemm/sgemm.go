@@ -19,15 +19,32 @@ const (
 )
 
 // Kernel is a micro-kernel: C[MR×16] (row stride ldc) += A panel (k×MR,
-// packed) · B panel (k×16, packed).
+// packed) · B panel (k×16, packed), or = when set.
 type Kernel struct {
 	Name string
 	MR   int
-	fn   func(k int, a, b, c []float32, ldc int)
-	// ind, where present, reads B in place: row p as seg.N runs of 16/seg.N
-	// floats, the first at b[offs[p]:], each seg.Dist after the one before;
-	// hi is the largest offset.
-	ind func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int)
+	fn   kernelFunc
+	// ind, where present, reads B in place (indFunc).
+	ind indFunc
+	// part, where present, has kernels for the first rows (a key) of a
+	// tile, reading the same MR-row A panels: the last panel of a row count
+	// MR does not divide computes only its rows, straight into C.
+	part map[int]kernelPart
+}
+
+// kernelFunc is a kernel on a packed B panel: it adds its tile into C, or
+// writes it over C (not reading it) when set.
+type kernelFunc func(k int, a, b, c []float32, ldc int, set bool)
+
+// indFunc is an in-place kernel: B's row p as seg.N runs of 16/seg.N
+// floats, the first at b[offs[p]:], each seg.Dist after the one before; hi
+// is the largest offset.
+type indFunc func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool)
+
+// kernelPart is a kernel for the first rows of a tile: packed and in-place B.
+type kernelPart struct {
+	fn  kernelFunc
+	ind indFunc
 }
 
 // Active is the kernel Sgemm uses: the fastest in Available.
@@ -51,11 +68,16 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	if m == 0 || n == 0 {
 		return
 	}
+	ao, bo := Strided{A: a, LD: lda, T: tA, Alpha: alpha}, StridedB{B: b, LD: ldb, T: tB}
+	if beta == 0 && alpha != 0 {
+		GemmSet(m, n, k, ao, bo, c, ldc, nil)
+		return
+	}
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
 	}
-	Gemm(m, n, k, Strided{A: a, LD: lda, T: tA, Alpha: alpha}, StridedB{B: b, LD: ldb, T: tB}, c, ldc, nil)
+	Gemm(m, n, k, ao, bo, c, ldc, nil)
 }
 
 // AOperand supplies the left factor of a product as packed panels:
@@ -99,6 +121,30 @@ type Segments struct{ N, Dist int }
 // straight into a layout other than a row-major matrix (a batch of images,
 // say).
 func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int) {
+	gemm(m, n, k, a, b, c, ldc, off, false)
+}
+
+// GemmSet is Gemm writing C = A·B over what C held (NaNs included), which
+// it never reads: the first depth block's tiles are written, not added, so
+// a caller needs no clearing pass over C.
+func GemmSet(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int) {
+	if k == 0 {
+		for j := 0; j < n; j += nr {
+			base := j
+			if off != nil {
+				base = off(j)
+			}
+			for i := 0; i < m; i++ {
+				clear(c[base+i*ldc : base+i*ldc+min(nr, n-j)])
+			}
+		}
+		return
+	}
+	gemm(m, n, k, a, b, c, ldc, off, true)
+}
+
+// gemm is Gemm, or GemmSet when set.
+func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int, set bool) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
@@ -119,6 +165,7 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
+			first := set && pc == 0
 			if ind != nil { // the kernel reads B's rows through the offset table
 				offs := ind.BOffsets()[pc : pc+kcur]
 				hi := 0
@@ -129,27 +176,43 @@ func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 					hi = max(hi, int(o))
 				}
 				lastJ, tile := -1, []float32(nil) // BTile once per column of tiles
-				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
+				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows int, dst []float32, ld int, set bool) bool {
 					if jr != lastJ {
 						lastJ, tile = jr, ind.BTile(jc+jr)
 					}
-					kern.ind(kcur, panel, tile, offs, hi, seg, dst, ld)
+					f := kern.ind
+					if rows != kern.MR {
+						if f = kern.part[rows].ind; f == nil {
+							return false
+						}
+					}
+					f(kcur, panel, tile, offs, hi, seg, dst, ld, set)
+					return true
 				})
 				continue
 			}
 			b.BPanels(bufs.b, pc, kcur, jc, ncur)
-			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, func(panel []float32, jr int, dst []float32, ld int) {
-				kern.fn(kcur, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld)
+			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows int, dst []float32, ld int, set bool) bool {
+				f := kern.fn
+				if rows != kern.MR {
+					if f = kern.part[rows].fn; f == nil {
+						return false
+					}
+				}
+				f(kcur, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld, set)
+				return true
 			})
 		}
 	}
 }
 
 // macro runs one (jc, pc) block: for every mr x 16 tile of C, micro adds
-// A panel · B tile (the B tile at block column jr) into dst with row stride
-// ld — into C itself, or into a scratch tile whose valid part is then added
-// at the edges.
-func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, micro func(panel []float32, jr int, dst []float32, ld int)) {
+// (writes, when set) the first rows rows of A panel · B tile (the B tile at
+// block column jr) into dst with row stride ld — into C itself, or into a
+// scratch tile whose valid part is then added to (copied into) C at the
+// edges. micro returns false for a rows below mr it has no kernel for;
+// macro then asks for all mr rows into the scratch tile.
+func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, set bool, micro func(panel []float32, jr, rows int, dst []float32, ld int, set bool) bool) {
 	mc := mr * mcPanels
 	for ic := 0; ic < m; ic += mc {
 		mcur := min(mc, m-ic)
@@ -164,15 +227,17 @@ func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []flo
 				panel := ap[(ir/mr)*kcur*mr:]
 				rows := min(mr, mcur-ir)
 				ci := (ic+ir)*ldc + j
-				if rows == mr && cols == nr {
-					micro(panel, jr, c[ci:], ldc)
+				if cols == nr && micro(panel, jr, rows, c[ci:], ldc, set) {
 					continue
 				}
 				tile := bufs.tile
-				clear(tile)
-				micro(panel, jr, tile, nr)
+				micro(panel, jr, mr, tile, nr, true)
 				for i := 0; i < rows; i++ {
 					row := c[ci+i*ldc : ci+i*ldc+cols]
+					if set {
+						copy(row, tile[i*nr:])
+						continue
+					}
 					for j := range row {
 						row[j] += tile[i*nr+j]
 					}
@@ -364,7 +429,7 @@ func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int)
 }
 
 // kernelGo is the portable 6x16 micro-kernel.
-func kernelGo(k int, a, b, c []float32, ldc int) {
+func kernelGo(k int, a, b, c []float32, ldc int, set bool) {
 	const mr = 6
 	var acc [mr * nr]float32
 	for p := 0; p < k; p++ {
@@ -379,6 +444,10 @@ func kernelGo(k int, a, b, c []float32, ldc int) {
 	}
 	for i := 0; i < mr; i++ {
 		row := c[i*ldc : i*ldc+nr]
+		if set {
+			copy(row, acc[i*nr:])
+			continue
+		}
 		for j := range row {
 			row[j] += acc[i*nr+j]
 		}

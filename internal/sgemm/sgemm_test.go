@@ -61,7 +61,8 @@ func TestAgainstDefinition(t *testing.T) {
 
 func testAgainstDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {64, 1024, 27}, {97, 33, 513}, {13, 2100, 5}, {200, 40, 600}}
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 3, 300}, {64, 1024, 27}, {97, 33, 513}, {13, 2100, 5}, {200, 40, 600},
+		{8, 32, 7}, {4, 48, 1}, {2, 16, 2}} // edge panels of 2 and 4 rows, odd and even depths
 	for _, s := range shapes {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
@@ -91,6 +92,24 @@ func testAgainstDefinition(t *testing.T) {
 	}
 }
 
+// TestGemmSetZeroDepth: an empty product sets C to zero, through the
+// column mapping, and leaves what lies between its rows alone.
+func TestGemmSetZeroDepth(t *testing.T) {
+	const m, n, ldc = 3, 20, 24
+	c := make([]float32, m*ldc)
+	for i := range c {
+		c[i] = float32(math.NaN())
+	}
+	GemmSet(m, n, 0, Strided{}, StridedB{}, c, ldc, func(j int) int { return j + 2 })
+	for i := range c {
+		if col := i % ldc; col >= 2 && col < n+2 {
+			assert.Zero(t, c[i], "element %d", i)
+		} else {
+			assert.True(t, math.IsNaN(float64(c[i])), "element %d", i)
+		}
+	}
+}
+
 func TestBetaZeroOverwritesNaN(t *testing.T) {
 	a, b := []float32{1, 2}, []float32{3, 4}
 	c := []float32{float32(math.NaN())}
@@ -98,27 +117,42 @@ func TestBetaZeroOverwritesNaN(t *testing.T) {
 	assert.Equal(t, float32(11), c[0])
 }
 
-// TestKernelsMatch compares each kernel's tile with a float64 product.
+// TestKernelsMatch compares each kernel's tile with a float64 product, and
+// each kernel for the first rows of a tile with the same rows of it, adding
+// into C and writing over it: rows below theirs stay as they were.
 func TestKernelsMatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, k := range Available() {
-		const depth, ldc = 37, nr + 8
-		a, b := randSlice(rng, depth*k.MR), randSlice(rng, depth*nr)
-		c := randSlice(rng, k.MR*ldc)
-		want := make([]float64, len(c))
-		for i := range c {
-			want[i] = float64(c[i])
-		}
-		for i := 0; i < k.MR; i++ {
-			for j := 0; j < nr; j++ {
-				for p := 0; p < depth; p++ {
-					want[i*ldc+j] += float64(a[p*k.MR+i]) * float64(b[p*nr+j])
+		check := func(rows, depth int, set bool, fn kernelFunc) {
+			const ldc = nr + 8
+			a, b := randSlice(rng, depth*k.MR), randSlice(rng, depth*nr)
+			c := randSlice(rng, k.MR*ldc)
+			want := make([]float64, len(c))
+			for i := range c {
+				want[i] = float64(c[i])
+			}
+			for i := 0; i < rows; i++ {
+				for j := 0; j < nr; j++ {
+					if set {
+						want[i*ldc+j] = 0
+					}
+					for p := 0; p < depth; p++ {
+						want[i*ldc+j] += float64(a[p*k.MR+i]) * float64(b[p*nr+j])
+					}
 				}
 			}
+			fn(depth, a, b, c, ldc, set)
+			for i := range c {
+				require.InDelta(t, want[i], float64(c[i]), 1e-4, "%s, %d rows, depth %d, set %v: element %d", k.Name, rows, depth, set, i)
+			}
 		}
-		k.fn(depth, a, b, c, ldc)
-		for i := range c {
-			require.InDelta(t, want[i], float64(c[i]), 1e-4, "%s: element %d", k.Name, i)
+		for _, depth := range []int{37, 38, 1} {
+			for _, set := range []bool{false, true} {
+				check(k.MR, depth, set, k.fn)
+				for rows, part := range k.part {
+					check(rows, depth, set, part.fn)
+				}
+			}
 		}
 	}
 	t.Logf("kernels here: %v, active %s", names(Available()), Active.Name)
@@ -162,7 +196,8 @@ func BenchmarkSgemm(b *testing.B) {
 // TestPackedAndScatteredC: a prepacked A (either storage order) reused for
 // two products, and C written in a batch layout (columns in groups of p that
 // belong to different images, channel-major inside each), accumulating onto
-// what C held — against the definition, for every kernel.
+// what C held (Gemm) and writing over it (GemmSet) — against the
+// definition, for every kernel.
 func TestPackedAndScatteredC(t *testing.T) {
 	defer func(k Kernel) { Active = k }(Active)
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -180,9 +215,12 @@ func TestPackedAndScatteredC(t *testing.T) {
 			for rep := 0; rep < 2; rep++ {
 				b := randSlice(rng, k*n)
 				c := randSlice(rng, images*m*p)
+				set := rep == 1
 				want := make([]float64, len(c))
 				for i := range c {
-					want[i] = float64(c[i])
+					if !set {
+						want[i] = float64(c[i])
+					}
 				}
 				plain := reference(tA, false, m, n, k, 0.5, a, lda, b, n, 0, make([]float32, m*n), n)
 				for i := 0; i < m; i++ {
@@ -190,9 +228,14 @@ func TestPackedAndScatteredC(t *testing.T) {
 						want[(j/p)*m*p+i*p+j%p] += plain[i*n+j]
 					}
 				}
-				Gemm(m, n, k, packed, StridedB{B: b, LD: n}, c, p, func(j int) int { return (j/p)*m*p + j%p })
+				off := func(j int) int { return (j/p)*m*p + j%p }
+				if set {
+					GemmSet(m, n, k, packed, StridedB{B: b, LD: n}, c, p, off)
+				} else {
+					Gemm(m, n, k, packed, StridedB{B: b, LD: n}, c, p, off)
+				}
 				for i := range c {
-					require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%s tA=%v rep %d: element %d", kern.Name, tA, rep, i)
+					require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%s tA=%v set %v: element %d", kern.Name, tA, set, i)
 				}
 			}
 		}
@@ -308,7 +351,7 @@ func TestIndirectB(t *testing.T) {
 	defer func(k Kernel) { Active = k }(Active)
 	for _, seg := range []Segments{{1, 0}, {2, 11}, {4, 6}} {
 		rng := rand.New(rand.NewPCG(8, uint64(seg.N)))
-		const m, k, n = 37, 301, 48 // depth blocks of 256 and 45: even and odd
+		const k, n = 301, 48 // depth blocks of 256 and 45: even and odd
 		b := gappedB{seg: seg}
 		off := 0
 		for p := 0; p < k; p++ {
@@ -325,16 +368,26 @@ func TestIndirectB(t *testing.T) {
 				dense[p*n+j] = b.at(p, j)
 			}
 		}
-		a := randSlice(rng, m*k)
-		want := reference(false, false, m, n, k, 1, a, k, dense, n, 0, make([]float32, m*n), n)
 		used := false
-		for _, kern := range Available() {
-			Active = kern
-			used = used || kern.ind != nil
-			c := make([]float32, m*n)
-			Gemm(m, n, k, Strided{A: a, LD: k, Alpha: 1}, b, c, n, nil)
-			for i := range c {
-				require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%v %s: element %d", seg, kern.Name, i)
+		for _, m := range []int{37, 40, 38} { // last panels of 1, 4 and 2 rows
+			a := randSlice(rng, m*k)
+			want := reference(false, false, m, n, k, 1, a, k, dense, n, 0, make([]float32, m*n), n)
+			for _, kern := range Available() {
+				Active = kern
+				used = used || kern.ind != nil
+				c := make([]float32, m*n)
+				for i := range c {
+					c[i] = float32(math.NaN())
+				}
+				// Written over the NaNs, then added once more.
+				GemmSet(m, n, k, Strided{A: a, LD: k, Alpha: 1}, b, c, n, nil)
+				for i := range c {
+					require.InDelta(t, want[i], float64(c[i]), 1e-3*(1+math.Abs(want[i])), "%v %s, m %d, set: element %d", seg, kern.Name, m, i)
+				}
+				Gemm(m, n, k, Strided{A: a, LD: k, Alpha: 1}, b, c, n, nil)
+				for i := range c {
+					require.InDelta(t, 2*want[i], float64(c[i]), 2e-3*(1+math.Abs(want[i])), "%v %s, m %d: element %d", seg, kern.Name, m, i)
+				}
 			}
 		}
 		t.Logf("%v: an in-place kernel ran: %v", seg, used)
