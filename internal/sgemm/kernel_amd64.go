@@ -6,17 +6,19 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// kernel6x16 is the AVX2/FMA micro-kernel (kernel_amd64.s); like every
-// AVX2 kernel it writes the tile over C instead of adding it when set is 1.
+// kernel6x16 is the AVX2/FMA micro-kernel (kernel_amd64.s), run on panels
+// consecutive 6-row panels of A and C against one B panel (one call per
+// column of tiles); like every AVX2 kernel it writes the tile over C
+// instead of adding it when set is 1.
 //
 //go:noescape
-func kernel6x16(k int, a, b, c *float32, ldc, set int)
+func kernel6x16(k int, a, b, c *float32, ldc, set, panels int)
 
 // kernel6x16ind is kernel6x16 reading B in place through an offset table,
 // each row as segs runs dist floats apart (kernel_amd64.s).
 //
 //go:noescape
-func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
+func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)
 
 // kernel4x16 and kernel2x16 are kernel6x16 for the first 4 or 2 rows of
 // the tile, reading the same 6-row packed A (kernel_amd64.s).
@@ -79,7 +81,7 @@ func asmKernels() []Kernel {
 		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, 16, adding(16, kernel16x16)), ind: indirect(16, 16, addingInd(16, kernel16x16ind))})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, 6, kernel6x16), ind: indirect(6, 6, kernel6x16ind),
+		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asmPanels(6, kernel6x16), ind: indirectPanels(6, kernel6x16ind),
 			part: map[int]kernelPart{
 				4: {asm(6, 4, kernel4x16), indirect(6, 4, kernel4x16ind)},
 				2: {asm(6, 2, kernel2x16), indirect(6, 2, kernel2x16ind)},
@@ -89,29 +91,57 @@ func asmKernels() []Kernel {
 }
 
 // asm wraps an assembly kernel that reads mr-row A panels and writes rows
-// rows of C with the bounds checks it cannot do itself.
+// rows of C, one panel a call, with the bounds checks it cannot do itself.
 func asm(mr, rows int, f func(k int, a, b, c *float32, ldc, set int)) kernelFunc {
-	return func(k int, a, b, c []float32, ldc int, set bool) {
-		_ = a[k*mr-1]
+	return func(k, panels int, a, b, c []float32, ldc int, set bool) {
+		_ = a[panels*k*mr-1]
 		_ = b[k*nr-1]
-		_ = c[(rows-1)*ldc+nr-1]
-		f(k, &a[0], &b[0], &c[0], ldc, flag(set))
+		_ = c[((panels-1)*mr+rows-1)*ldc+nr-1]
+		for q := 0; q < panels; q++ {
+			f(k, &a[q*k*mr], &b[0], &c[q*mr*ldc], ldc, flag(set))
+		}
 	}
 }
 
-// indirect wraps an in-place assembly kernel that reads mr-row A panels and
-// writes rows rows of C with the bounds checks it cannot do itself; hi is
-// the largest of offs.
+// asmPanels wraps a kernel of mr rows that runs all panels in one call.
+func asmPanels(mr int, f func(k int, a, b, c *float32, ldc, set, panels int)) kernelFunc {
+	return func(k, panels int, a, b, c []float32, ldc int, set bool) {
+		_ = a[panels*k*mr-1]
+		_ = b[k*nr-1]
+		_ = c[(panels*mr-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &c[0], ldc, flag(set), panels)
+	}
+}
+
+// checkInd does the bounds checks of an in-place kernel reading k rows of B
+// through offs (hi the largest) as seg describes.
+func checkInd(k int, b []float32, offs []int32, hi int, seg Segments) {
+	if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
+		panic("sgemm: bad B segments")
+	}
+	_ = offs[k-1]
+	_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
+}
+
+// indirect is asm for an in-place kernel.
 func indirect(mr, rows int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)) indFunc {
-	return func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool) {
-		if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
-			panic("sgemm: bad B segments")
+	return func(k, panels int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool) {
+		checkInd(k, b, offs, hi, seg)
+		_ = a[panels*k*mr-1]
+		_ = c[((panels-1)*mr+rows-1)*ldc+nr-1]
+		for q := 0; q < panels; q++ {
+			f(k, &a[q*k*mr], &b[0], &offs[0], &c[q*mr*ldc], ldc, seg.N, seg.Dist, flag(set))
 		}
-		_ = a[k*mr-1]
-		_ = offs[k-1]
-		_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
-		_ = c[(rows-1)*ldc+nr-1]
-		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist, flag(set))
+	}
+}
+
+// indirectPanels is asmPanels for an in-place kernel.
+func indirectPanels(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)) indFunc {
+	return func(k, panels int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool) {
+		checkInd(k, b, offs, hi, seg)
+		_ = a[panels*k*mr-1]
+		_ = c[(panels*mr-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist, flag(set), panels)
 	}
 }
 

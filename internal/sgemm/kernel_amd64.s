@@ -82,15 +82,20 @@
 // argument, set, is not 0 (the first depth block of a product that
 // overwrites C, which then needs no clearing).
 
-// func kernel6x16(k int, a, b, c *float32, ldc, set int)
-// C[6x16] (row stride ldc floats) += A (k x 6, packed) * B (k x 16, packed).
-TEXT ·kernel6x16(SB), NOSPLIT, $0-48
-	MOVQ k+0(FP), CX
+// func kernel6x16(k int, a, b, c *float32, ldc, set, panels int)
+// C[6x16] (row stride ldc floats) += A (k x 6, packed) * B (k x 16, packed),
+// for panels consecutive 6-row panels of A (k*6 floats apart) and C (6 rows
+// apart) against the one B panel.
+TEXT ·kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	MOVQ panels+48(FP), R14
+
+panel:
+	MOVQ k+0(FP), CX
+	MOVQ b+16(FP), DI
 	ZERO12
 	TESTQ CX, CX
 	JE    store
@@ -109,23 +114,26 @@ store:
 	TESTQ AX, AX
 	JNE   storeset
 	STORE6
-	VZEROUPPER
-	RET
+	JMP   next
 
 storeset:
 	SET6
+
+next:
+	ADDQ R8, DX
+	DECQ R14
+	JNE  panel
 	VZEROUPPER
 	RET
 
-// func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
+// func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)
 // C[6x16] += A (k x 6, packed) * B, where row p of B is read in place at
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
-// floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide).
-TEXT ·kernel6x16ind(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
+// floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide); for
+// panels consecutive 6-row panels of A and C, as kernel6x16.
+TEXT ·kernel6x16ind(SB), NOSPLIT, $0-80
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ offs+24(FP), R9
 	MOVQ c+32(FP), DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
@@ -133,6 +141,11 @@ TEXT ·kernel6x16ind(SB), NOSPLIT, $0-72
 	MOVQ dist+56(FP), R12
 	SHLQ $2, R12
 	LEAQ (R12)(R12*2), R13
+	MOVQ panels+72(FP), R14
+
+panel6i:
+	MOVQ  k+0(FP), CX
+	MOVQ  offs+24(FP), R9
 	ZERO12
 	TESTQ CX, CX
 	JE    store6i
@@ -182,11 +195,15 @@ store6i:
 	TESTQ AX, AX
 	JNE   store6iset
 	STORE6
-	VZEROUPPER
-	RET
+	JMP   next6i
 
 store6iset:
 	SET6
+
+next6i:
+	ADDQ R8, DX
+	DECQ R14
+	JNE  panel6i
 	VZEROUPPER
 	RET
 

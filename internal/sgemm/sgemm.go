@@ -32,14 +32,16 @@ type Kernel struct {
 	part map[int]kernelPart
 }
 
-// kernelFunc is a kernel on a packed B panel: it adds its tile into C, or
-// writes it over C (not reading it) when set.
-type kernelFunc func(k int, a, b, c []float32, ldc int, set bool)
+// kernelFunc is a kernel on a packed B panel, run on panels consecutive
+// A panels (k·MR floats apart) and the tiles of C they make (MR rows
+// apart): it adds each tile into C, or writes it over C (not reading it)
+// when set.
+type kernelFunc func(k, panels int, a, b, c []float32, ldc int, set bool)
 
 // indFunc is an in-place kernel: B's row p as seg.N runs of 16/seg.N
 // floats, the first at b[offs[p]:], each seg.Dist after the one before; hi
 // is the largest offset.
-type indFunc func(k int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool)
+type indFunc func(k, panels int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool)
 
 // kernelPart is a kernel for the first rows of a tile: packed and in-place B.
 type kernelPart struct {
@@ -176,7 +178,7 @@ func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 					hi = max(hi, int(o))
 				}
 				lastJ, tile := -1, []float32(nil) // BTile once per column of tiles
-				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows int, dst []float32, ld int, set bool) bool {
+				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
 					if jr != lastJ {
 						lastJ, tile = jr, ind.BTile(jc+jr)
 					}
@@ -186,52 +188,61 @@ func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 							return false
 						}
 					}
-					f(kcur, panel, tile, offs, hi, seg, dst, ld, set)
+					f(kcur, panels, panel, tile, offs, hi, seg, dst, ld, set)
 					return true
 				})
 				continue
 			}
 			b.BPanels(bufs.b, pc, kcur, jc, ncur)
-			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows int, dst []float32, ld int, set bool) bool {
+			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
 				f := kern.fn
 				if rows != kern.MR {
 					if f = kern.part[rows].fn; f == nil {
 						return false
 					}
 				}
-				f(kcur, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld, set)
+				f(kcur, panels, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld, set)
 				return true
 			})
 		}
 	}
 }
 
-// macro runs one (jc, pc) block: for every mr x 16 tile of C, micro adds
-// (writes, when set) the first rows rows of A panel · B tile (the B tile at
-// block column jr) into dst with row stride ld — into C itself, or into a
-// scratch tile whose valid part is then added to (copied into) C at the
-// edges. micro returns false for a rows below mr it has no kernel for;
-// macro then asks for all mr rows into the scratch tile.
-func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, set bool, micro func(panel []float32, jr, rows int, dst []float32, ld int, set bool) bool) {
+// macro runs one (jc, pc) block, a column of tiles at a time: micro adds
+// (writes, when set) A panels · B tile (the B tile at block column jr) into
+// dst with row stride ld, for panels consecutive full panels at once, or
+// for the first rows rows of one last panel (micro returns false for a rows
+// below mr it has no kernel for). Tiles it cannot write into C directly
+// (columns past the end, rows without a kernel) go through a scratch tile
+// whose valid part is then added to (copied into) C.
+func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, set bool, micro func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool) {
 	mc := mr * mcPanels
 	for ic := 0; ic < m; ic += mc {
 		mcur := min(mc, m-ic)
 		ap := a.APanels(bufs.a, mr, ic, mcur, pc, kcur)
+		full := mcur / mr
 		for jr := 0; jr < ncur; jr += nr {
 			cols := min(nr, ncur-jr)
 			j := jc + jr
 			if off != nil {
 				j = off(j)
 			}
-			for ir := 0; ir < mcur; ir += mr {
+			ir := 0
+			if cols == nr {
+				if full > 0 {
+					micro(ap, jr, mr, full, c[ic*ldc+j:], ldc, set)
+				}
+				ir = full * mr
+				if rows := mcur - ir; rows > 0 && micro(ap[full*kcur*mr:], jr, rows, 1, c[(ic+ir)*ldc+j:], ldc, set) {
+					ir = mcur
+				}
+			}
+			for ; ir < mcur; ir += mr {
 				panel := ap[(ir/mr)*kcur*mr:]
 				rows := min(mr, mcur-ir)
 				ci := (ic+ir)*ldc + j
-				if cols == nr && micro(panel, jr, rows, c[ci:], ldc, set) {
-					continue
-				}
 				tile := bufs.tile
-				micro(panel, jr, mr, tile, nr, true)
+				micro(panel, jr, mr, 1, tile, nr, true)
 				for i := 0; i < rows; i++ {
 					row := c[ci+i*ldc : ci+i*ldc+cols]
 					if set {
@@ -429,8 +440,11 @@ func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int)
 }
 
 // kernelGo is the portable 6x16 micro-kernel.
-func kernelGo(k int, a, b, c []float32, ldc int, set bool) {
+func kernelGo(k, panels int, a, b, c []float32, ldc int, set bool) {
 	const mr = 6
+	for q := 1; q < panels; q++ {
+		kernelGo(k, 1, a[q*k*mr:], b, c[q*mr*ldc:], ldc, set)
+	}
 	var acc [mr * nr]float32
 	for p := 0; p < k; p++ {
 		bp := b[p*nr : p*nr+nr]

@@ -117,40 +117,45 @@ func TestBetaZeroOverwritesNaN(t *testing.T) {
 	assert.Equal(t, float32(11), c[0])
 }
 
-// TestKernelsMatch compares each kernel's tile with a float64 product, and
-// each kernel for the first rows of a tile with the same rows of it, adding
-// into C and writing over it: rows below theirs stay as they were.
+// TestKernelsMatch compares each kernel's tiles with a float64 product, on
+// one panel and on three (one call down a column of tiles), and each kernel
+// for the first rows of a tile with the same rows of it, adding into C and
+// writing over it: rows below theirs stay as they were.
 func TestKernelsMatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, k := range Available() {
-		check := func(rows, depth int, set bool, fn kernelFunc) {
+		check := func(rows, panels, depth int, set bool, fn kernelFunc) {
 			const ldc = nr + 8
-			a, b := randSlice(rng, depth*k.MR), randSlice(rng, depth*nr)
-			c := randSlice(rng, k.MR*ldc)
+			a, b := randSlice(rng, panels*depth*k.MR), randSlice(rng, depth*nr)
+			c := randSlice(rng, (panels*k.MR+1)*ldc)
 			want := make([]float64, len(c))
 			for i := range c {
 				want[i] = float64(c[i])
 			}
-			for i := 0; i < rows; i++ {
-				for j := 0; j < nr; j++ {
-					if set {
-						want[i*ldc+j] = 0
-					}
-					for p := 0; p < depth; p++ {
-						want[i*ldc+j] += float64(a[p*k.MR+i]) * float64(b[p*nr+j])
+			for q := 0; q < panels; q++ {
+				for i := 0; i < rows; i++ {
+					for j := 0; j < nr; j++ {
+						at := (q*k.MR+i)*ldc + j
+						if set {
+							want[at] = 0
+						}
+						for p := 0; p < depth; p++ {
+							want[at] += float64(a[q*depth*k.MR+p*k.MR+i]) * float64(b[p*nr+j])
+						}
 					}
 				}
 			}
-			fn(depth, a, b, c, ldc, set)
+			fn(depth, panels, a, b, c, ldc, set)
 			for i := range c {
-				require.InDelta(t, want[i], float64(c[i]), 1e-4, "%s, %d rows, depth %d, set %v: element %d", k.Name, rows, depth, set, i)
+				require.InDelta(t, want[i], float64(c[i]), 1e-4, "%s, %d rows, %d panels, depth %d, set %v: element %d", k.Name, rows, panels, depth, set, i)
 			}
 		}
 		for _, depth := range []int{37, 38, 1} {
 			for _, set := range []bool{false, true} {
-				check(k.MR, depth, set, k.fn)
+				check(k.MR, 1, depth, set, k.fn)
+				check(k.MR, 3, depth, set, k.fn)
 				for rows, part := range k.part {
-					check(rows, depth, set, part.fn)
+					check(rows, 1, depth, set, part.fn)
 				}
 			}
 		}
