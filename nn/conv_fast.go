@@ -17,7 +17,9 @@ import (
 // batch where every 16-column tile lies inside one image. The input gradient
 // of a stride-1 convolution is the convolution of the output gradient with
 // the flipped, transposed kernel, so it takes the same path and needs no
-// col2im. Other shapes use the im2col path of conv.go.
+// col2im; at stride 2 each parity phase of the input gradient is such a
+// product over the taps of that parity. Other shapes use the im2col path of
+// conv.go.
 
 // patches is the implicit patch matrix of a chunk of images, read from a
 // zero-padded copy of them (so no read needs a bounds test): depth row r =
@@ -398,9 +400,12 @@ func flipTranspose(out, w []float32, g convGeom) {
 }
 
 // convBackwardDataFast computes dx from w and dy. At stride 1 it is the
-// convolution of dy with the flipped, transposed kernel; otherwise (or with
-// padding beyond k-1) the patch-space product Wᵀ·dy is added back at the
-// patch positions of phase-plane padded images (convBackwardDataScatter).
+// convolution of dy with the flipped, transposed kernel; at stride 2 with
+// even input sizes, each of the four phases of dx (pixels of one row and
+// column parity) is such a convolution with the taps of that parity
+// (convBackwardDataPhases); otherwise the patch-space product Wᵀ·dy is added
+// back at the patch positions of phase-plane padded images
+// (convBackwardDataScatter).
 func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 	if tg, ok := g.transposedGeom(); ok {
 		key := scratchKey{"flipped-w", g}
@@ -410,7 +415,143 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 		giveBuf(key, wt)
 		return
 	}
+	if pp, ok := phasePlan(g); ok {
+		convBackwardDataPhases(w, dy, dx, n, g, pp)
+		return
+	}
 	convBackwardDataScatter(w, dy, dx, n, g)
+}
+
+// phases is how a stride-2 convolution's input gradient splits into four
+// stride-1 products: dx[c][2u+gy][2v+gx] = Σ over output channels o and the
+// taps (ky, kx) of parity (gy+pad, gx+pad) of w[o][c][ky][kx] ·
+// dy[o][u+dv][v+dh], with dv = (gy+pad-ky)/2 and dh = (gx+pad-kx)/2. dy is
+// read in place from a copy padded by pad on every side (geometry dg, a
+// stride-1 convolution of kernel 2·pad+1 whose output is dy's size), each
+// tap at offset (pad+dv)·pw + pad+dh from a position's patch origin.
+type phases struct {
+	dg   convGeom
+	taps [4][]phaseTap // by phase 2·gy+gx; none where no tap has its parity
+}
+
+// phaseTap is one kernel tap of a phase and where it reads dy.
+type phaseTap struct{ ky, kx, dv, dh int }
+
+// phasePlan returns the phase split of g where it applies: stride 2, even
+// input sizes (so every phase has dy's size) and dy rows the in-place GEMM
+// reads (16k or 8 or 4 wide).
+func phasePlan(g convGeom) (phases, bool) {
+	ho, wo := g.outH(), g.outW()
+	if g.stride != 2 || g.h != 2*ho || g.w != 2*wo || (ho*wo)%16 != 0 || wo%16 != 0 && wo != 8 && wo != 4 {
+		return phases{}, false
+	}
+	var pp phases
+	pad := 0
+	for gy := 0; gy < 2; gy++ {
+		for gx := 0; gx < 2; gx++ {
+			for ky := (gy + g.pad) % 2; ky < g.k; ky += 2 {
+				for kx := (gx + g.pad) % 2; kx < g.k; kx += 2 {
+					t := phaseTap{ky: ky, kx: kx, dv: (gy + g.pad - ky) / 2, dh: (gx + g.pad - kx) / 2}
+					pad = max(pad, t.dv, -t.dv, t.dh, -t.dh)
+					pp.taps[2*gy+gx] = append(pp.taps[2*gy+gx], t)
+				}
+			}
+		}
+	}
+	pp.dg = convGeom{c: g.cout, h: ho, w: wo, cout: g.c, k: 2*pad + 1, stride: 1, pad: pad}
+	return pp, true
+}
+
+// convBackwardDataPhases computes dx as four products per chunk of images,
+// one per phase: rows = input channels, depth = (output channel, tap of the
+// phase), columns = dy positions, B read in place from the padded dy; each
+// phase is written into its own plane buffer and the four are interleaved
+// into dx.
+func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp phases) {
+	dg := pp.dg
+	p := dg.colCols()
+	kk := g.k * g.k
+	var packed [4]*sgemm.Packed
+	var rows [4][]int32
+	for ph, taps := range pp.taps {
+		if len(taps) == 0 {
+			continue
+		}
+		depth := g.cout * len(taps)
+		matKey, key := scratchKey{"phase-w", g}, scratchKey{phasePacked[ph], g}
+		mat := scratch(matKey, g.c*depth)
+		for c := 0; c < g.c; c++ {
+			for o := 0; o < g.cout; o++ {
+				for t, tp := range taps {
+					mat[c*depth+o*len(taps)+t] = w[(o*g.c+c)*kk+tp.ky*g.k+tp.kx]
+				}
+			}
+		}
+		packed[ph] = sgemm.PackInto(takeBuf(key), false, g.c, depth, mat, depth, 1)
+		giveBuf(matKey, mat)
+		defer giveBuf(key, packed[ph].Buffer())
+		rows[ph] = phaseRows(g, pp, ph)
+	}
+	size, count := chunks(n, p)
+	planeKey := scratchKey{"phase-planes", g}
+	ParallelFor(count, func(lo, hi int) {
+		pt := newPatches(dg, nil)
+		defer pt.done()
+		planes := scratch(planeKey, 4*g.c*size*p)
+		defer giveBuf(planeKey, planes)
+		for ch := lo; ch < hi; ch++ {
+			i0, i1 := ch*size, min(n, (ch+1)*size)
+			cols := (i1 - i0) * p
+			pt.load(dy, i0, i1)
+			out := func(ph int) []float32 { return planes[ph*g.c*size*p : ph*g.c*size*p+g.c*cols] }
+			for ph := range pp.taps {
+				if packed[ph] == nil {
+					clear(out(ph))
+					continue
+				}
+				pt.rows = rows[ph]
+				sgemm.GemmSet(g.c, cols, len(rows[ph]), packed[ph], pt, out(ph), cols, nil)
+			}
+			// Plane rows: image i's channel c is row c, columns (i-i0)·p...
+			wo := dg.w
+			for i := i0; i < i1; i++ {
+				for c := 0; c < g.c; c++ {
+					img := dx[(i*g.c+c)*g.h*g.w:]
+					at := c*cols + (i-i0)*p
+					for gy := 0; gy < 2; gy++ {
+						even, odd := out(2 * gy)[at:], out(2*gy + 1)[at:]
+						vec.Interleave(img[gy*g.w:], 2*g.w, even, wo, odd, wo, dg.h, wo)
+					}
+				}
+			}
+		}
+	})
+}
+
+// phasePacked names the scratch buffers of the four phases' packed weights.
+var phasePacked = [4]string{"phase-packed-0", "phase-packed-1", "phase-packed-2", "phase-packed-3"}
+
+// phaseRows returns the depth rows' tap offsets of phase ph: for output
+// channel o and the phase's tap t, row o·len(taps)+t reads channel o of the
+// padded dy at the tap's offset from a position's patch origin (made once
+// per geometry and phase).
+func phaseRows(g convGeom, pp phases, ph int) []int32 {
+	type key struct {
+		g  convGeom
+		ph int
+	}
+	return cached(&phaseTables, key{g, ph}, func() []int32 {
+		dg := pp.dg
+		phh, pw := dg.phasePlane()
+		taps := pp.taps[ph]
+		rows := make([]int32, 0, g.cout*len(taps))
+		for o := 0; o < g.cout; o++ {
+			for _, t := range taps {
+				rows = append(rows, int32(o*phh*pw+(dg.pad+t.dv)*pw+dg.pad+t.dh))
+			}
+		}
+		return rows
+	})
 }
 
 // convBackwardDataScatter computes dx chunk by chunk: cols = Wᵀ · dy_chunk
@@ -469,8 +610,8 @@ func scatterBlocks(pt *patches, nc int) (dOffs, sOffs []int32) {
 }
 
 // Tables that depend only on a geometry (and chunk width), made once per
-// process: patchRows, pieces, scatterBlocks.
-var rowTables, pieceTables, blockLists sync.Map
+// process: patchRows, pieces, scatterBlocks, phaseRows.
+var rowTables, pieceTables, blockLists, phaseTables sync.Map
 
 // cached returns the value m holds for key, made by build on first use.
 func cached[T any](m *sync.Map, key any, build func() T) T {

@@ -16,9 +16,9 @@ import (
 // runs that cross images (49 positions, not a multiple of 16, which also
 // takes the scatter path), stride 2 (read from phase planes; 16-, 8- and
 // 4-wide output rows, an odd input size, the 1x1 shortcut; the input
-// gradient added back along the same runs), no padding (transposed padding
-// 2) and an even kernel; the weight gradient also with one image per
-// chunk.
+// gradient as four parity-phase products at even input sizes, added back
+// along the same runs at odd ones), no padding (transposed padding 2) and an
+// even kernel; the weight gradient also with one image per chunk.
 func TestFastConvMatchesIm2col(t *testing.T) {
 	if !sgemm.Fast() {
 		t.Skip("no assembly GEMM kernel on this CPU: the packed-patch path is not used")
