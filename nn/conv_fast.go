@@ -512,7 +512,9 @@ func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp phases) {
 				pt.rows = rows[ph]
 				sgemm.GemmSet(g.c, cols, len(rows[ph]), packed[ph], pt, out(ph), cols, nil)
 			}
-			// Plane rows: image i's channel c is row c, columns (i-i0)·p...
+			// Phase ph holds channel c of image i at row c from column
+			// (i-i0)·p; dx row 2u+gy takes its even pixels from row u of
+			// phase 2·gy and its odd ones from phase 2·gy+1.
 			wo := dg.w
 			for i := i0; i < i1; i++ {
 				for c := 0; c < g.c; c++ {
