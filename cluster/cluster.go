@@ -189,7 +189,6 @@ func Slurm(p study.Plan, o Options) (string, error) {
 	return b.String(), nil
 }
 
-// shellQuote quotes a word for bash when it needs it.
 // placed points the plan's output at root/name, validates it and looks up
 // the preset's measured cost.
 func placed(p study.Plan, root, name string) (study.Plan, Cost, error) {
@@ -204,6 +203,7 @@ func placed(p study.Plan, root, name string) (study.Plan, Cost, error) {
 	return p, cost, nil
 }
 
+// shellQuote quotes a word for bash when it needs it.
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,:=%", r))

@@ -415,7 +415,7 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 		giveBuf(key, wt)
 		return
 	}
-	if pp, ok := phasePlan(g); ok {
+	if pp := phasePlan(g); pp != nil {
 		convBackwardDataPhases(w, dy, dx, n, g, pp)
 		return
 	}
@@ -427,39 +427,53 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 // taps (ky, kx) of parity (gy+pad, gx+pad) of w[o][c][ky][kx] ·
 // dy[o][u+dv][v+dh], with dv = (gy+pad-ky)/2 and dh = (gx+pad-kx)/2. dy is
 // read in place from a copy padded by pad on every side (geometry dg, a
-// stride-1 convolution of kernel 2·pad+1 whose output is dy's size), each
-// tap at offset (pad+dv)·pw + pad+dh from a position's patch origin.
+// stride-1 convolution of kernel 2·pad+1 whose output is dy's size).
 type phases struct {
 	dg   convGeom
 	taps [4][]phaseTap // by phase 2·gy+gx; none where no tap has its parity
+	// rows are each phase's depth rows: row o·len(taps)+t reads channel o of
+	// the padded dy at tap t's offset (pad+dv)·pw + pad+dh from a position's
+	// patch origin.
+	rows [4][]int32
 }
 
 // phaseTap is one kernel tap of a phase and where it reads dy.
 type phaseTap struct{ ky, kx, dv, dh int }
 
-// phasePlan returns the phase split of g where it applies: stride 2, even
-// input sizes (so every phase has dy's size) and dy rows the in-place GEMM
-// reads (16k or 8 or 4 wide).
-func phasePlan(g convGeom) (phases, bool) {
+// phasePlan returns the phase split of g (made once per geometry), or nil
+// where it does not apply: it needs stride 2, even input sizes (so every
+// phase has dy's size) and dy rows the in-place GEMM reads (16k or 8 or 4
+// wide).
+func phasePlan(g convGeom) *phases {
 	ho, wo := g.outH(), g.outW()
 	if g.stride != 2 || g.h != 2*ho || g.w != 2*wo || (ho*wo)%16 != 0 || wo%16 != 0 && wo != 8 && wo != 4 {
-		return phases{}, false
+		return nil
 	}
-	var pp phases
-	pad := 0
-	for gy := 0; gy < 2; gy++ {
-		for gx := 0; gx < 2; gx++ {
-			for ky := (gy + g.pad) % 2; ky < g.k; ky += 2 {
-				for kx := (gx + g.pad) % 2; kx < g.k; kx += 2 {
-					t := phaseTap{ky: ky, kx: kx, dv: (gy + g.pad - ky) / 2, dh: (gx + g.pad - kx) / 2}
-					pad = max(pad, t.dv, -t.dv, t.dh, -t.dh)
-					pp.taps[2*gy+gx] = append(pp.taps[2*gy+gx], t)
+	return cached(&phasePlans, g, func() *phases {
+		pp := &phases{}
+		pad := 0
+		for gy := 0; gy < 2; gy++ {
+			for gx := 0; gx < 2; gx++ {
+				for ky := (gy + g.pad) % 2; ky < g.k; ky += 2 {
+					for kx := (gx + g.pad) % 2; kx < g.k; kx += 2 {
+						t := phaseTap{ky: ky, kx: kx, dv: (gy + g.pad - ky) / 2, dh: (gx + g.pad - kx) / 2}
+						pad = max(pad, t.dv, -t.dv, t.dh, -t.dh)
+						pp.taps[2*gy+gx] = append(pp.taps[2*gy+gx], t)
+					}
 				}
 			}
 		}
-	}
-	pp.dg = convGeom{c: g.cout, h: ho, w: wo, cout: g.c, k: 2*pad + 1, stride: 1, pad: pad}
-	return pp, true
+		pp.dg = convGeom{c: g.cout, h: ho, w: wo, cout: g.c, k: 2*pad + 1, stride: 1, pad: pad}
+		ph, pw := pp.dg.phasePlane()
+		for i, taps := range pp.taps {
+			for o := 0; o < g.cout; o++ {
+				for _, t := range taps {
+					pp.rows[i] = append(pp.rows[i], int32(o*ph*pw+(pad+t.dv)*pw+pad+t.dh))
+				}
+			}
+		}
+		return pp
+	})
 }
 
 // convBackwardDataPhases computes dx as four products per chunk of images,
@@ -467,12 +481,11 @@ func phasePlan(g convGeom) (phases, bool) {
 // phase), columns = dy positions, B read in place from the padded dy; each
 // phase is written into its own plane buffer and the four are interleaved
 // into dx.
-func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp phases) {
+func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp *phases) {
 	dg := pp.dg
 	p := dg.colCols()
 	kk := g.k * g.k
 	var packed [4]*sgemm.Packed
-	var rows [4][]int32
 	for ph, taps := range pp.taps {
 		if len(taps) == 0 {
 			continue
@@ -490,7 +503,6 @@ func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp phases) {
 		packed[ph] = sgemm.PackInto(takeBuf(key), false, g.c, depth, mat, depth, 1)
 		giveBuf(matKey, mat)
 		defer giveBuf(key, packed[ph].Buffer())
-		rows[ph] = phaseRows(g, pp, ph)
 	}
 	size, count := chunks(n, p)
 	planeKey := scratchKey{"phase-planes", g}
@@ -509,8 +521,8 @@ func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp phases) {
 					clear(out(ph))
 					continue
 				}
-				pt.rows = rows[ph]
-				sgemm.GemmSet(g.c, cols, len(rows[ph]), packed[ph], pt, out(ph), cols, nil)
+				pt.rows = pp.rows[ph]
+				sgemm.GemmSet(g.c, cols, len(pt.rows), packed[ph], pt, out(ph), cols, nil)
 			}
 			// Phase ph holds channel c of image i at row c from column
 			// (i-i0)·p; dx row 2u+gy takes its even pixels from row u of
@@ -532,29 +544,6 @@ func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp phases) {
 
 // phasePacked names the scratch buffers of the four phases' packed weights.
 var phasePacked = [4]string{"phase-packed-0", "phase-packed-1", "phase-packed-2", "phase-packed-3"}
-
-// phaseRows returns the depth rows' tap offsets of phase ph: for output
-// channel o and the phase's tap t, row o·len(taps)+t reads channel o of the
-// padded dy at the tap's offset from a position's patch origin (made once
-// per geometry and phase).
-func phaseRows(g convGeom, pp phases, ph int) []int32 {
-	type key struct {
-		g  convGeom
-		ph int
-	}
-	return cached(&phaseTables, key{g, ph}, func() []int32 {
-		dg := pp.dg
-		phh, pw := dg.phasePlane()
-		taps := pp.taps[ph]
-		rows := make([]int32, 0, g.cout*len(taps))
-		for o := 0; o < g.cout; o++ {
-			for _, t := range taps {
-				rows = append(rows, int32(o*phh*pw+(dg.pad+t.dv)*pw+dg.pad+t.dh))
-			}
-		}
-		return rows
-	})
-}
 
 // convBackwardDataScatter computes dx chunk by chunk: cols = Wᵀ · dy_chunk
 // (depth rows x chunk positions, dy read in place), each row added into the
@@ -612,8 +601,8 @@ func scatterBlocks(pt *patches, nc int) (dOffs, sOffs []int32) {
 }
 
 // Tables that depend only on a geometry (and chunk width), made once per
-// process: patchRows, pieces, scatterBlocks, phaseRows.
-var rowTables, pieceTables, blockLists, phaseTables sync.Map
+// process: patchRows, pieces, scatterBlocks, phasePlan.
+var rowTables, pieceTables, blockLists, phasePlans sync.Map
 
 // cached returns the value m holds for key, made by build on first use.
 func cached[T any](m *sync.Map, key any, build func() T) T {

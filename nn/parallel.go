@@ -38,16 +38,15 @@ func forPieces(n, pieces int, fn func(lo, hi int)) {
 	for len(helpers) < w-1 {
 		h := &helper{wake: make(chan struct{}, 1)}
 		helpers = append(helpers, h)
-		go h.loop()
+		go h.serve()
 	}
-	var pending atomic.Int32
-	pending.Store(int32(w - 1))
-	l := loop{fn: fn, n: n, pieces: pieces}
-	for i := 0; i < w-1; i++ {
-		helpers[i].give(&job{loop: &l, pending: &pending})
+	l := &loop{fn: fn, n: n, pieces: pieces}
+	l.pending.Store(int32(w - 1))
+	for _, h := range helpers[:w-1] {
+		h.give(l)
 	}
 	l.run()
-	for spins := 0; pending.Load() != 0; spins++ {
+	for spins := 0; l.pending.Load() != 0; spins++ {
 		if spins > 64 {
 			runtime.Gosched()
 		}
@@ -62,11 +61,13 @@ func forPieces(n, pieces int, fn func(lo, hi int)) {
 // one chunk per worker, 6.3% with 4, 4.9% with 8, 3.5% with 16.
 const piecesPerWorker = 16
 
-// loop is one ParallelFor: its chunks go to whichever worker asks next.
+// loop is one ParallelFor: its chunks go to whichever worker asks next;
+// pending counts the helpers still in it.
 type loop struct {
 	fn        func(lo, hi int)
 	n, pieces int
 	next      atomic.Int32
+	pending   atomic.Int32
 }
 
 // run calls fn on chunks until none is left.
@@ -86,27 +87,21 @@ var (
 	helpers []*helper
 )
 
-// job is a helper's share of a ParallelFor.
-type job struct {
-	loop    *loop
-	pending *atomic.Int32
-}
-
 // helper runs the chunks ParallelFor hands it. Between calls it spins for
 // helperSpin before parking: a training step runs a hundred-odd parallel
 // loops separated by short serial stretches, and waking a parked thread
 // costs tens of microseconds on a virtual machine, so a spinning helper
 // takes the next loop at once.
 type helper struct {
-	next   atomic.Pointer[job]
+	next   atomic.Pointer[loop]
 	parked atomic.Bool
 	wake   chan struct{} // a token after next is set while parked
 }
 
 const helperSpin = 200 * time.Microsecond
 
-func (h *helper) give(j *job) {
-	h.next.Store(j)
+func (h *helper) give(l *loop) {
+	h.next.Store(l)
 	if h.parked.Load() {
 		select {
 		case h.wake <- struct{}{}:
@@ -115,23 +110,23 @@ func (h *helper) give(j *job) {
 	}
 }
 
-func (h *helper) loop() {
+func (h *helper) serve() {
 	for {
-		j := h.wait()
-		j.loop.run()
-		j.pending.Add(-1)
+		l := h.wait()
+		l.run()
+		l.pending.Add(-1)
 	}
 }
 
-// wait returns the next job: spinning first, then parked until give wakes
-// it. give stores the job before reading parked and wait sets parked before
-// its last look at next, so one of the two sees the other (a token left
-// over from a job found by that last look only costs one more look).
-func (h *helper) wait() *job {
+// wait returns the next loop: spinning first, then parked until give wakes
+// it. give stores the loop before reading parked and wait sets parked
+// before its last look at next, so one of the two sees the other (a token
+// left over from a loop found by that last look only costs one more look).
+func (h *helper) wait() *loop {
 	start := time.Now()
 	for spins := 0; ; spins++ {
-		if j := h.next.Swap(nil); j != nil {
-			return j
+		if l := h.next.Swap(nil); l != nil {
+			return l
 		}
 		if spins%16 != 15 {
 			continue
@@ -139,9 +134,9 @@ func (h *helper) wait() *job {
 		runtime.Gosched() // the garbage collector's workers may need this thread
 		if time.Since(start) > helperSpin {
 			h.parked.Store(true)
-			if j := h.next.Swap(nil); j != nil {
+			if l := h.next.Swap(nil); l != nil {
 				h.parked.Store(false)
-				return j
+				return l
 			}
 			<-h.wake
 			h.parked.Store(false)

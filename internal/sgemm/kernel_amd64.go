@@ -78,72 +78,66 @@ var (
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, 16, adding(16, kernel16x16)), ind: indirect(16, 16, addingInd(16, kernel16x16ind))})
+		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, 16, perPanel(16, adding(16, kernel16x16))),
+			ind: indirect(16, 16, perPanelInd(16, addingInd(16, kernel16x16ind)))})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asmPanels(6, kernel6x16), ind: indirectPanels(6, kernel6x16ind),
+		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, 6, kernel6x16), ind: indirect(6, 6, kernel6x16ind),
 			part: map[int]kernelPart{
-				4: {asm(6, 4, kernel4x16), indirect(6, 4, kernel4x16ind)},
-				2: {asm(6, 2, kernel2x16), indirect(6, 2, kernel2x16ind)},
+				4: {asm(6, 4, perPanel(6, kernel4x16)), indirect(6, 4, perPanelInd(6, kernel4x16ind))},
+				2: {asm(6, 2, perPanel(6, kernel2x16)), indirect(6, 2, perPanelInd(6, kernel2x16ind))},
 			}})
 	}
 	return ks
 }
 
-// asm wraps an assembly kernel that reads mr-row A panels and writes rows
-// rows of C, one panel a call, with the bounds checks it cannot do itself.
-func asm(mr, rows int, f func(k int, a, b, c *float32, ldc, set int)) kernelFunc {
+// asm wraps an assembly kernel that runs panels mr-row panels in a call,
+// the last writing rows rows of C, with the bounds checks it cannot do
+// itself.
+func asm(mr, rows int, f func(k int, a, b, c *float32, ldc, set, panels int)) kernelFunc {
 	return func(k, panels int, a, b, c []float32, ldc int, set bool) {
 		_ = a[panels*k*mr-1]
 		_ = b[k*nr-1]
 		_ = c[((panels-1)*mr+rows-1)*ldc+nr-1]
-		for q := 0; q < panels; q++ {
-			f(k, &a[q*k*mr], &b[0], &c[q*mr*ldc], ldc, flag(set))
-		}
-	}
-}
-
-// asmPanels wraps a kernel of mr rows that runs all panels in one call.
-func asmPanels(mr int, f func(k int, a, b, c *float32, ldc, set, panels int)) kernelFunc {
-	return func(k, panels int, a, b, c []float32, ldc int, set bool) {
-		_ = a[panels*k*mr-1]
-		_ = b[k*nr-1]
-		_ = c[(panels*mr-1)*ldc+nr-1]
 		f(k, &a[0], &b[0], &c[0], ldc, flag(set), panels)
 	}
 }
 
-// checkInd does the bounds checks of an in-place kernel reading k rows of B
-// through offs (hi the largest) as seg describes.
-func checkInd(k int, b []float32, offs []int32, hi int, seg Segments) {
-	if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
-		panic("sgemm: bad B segments")
-	}
-	_ = offs[k-1]
-	_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
-}
-
-// indirect is asm for an in-place kernel.
-func indirect(mr, rows int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)) indFunc {
+// indirect is asm for an in-place kernel; hi is the largest of offs.
+func indirect(mr, rows int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)) indFunc {
 	return func(k, panels int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool) {
-		checkInd(k, b, offs, hi, seg)
+		if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.N > 1 && seg.Dist < nr/seg.N {
+			panic("sgemm: bad B segments")
+		}
+		_ = offs[k-1]
+		_ = b[hi+(seg.N-1)*seg.Dist+nr/seg.N-1]
 		_ = a[panels*k*mr-1]
 		_ = c[((panels-1)*mr+rows-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist, flag(set), panels)
+	}
+}
+
+// perPanel runs a kernel that takes one mr-row panel a call on each panel
+// in turn.
+func perPanel(mr int, f func(k int, a, b, c *float32, ldc, set int)) func(k int, a, b, c *float32, ldc, set, panels int) {
+	return func(k int, a, b, c *float32, ldc, set, panels int) {
 		for q := 0; q < panels; q++ {
-			f(k, &a[q*k*mr], &b[0], &offs[0], &c[q*mr*ldc], ldc, seg.N, seg.Dist, flag(set))
+			f(k, at(a, q*k*mr), b, at(c, q*mr*ldc), ldc, set)
 		}
 	}
 }
 
-// indirectPanels is asmPanels for an in-place kernel.
-func indirectPanels(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)) indFunc {
-	return func(k, panels int, a, b []float32, offs []int32, hi int, seg Segments, c []float32, ldc int, set bool) {
-		checkInd(k, b, offs, hi, seg)
-		_ = a[panels*k*mr-1]
-		_ = c[(panels*mr-1)*ldc+nr-1]
-		f(k, &a[0], &b[0], &offs[0], &c[0], ldc, seg.N, seg.Dist, flag(set), panels)
+// perPanelInd is perPanel for an in-place kernel.
+func perPanelInd(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)) func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int) {
+	return func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int) {
+		for q := 0; q < panels; q++ {
+			f(k, at(a, q*k*mr), b, offs, at(c, q*mr*ldc), ldc, segs, dist, set)
+		}
 	}
 }
+
+// at is &p[i] for a p the wrappers above have bounds checked.
+func at(p *float32, i int) *float32 { return (*float32)(unsafe.Add(unsafe.Pointer(p), 4*i)) }
 
 func flag(set bool) int {
 	if set {

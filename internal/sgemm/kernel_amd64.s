@@ -1,5 +1,23 @@
 #include "textflag.h"
 
+// IND_ARGS loads the arguments of the in-place kernels that take one panel
+// a call (kernel16x16ind, kernel4x16ind, kernel2x16ind): k in CX, A in SI,
+// B in DI, offs in R9, C in DX, ldc in bytes in R8, segs in BX, dist in
+// bytes in R12 and three times that in R13. It stands before every
+// function, so vet reads its frame offsets as nobody's.
+#define IND_ARGS \
+	MOVQ k+0(FP), CX; \
+	MOVQ a+8(FP), SI; \
+	MOVQ b+16(FP), DI; \
+	MOVQ offs+24(FP), R9; \
+	MOVQ c+32(FP), DX; \
+	MOVQ ldc+40(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ segs+48(FP), BX; \
+	MOVQ dist+56(FP), R12; \
+	SHLQ $2, R12; \
+	LEAQ (R12)(R12*2), R13
+
 // STOREROW6 adds one 16-float row of the 6x16 tile (two halves) into C at DX.
 #define STOREROW6(lo, hi) \
 	VADDPS  (DX), lo, lo; \
@@ -126,6 +144,50 @@ next:
 	VZEROUPPER
 	RET
 
+// BROW sets R11 to the B row whose offset is at off(R9).
+#define BROW(off) \
+	MOVLQSX off(R9), R10; \
+	LEAQ    (DI)(R10*4), R11
+
+// LOADB1, LOADB2 and LOADB4 read the B row at R11 into lo, hi as 1 run of
+// 16 floats, 2 runs of 8 (R12 bytes apart) or 4 runs of 4.
+#define LOADB1(lo, hi) \
+	VMOVUPS (R11), lo; \
+	VMOVUPS 32(R11), hi
+
+#define LOADB2(lo, hi) \
+	VMOVUPS (R11), lo; \
+	VMOVUPS (R11)(R12*1), hi
+
+#define LOADB4(lo, hi, lox, hix) \
+	VMOVUPS     (R11), lox; \
+	VINSERTF128 $1, (R11)(R12*1), lo, lo; \
+	VMOVUPS     (R11)(R12*2), hix; \
+	VINSERTF128 $1, (R11)(R13*1), hi, hi
+
+// STEPI(LOAD, FMA) is one depth step of an in-place kernel: the B row whose
+// offset is at (R9) read by LOAD, FMA, then A (a 6-row panel, 24 bytes a
+// step) and the offset table advanced.
+#define STEPI(LOAD, FMA) \
+	BROW(0); \
+	LOAD; \
+	FMA; \
+	ADDQ $24, SI; \
+	ADDQ $4, R9
+
+// PAIRI(LOAD0, LOAD1) is two depth steps of kernel2x16ind: the rows at (R9)
+// and 4(R9) read by LOAD0 into Y8, Y9 and LOAD1 into Y10, Y11, FMA2x2, then
+// A, the offset table and the count (CX) advanced.
+#define PAIRI(LOAD0, LOAD1) \
+	BROW(0); \
+	LOAD0; \
+	BROW(4); \
+	LOAD1; \
+	FMA2x2; \
+	ADDQ $48, SI; \
+	ADDQ $8, R9; \
+	SUBQ $2, CX
+
 // func kernel6x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)
 // C[6x16] += A (k x 6, packed) * B, where row p of B is read in place at
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
@@ -154,41 +216,21 @@ panel6i:
 	JGT   loop6i4
 
 loop6i:
-	MOVLQSX (R9), R10
-	LEAQ    (DI)(R10*4), R11
-	VMOVUPS (R11), Y12
-	VMOVUPS 32(R11), Y13
-	FMA6
-	ADDQ    $24, SI
-	ADDQ    $4, R9
-	DECQ    CX
-	JNE     loop6i
-	JMP     store6i
+	STEPI(LOADB1(Y12, Y13), FMA6)
+	DECQ CX
+	JNE  loop6i
+	JMP  store6i
 
 loop6i2:
-	MOVLQSX (R9), R10
-	LEAQ    (DI)(R10*4), R11
-	VMOVUPS (R11), Y12
-	VMOVUPS (R11)(R12*1), Y13
-	FMA6
-	ADDQ    $24, SI
-	ADDQ    $4, R9
-	DECQ    CX
-	JNE     loop6i2
-	JMP     store6i
+	STEPI(LOADB2(Y12, Y13), FMA6)
+	DECQ CX
+	JNE  loop6i2
+	JMP  store6i
 
 loop6i4:
-	MOVLQSX     (R9), R10
-	LEAQ        (DI)(R10*4), R11
-	VMOVUPS     (R11), X12
-	VINSERTF128 $1, (R11)(R12*1), Y12, Y12
-	VMOVUPS     (R11)(R12*2), X13
-	VINSERTF128 $1, (R11)(R13*1), Y13, Y13
-	FMA6
-	ADDQ        $24, SI
-	ADDQ        $4, R9
-	DECQ        CX
-	JNE         loop6i4
+	STEPI(LOADB4(Y12, Y13, X12, X13), FMA6)
+	DECQ CX
+	JNE  loop6i4
 
 store6i:
 	MOVQ  set+64(FP), AX
@@ -327,17 +369,7 @@ store16:
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
 // floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide).
 TEXT ·kernel16x16ind(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ offs+24(FP), R9
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVQ segs+48(FP), BX
-	MOVQ dist+56(FP), R12
-	SHLQ $2, R12
-	LEAQ (R12)(R12*2), R13
+	IND_ARGS
 	ZERO16
 	TESTQ CX, CX
 	JE    store16i
@@ -800,41 +832,10 @@ store2set:
 	VZEROUPPER
 	RET
 
-// BROW sets R11 to the B row whose offset is at off(R9).
-#define BROW(off) \
-	MOVLQSX off(R9), R10; \
-	LEAQ    (DI)(R10*4), R11
-
-// LOADB1, LOADB2 and LOADB4 read the B row at R11 into lo, hi as 1 run of
-// 16 floats, 2 runs of 8 (R12 bytes apart) or 4 runs of 4.
-#define LOADB1(lo, hi) \
-	VMOVUPS (R11), lo; \
-	VMOVUPS 32(R11), hi
-
-#define LOADB2(lo, hi) \
-	VMOVUPS (R11), lo; \
-	VMOVUPS (R11)(R12*1), hi
-
-#define LOADB4(lo, hi, lox, hix) \
-	VMOVUPS     (R11), lox; \
-	VINSERTF128 $1, (R11)(R12*1), lo, lo; \
-	VMOVUPS     (R11)(R12*2), hix; \
-	VINSERTF128 $1, (R11)(R13*1), hi, hi
-
 // func kernel4x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
 // kernel4x16 reading B in place as kernel6x16ind does.
 TEXT ·kernel4x16ind(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ offs+24(FP), R9
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVQ segs+48(FP), BX
-	MOVQ dist+56(FP), R12
-	SHLQ $2, R12
-	LEAQ (R12)(R12*2), R13
+	IND_ARGS
 	ZERO8
 	TESTQ CX, CX
 	JE    store4i
@@ -843,31 +844,19 @@ TEXT ·kernel4x16ind(SB), NOSPLIT, $0-72
 	JGT   loop4i4
 
 loop4i:
-	BROW(0)
-	LOADB1(Y12, Y13)
-	FMA4
-	ADDQ $24, SI
-	ADDQ $4, R9
+	STEPI(LOADB1(Y12, Y13), FMA4)
 	DECQ CX
 	JNE  loop4i
 	JMP  store4i
 
 loop4i2:
-	BROW(0)
-	LOADB2(Y12, Y13)
-	FMA4
-	ADDQ $24, SI
-	ADDQ $4, R9
+	STEPI(LOADB2(Y12, Y13), FMA4)
 	DECQ CX
 	JNE  loop4i2
 	JMP  store4i
 
 loop4i4:
-	BROW(0)
-	LOADB4(Y12, Y13, X12, X13)
-	FMA4
-	ADDQ $24, SI
-	ADDQ $4, R9
+	STEPI(LOADB4(Y12, Y13, X12, X13), FMA4)
 	DECQ CX
 	JNE  loop4i4
 
@@ -887,17 +876,7 @@ store4iset:
 // func kernel2x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int)
 // kernel2x16 reading B in place as kernel6x16ind does.
 TEXT ·kernel2x16ind(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ offs+24(FP), R9
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVQ segs+48(FP), BX
-	MOVQ dist+56(FP), R12
-	SHLQ $2, R12
-	LEAQ (R12)(R12*2), R13
+	IND_ARGS
 	ZERO8
 	CMPQ BX, $2
 	JEQ  pairs2i2
@@ -906,64 +885,37 @@ TEXT ·kernel2x16ind(SB), NOSPLIT, $0-72
 pairs2i:
 	CMPQ CX, $2
 	JLT  tail2i
-	BROW(0)
-	LOADB1(Y8, Y9)
-	BROW(4)
-	LOADB1(Y10, Y11)
-	FMA2x2
-	ADDQ $48, SI
-	ADDQ $8, R9
-	SUBQ $2, CX
+	PAIRI(LOADB1(Y8, Y9), LOADB1(Y10, Y11))
 	JMP  pairs2i
 
 tail2i:
 	TESTQ CX, CX
 	JE    store2i
-	BROW(0)
-	LOADB1(Y8, Y9)
-	FMA2
+	STEPI(LOADB1(Y8, Y9), FMA2)
 	JMP   store2i
 
 pairs2i2:
 	CMPQ CX, $2
 	JLT  tail2i2
-	BROW(0)
-	LOADB2(Y8, Y9)
-	BROW(4)
-	LOADB2(Y10, Y11)
-	FMA2x2
-	ADDQ $48, SI
-	ADDQ $8, R9
-	SUBQ $2, CX
+	PAIRI(LOADB2(Y8, Y9), LOADB2(Y10, Y11))
 	JMP  pairs2i2
 
 tail2i2:
 	TESTQ CX, CX
 	JE    store2i
-	BROW(0)
-	LOADB2(Y8, Y9)
-	FMA2
+	STEPI(LOADB2(Y8, Y9), FMA2)
 	JMP   store2i
 
 pairs2i4:
 	CMPQ CX, $2
 	JLT  tail2i4
-	BROW(0)
-	LOADB4(Y8, Y9, X8, X9)
-	BROW(4)
-	LOADB4(Y10, Y11, X10, X11)
-	FMA2x2
-	ADDQ $48, SI
-	ADDQ $8, R9
-	SUBQ $2, CX
+	PAIRI(LOADB4(Y8, Y9, X8, X9), LOADB4(Y10, Y11, X10, X11))
 	JMP  pairs2i4
 
 tail2i4:
 	TESTQ CX, CX
 	JE    store2i
-	BROW(0)
-	LOADB4(Y8, Y9, X8, X9)
-	FMA2
+	STEPI(LOADB4(Y8, Y9, X8, X9), FMA2)
 
 store2i:
 	FOLD2

@@ -11,8 +11,8 @@ import (
 )
 
 // TestAddingWrappers runs the wrappers the AVX-512 kernels go through (one
-// panel a call, C cleared first for a written product: asm, adding,
-// indirect, addingInd) around the portable kernel, so that they are checked
+// panel a call, C cleared first for a written product: asm, perPanel,
+// adding, indirect, perPanelInd, addingInd) around the portable kernel, so that they are checked
 // on CPUs without AVX-512 too: written over NaNs, then added, with packed and
 // in-place B, several panels and a last panel of 1 row.
 func TestAddingWrappers(t *testing.T) {
@@ -32,7 +32,8 @@ func TestAddingWrappers(t *testing.T) {
 		}
 		packedKernel(k, a, &panel[0], c, ldc)
 	}
-	Active = Kernel{Name: "wrapped-go", MR: mr, fn: asm(mr, mr, adding(mr, packedKernel)), ind: indirect(mr, mr, addingInd(mr, inPlaceKernel))}
+	Active = Kernel{Name: "wrapped-go", MR: mr, fn: asm(mr, mr, perPanel(mr, adding(mr, packedKernel))),
+		ind: indirect(mr, mr, perPanelInd(mr, addingInd(mr, inPlaceKernel)))}
 	rng := rand.New(rand.NewPCG(11, 11))
 	const m, k, n = 37, 301, 48
 	for _, seg := range []Segments{{1, 0}, {2, 11}, {4, 6}} {

@@ -49,6 +49,16 @@ type kernelPart struct {
 	ind indFunc
 }
 
+// forRows returns the kernels for the first rows rows of a tile (the
+// kernel's own for all MR), or false where it has none.
+func (k Kernel) forRows(rows int) (kernelPart, bool) {
+	if rows == k.MR {
+		return kernelPart{k.fn, k.ind}, true
+	}
+	p, ok := k.part[rows]
+	return p, ok
+}
+
 // Active is the kernel Sgemm uses: the fastest in Available.
 var Active = Available()[0]
 
@@ -182,27 +192,21 @@ func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 					if jr != lastJ {
 						lastJ, tile = jr, ind.BTile(jc+jr)
 					}
-					f := kern.ind
-					if rows != kern.MR {
-						if f = kern.part[rows].ind; f == nil {
-							return false
-						}
+					f, ok := kern.forRows(rows)
+					if ok {
+						f.ind(kcur, panels, panel, tile, offs, hi, seg, dst, ld, set)
 					}
-					f(kcur, panels, panel, tile, offs, hi, seg, dst, ld, set)
-					return true
+					return ok
 				})
 				continue
 			}
 			b.BPanels(bufs.b, pc, kcur, jc, ncur)
 			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
-				f := kern.fn
-				if rows != kern.MR {
-					if f = kern.part[rows].fn; f == nil {
-						return false
-					}
+				f, ok := kern.forRows(rows)
+				if ok {
+					f.fn(kcur, panels, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld, set)
 				}
-				f(kcur, panels, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld, set)
-				return true
+				return ok
 			})
 		}
 	}
@@ -442,9 +446,14 @@ func packB(dst []float32, tB bool, b []float32, ldb int, pc, kcur, jc, ncur int)
 // kernelGo is the portable 6x16 micro-kernel.
 func kernelGo(k, panels int, a, b, c []float32, ldc int, set bool) {
 	const mr = 6
-	for q := 1; q < panels; q++ {
-		kernelGo(k, 1, a[q*k*mr:], b, c[q*mr*ldc:], ldc, set)
+	for q := 0; q < panels; q++ {
+		tileGo(k, a[q*k*mr:], b, c[q*mr*ldc:], ldc, set)
 	}
+}
+
+// tileGo is kernelGo on one panel.
+func tileGo(k int, a, b, c []float32, ldc int, set bool) {
+	const mr = 6
 	var acc [mr * nr]float32
 	for p := 0; p < k; p++ {
 		bp := b[p*nr : p*nr+nr]
