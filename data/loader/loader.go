@@ -128,7 +128,7 @@ func (l *Loader) Fill(epoch, k int, order []int, b *Batch) error {
 		dst := b.X[j*cifar.ImageBytes : (j+1)*cifar.ImageBytes]
 		if l.cfg.Augment {
 			rng := rand.New(rand.NewPCG(l.cfg.Seed, uint64(epoch)<<32|uint64(rec)<<1|1))
-			augment(l.data.Image(rec), dst, rng.IntN(2*Pad+1)-Pad, rng.IntN(2*Pad+1)-Pad, rng.IntN(2) == 1)
+			Augment(l.data.Image(rec), dst, rng.IntN(2*Pad+1)-Pad, rng.IntN(2*Pad+1)-Pad, rng.IntN(2) == 1)
 		} else {
 			l.data.Float32(rec, dst)
 		}
@@ -155,10 +155,10 @@ func (l *Loader) Epoch(epoch, start int, fn func(k int, b *Batch) error) error {
 // Pad is the zero padding of the reference random crop.
 const Pad = 4
 
-// augment writes src (CHW bytes) shifted by (dx, dy) with zero fill, as a
+// Augment writes src (CHW bytes) shifted by (dx, dy) with zero fill, as a
 // random 32x32 crop of the image padded by Pad on each side would, mirrored
 // horizontally when flip is set, as float32 in [0,1].
-func augment(src []uint8, dst []float32, dx, dy int, flip bool) {
+func Augment(src []uint8, dst []float32, dx, dy int, flip bool) {
 	const s = cifar.Width
 	for c := 0; c < cifar.Channels; c++ {
 		plane := src[c*s*s : (c+1)*s*s]

@@ -83,19 +83,19 @@ func TestAugmentExact(t *testing.T) {
 	dst := make([]float32, cifar.ImageBytes)
 	// Shift right/down by 2 (crop window starting at -2): the first two rows and
 	// columns are zero padding, then the image.
-	augment(src, dst, -2, -2, false)
+	Augment(src, dst, -2, -2, false)
 	assert.Equal(t, float32(0), dst[0])
 	assert.Equal(t, float32(0), dst[1*32+5])
 	assert.Equal(t, float32(src[0])/255, dst[2*32+2])
 	assert.Equal(t, float32(src[1024+3*32+4])/255, dst[1024+5*32+6])
 	// Flip without shift mirrors each row.
-	augment(src, dst, 0, 0, true)
+	Augment(src, dst, 0, 0, true)
 	assert.Equal(t, float32(src[7*32+31])/255, dst[7*32+0])
 	assert.Equal(t, float32(src[2048+7*32+0])/255, dst[2048+7*32+31])
 	// No shift, no flip: the plain conversion.
 	plain := make([]float32, cifar.ImageBytes)
 	d.Float32(0, plain)
-	augment(src, dst, 0, 0, false)
+	Augment(src, dst, 0, 0, false)
 	assert.Equal(t, plain, dst)
 }
 

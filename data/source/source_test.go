@@ -15,7 +15,7 @@ func TestBuiltinAndPath(t *testing.T) {
 	s := Spec{Synth: synth.Config{NTrain: 30, NTest: 20}}
 	assert.True(t, s.IsBuiltin())
 	assert.Equal(t, "builtin synth (seed 1, 30 train, 20 test)", s.Describe())
-	assert.Equal(t, "grating 162° magenta", s.ClassNames()[9], "the built-in classes are gratings, not CIFAR-10's objects")
+	assert.Equal(t, "grating ±90° magenta", s.ClassNames()[9], "the built-in classes are gratings, not CIFAR-10's objects")
 	te, err := Load(s, cifar.Test)
 	require.NoError(t, err)
 	assert.Equal(t, 20, te.Len())

@@ -14,11 +14,18 @@ import (
 const DefaultSeed = 1
 
 // ClassNames say what each class of the built-in data is: a soft patch of
-// grating at orientation k·18° whose colour has hue k·36° (jittered, so that
+// grating at orientation k·10° or its mirror image 180° − k·10° (each with
+// probability 1/2), whose colour has hue k·36° (both jittered, so that
 // neighbouring classes overlap), over a weaker random background grating.
+//
+// The classes are closed under the training augmentation (a horizontal flip
+// and a shift by at most loader.Pad pixels): a flip maps orientation θ to
+// 180° − θ, which is the same class, and a shift moves the patch but keeps
+// its orientation and hue. (An earlier version used k·18° over the whole
+// half-turn, which a flip mapped onto class 10 − k.)
 var ClassNames = [cifar.NumClasses]string{
-	"grating 0° red", "grating 18° orange", "grating 36° yellow", "grating 54° lime", "grating 72° green",
-	"grating 90° cyan", "grating 108° azure", "grating 126° blue", "grating 144° violet", "grating 162° magenta",
+	"grating ±0° red", "grating ±10° orange", "grating ±20° yellow", "grating ±30° lime", "grating ±40° green",
+	"grating ±50° cyan", "grating ±60° azure", "grating ±70° blue", "grating ±80° violet", "grating ±90° magenta",
 }
 
 // Config describes one built-in dataset. Zero values mean the documented defaults.
@@ -101,7 +108,11 @@ func render(rng *rand.Rand, label int, dst []uint8) {
 	uniform := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
 
 	// Class cues, jittered.
-	theta := float64(label)*math.Pi/10 + uniform(-0.16, 0.16)
+	// Orientation k·10° ± 5°, mirrored half the time (see ClassNames).
+	theta := float64(label)*math.Pi/18 + uniform(-0.085, 0.085)
+	if rng.IntN(2) == 1 {
+		theta = math.Pi - theta
+	}
 	hue := float64(label)*2*math.Pi/10 + uniform(-0.45, 0.45)
 	freq := uniform(0.45, 0.95)
 	phase := uniform(0, 2*math.Pi)
