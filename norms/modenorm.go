@@ -87,6 +87,13 @@ func (m *ModeNorm) spec(b nn.Branch, mode nn.Mode) (spec, error) {
 	}, nil
 }
 
+// modeMassEps is added to every mode's mass n_k = Σ_n g_nk, so that a mode
+// whose gates all underflow to 0 has mean and variance 0 instead of 0/0. It
+// is far below float64's resolution of any mass a batch gives a mode it
+// uses at all (a mass of 1e-14 still changes by only 1e-16 of itself), so
+// ordinary batches compute exactly what they did without it.
+const modeMassEps = 1e-30
+
 // modeCore is ModeNorm's statistics core; parameter inputs 0 and 1 are the
 // gate weight and bias.
 type modeCore struct {
@@ -117,6 +124,7 @@ func (mc *modeCore) forward(s *shape, mu, v []float64, p [][]float64) (a0, b0 []
 	}
 	if mc.training {
 		for k := 0; k < K; k++ {
+			sv.nk[k] = modeMassEps
 			for n := 0; n < N; n++ {
 				sv.nk[k] += sv.g[n*K+k]
 			}
@@ -138,7 +146,10 @@ func (mc *modeCore) forward(s *shape, mu, v []float64, p [][]float64) (a0, b0 []
 	} else {
 		ex, ex2 := mc.m.meanRA.Float64s(), mc.m.sqMeanRA.Float64s()
 		for i := range sv.M {
-			sv.M[i], sv.S[i] = ex[i], ex2[i]-ex[i]*ex[i]
+			// The running averages are rounded to the model's dtype, so
+			// E[x²] − E[x]² of a (near) constant channel can come out below
+			// −eps; a variance is never negative.
+			sv.M[i], sv.S[i] = ex[i], max(ex2[i]-ex[i]*ex[i], 0)
 		}
 	}
 	for i := range sv.invStd {
