@@ -22,12 +22,20 @@ import (
 // continues from there.
 var ErrInterrupted = errors.New("train: interrupted; the run continues with --resume")
 
-// NonFiniteError reports a NaN or infinite training loss. The step was not
-// applied; the last checkpoint written before it is kept.
+// NonFiniteError reports a NaN or infinite training loss, or a tensor
+// (parameter, running statistic or momentum) that is not finite when a
+// checkpoint is due. A non-finite loss's step was not applied; a non-finite
+// tensor is never written. The last checkpoint written before is kept, and
+// every checkpoint holds finite tensors only.
 type NonFiniteError struct {
 	Epoch, Step int
 	Loss        float64
-	Checkpoint  string // the last good checkpoint ("" when none was written)
+	// Tensor names the first non-finite tensor ("" for a non-finite loss);
+	// Index and Value are its first non-finite element.
+	Tensor     string
+	Index      int
+	Value      float64
+	Checkpoint string // the last good checkpoint ("" when none was written)
 }
 
 func (e *NonFiniteError) Error() string {
@@ -35,7 +43,23 @@ func (e *NonFiniteError) Error() string {
 	if e.Checkpoint != "" {
 		keep = "the last good checkpoint is " + e.Checkpoint
 	}
+	if e.Tensor != "" {
+		return fmt.Sprintf("train: epoch %d after step %d: %s[%d] is %v; stopped without writing a checkpoint (%s)", e.Epoch, e.Step, e.Tensor, e.Index, e.Value, keep)
+	}
 	return fmt.Sprintf("train: epoch %d step %d: loss is %v; stopped without applying the step (%s)", e.Epoch, e.Step, e.Loss, keep)
+}
+
+// firstNonFinite returns the first tensor of vars holding a NaN or an
+// infinity, with the element's index and value; nil when all are finite.
+func firstNonFinite(vars []*nn.Var) (v *nn.Var, index int, value float64) {
+	for _, v := range vars {
+		for i, x := range v.Float64s() {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return v, i, x
+			}
+		}
+	}
+	return nil, 0, 0
 }
 
 // LogEntry is one line of log.jsonl: one epoch. Accuracies are fractions.
@@ -182,6 +206,10 @@ type run struct {
 }
 
 func (r *run) save(name string) error {
+	ps, bs := r.m.State()
+	if v, i, x := firstNonFinite(append(append(ps, bs...), r.opt.Buffers()...)); v != nil {
+		return &NonFiniteError{Epoch: r.st.Epoch, Step: r.st.Step, Tensor: v.Name, Index: i, Value: x, Checkpoint: r.saved}
+	}
 	path := r.dir.checkpoint(name)
 	if err := saveCheckpoint(path, r.m, r.opt, r.cfg, r.st, r.data.Info); err != nil {
 		return err

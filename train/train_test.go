@@ -242,6 +242,32 @@ func TestNonFiniteLossStops(t *testing.T) {
 	}
 }
 
+// TestCheckpointsAreFinite makes the first update overflow while its loss is
+// finite (a float64 learning rate of 1e300 is +Inf in float32): the weights
+// become non-finite, and no checkpoint may hold them.
+func TestCheckpointsAreFinite(t *testing.T) {
+	c := smoke(t)
+	c.LR = 1e300
+	c.WarmupIters = 0
+	c.SaveSteps = 1
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err := Start(context.Background(), c, dir, Options{})
+	var nf *NonFiniteError
+	require.ErrorAs(t, err, &nf)
+	assert.Contains(t, err.Error(), "no checkpoint was written yet", "the first step already broke the weights")
+	names, _ := filepath.Glob(filepath.Join(dir, CheckpointDir, "*.safetensors"))
+	for _, name := range names {
+		m, _, err := resnet.Load(name)
+		require.NoError(t, err)
+		ps, bs := m.State()
+		for _, v := range append(ps, bs...) {
+			for i, x := range v.Float64s() {
+				require.False(t, math.IsNaN(x) || math.IsInf(x, 0), "%s: %s[%d] = %v", name, v.Name, i, x)
+			}
+		}
+	}
+}
+
 func mustData(t *testing.T, c Config) *Data {
 	t.Helper()
 	d, err := LoadData(c)
