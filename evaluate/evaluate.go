@@ -39,6 +39,32 @@ import (
 // done are saved and the same evaluation continues from them.
 var ErrInterrupted = errors.New("evaluate: interrupted; run the same evaluation again to continue")
 
+// ErrNoTestData is returned for a model outside a run directory (an
+// advbench checkpoint elsewhere, or a foreign state dict) evaluated without
+// naming its test data: nothing says which data it belongs to, and scoring
+// the built-in data silently would give a confident, meaningless number.
+var ErrNoTestData = errors.New("evaluate: the model is not inside a run directory, so its test data is unknown: name it (a CIFAR-10 path, or builtin for the built-in data)")
+
+// SeenImagesError reports test images that the evaluated run trained or
+// validated on (found by the images' fingerprints, not by paths).
+type SeenImagesError struct {
+	Run       string // the run directory
+	Data      string // the test data's description
+	Shared    int    // test images the run saw
+	Of        int    // test images
+	First     int    // index of the first one in the test set
+	RunOnFile bool   // the test data is the run's own single file
+}
+
+func (e *SeenImagesError) Error() string {
+	why := ""
+	if e.RunOnFile {
+		why = " (the run's data is a single file, which was its training split: give other test data)"
+	}
+	return fmt.Sprintf("evaluate: %d of the %d test images of %s (the first is test record %d) are images the run %s trained or validated on%s; a model is never scored on images it saw",
+		e.Shared, e.Of, e.Data, e.First, e.Run, why)
+}
+
 // Spec says what to evaluate and how. Zero values are the documented
 // defaults.
 type Spec struct {
@@ -55,7 +81,7 @@ type Spec struct {
 	// Options are the attacks' options; the zero value means
 	// attack.DefaultOptions (eps 8/255, step 2/255).
 	Options *attack.Options
-	// Data is the test data: "" means the run's data (the built-in data for
+	// Data is the test data: "" means the run's data (ErrNoTestData for
 	// a checkpoint without a run), "builtin" or a CIFAR-10 path otherwise.
 	Data string
 	// TestN evaluates the first n test images (0: all).
@@ -95,6 +121,7 @@ type Outcome struct {
 type target struct {
 	ckpt   string
 	record *train.Record // nil for a checkpoint outside a run
+	runDir string        // the run directory when record is set
 	outDir string
 }
 
@@ -108,7 +135,7 @@ func resolve(s Spec) (target, error) {
 		// A checkpoint inside a run's checkpoints/ belongs to that run.
 		runDir := filepath.Dir(filepath.Dir(s.Target))
 		if rec, err := train.ReadRecord(runDir); err == nil && filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
-			t.record, t.outDir = &rec, filepath.Join(runDir, "results")
+			t.record, t.runDir, t.outDir = &rec, runDir, filepath.Join(runDir, "results")
 		}
 		return t, nil
 	}
@@ -135,7 +162,7 @@ func resolve(s Spec) (target, error) {
 	if _, err := os.Stat(ckpt); err != nil {
 		return target{}, fmt.Errorf("evaluate: %s has no checkpoint %s (is the run finished?)", s.Target, name)
 	}
-	return target{ckpt: ckpt, record: &rec, outDir: filepath.Join(s.Target, "results")}, nil
+	return target{ckpt: ckpt, record: &rec, runDir: s.Target, outDir: filepath.Join(s.Target, "results")}, nil
 }
 
 // CheckpointPath is the checkpoint file target names: target itself, or in
@@ -188,6 +215,9 @@ func loadForeign(s Spec) (*loaded, error) {
 	ld := &loaded{model: m, outDir: filepath.Join(filepath.Dir(s.Target), "results"),
 		info: results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), Objective: "imported (" + sd.Format + ")"},
 		ckpt: results.Checkpoint{Path: s.Target, SHA256: sum, Epoch: -1}}
+	if s.Data == "" {
+		return nil, ErrNoTestData
+	}
 	if ld.test, ld.data, err = testSet(s.Data, s.TestN); err != nil {
 		return nil, err
 	}
@@ -214,18 +244,31 @@ func load(targetPath, sel, data string, testN int) (*loaded, error) {
 	ld := &loaded{model: m, outDir: t.outDir,
 		info: results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), TrainSeed: cfg.Seed},
 		ckpt: results.Checkpoint{Path: t.ckpt, SHA256: sum, Epoch: -1}}
+	runsData := false
 	if t.record != nil {
 		rc := t.record.Config
 		ld.info.Objective, ld.info.Preset, ld.info.TrainData = rc.Objective, rc.Preset, t.record.Data.SHA256
 		if data == "" {
-			data = rc.Data
+			data, runsData = rc.Data, true
 		}
+	} else if data == "" {
+		return nil, ErrNoTestData
 	}
 	if e, err := strconv.Atoi(f.Meta[train.MetaEpoch]); err == nil {
 		ld.ckpt.Epoch = e
 	}
 	if ld.test, ld.data, err = testSet(data, testN); err != nil {
 		return nil, err
+	}
+	if t.record != nil {
+		seen, err := train.ReadSeen(t.runDir)
+		if err != nil {
+			return nil, err
+		}
+		if shared := ld.test.Shared(seen); len(shared) > 0 {
+			return nil, &SeenImagesError{Run: t.runDir, Data: ld.data.Source, Shared: len(shared), Of: ld.test.Len(), First: shared[0],
+				RunOnFile: runsData && source.Spec{Path: data}.IsFile()}
+		}
 	}
 	return ld, nil
 }

@@ -24,7 +24,7 @@ func checkpointOf(t *testing.T, norm string) string {
 }
 
 func spec(ckpt, out string) Spec {
-	return Spec{Target: ckpt, TestN: 40, Batch: 16, Attacks: []string{"pgd-10", "fgsm"}, Seed: 5, Out: out}
+	return Spec{Target: ckpt, Data: "builtin", TestN: 40, Batch: 16, Attacks: []string{"pgd-10", "fgsm"}, Seed: 5, Out: out}
 }
 
 // withoutTime returns a copy of f without its wall time, the one field
@@ -121,7 +121,7 @@ func TestEvaluationRefusals(t *testing.T) {
 func TestSweep(t *testing.T) {
 	ckpt := checkpointOf(t, "bn")
 	out := t.TempDir()
-	s := SweepSpec{Spec: Spec{Target: ckpt, TestN: 24, Batch: 12, Out: out}, Steps: 3}
+	s := SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 24, Batch: 12, Out: out}, Steps: 3}
 	paths, err := Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
 	require.Equal(t, []string{filepath.Join(out, "sweep-shared.json")}, paths)
@@ -131,7 +131,7 @@ func TestSweep(t *testing.T) {
 	assert.Equal(t, []string{"0/255", "2/255", "4/255", "8/255", "16/255"}, []string{sw.Points[0].Eps255, sw.Points[1].Eps255, sw.Points[2].Eps255, sw.Points[3].Eps255, sw.Points[4].Eps255})
 	assert.Equal(t, "pgd-3", sw.Attack)
 	assert.InDelta(t, 0.25, sw.StepRatio, 1e-12)
-	ev, err := Run(context.Background(), Spec{Target: ckpt, TestN: 24, Batch: 12, Attacks: []string{"fgsm"}, Out: t.TempDir()}, Options{})
+	ev, err := Run(context.Background(), Spec{Target: ckpt, Data: "builtin", TestN: 24, Batch: 12, Attacks: []string{"fgsm"}, Out: t.TempDir()}, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, ev[0].File.SA, sw.Points[0].Accuracy, "eps 0 reproduces SA")
 	calls := 0

@@ -19,7 +19,7 @@ import (
 type GradSpec struct {
 	Target string // run directory or checkpoint
 	Select string // a run's checkpoint: last (default), best, epoch-NNN
-	Data   string // "" the run's data (built-in for a bare checkpoint)
+	Data   string // "" the run's data (ErrNoTestData for a bare checkpoint)
 	// N is the number of test images, in batches of Batch (defaults 512
 	// and 128).
 	N, Batch int

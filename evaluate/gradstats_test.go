@@ -38,7 +38,7 @@ func TestCompareByHand(t *testing.T) {
 // and std over the batches.
 func TestGradStatsTinyNetwork(t *testing.T) {
 	ckpt := checkpointOf(t, "saauxbn")
-	spec := GradSpec{Target: ckpt, N: 12, Batch: 6, Steps: 2, Seed: 4}
+	spec := GradSpec{Target: ckpt, Data: "builtin", N: 12, Batch: 6, Steps: 2, Seed: 4}
 	got, err := GradStats(context.Background(), spec, nil)
 	require.NoError(t, err)
 	require.Len(t, got.Stages, 4)

@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 
@@ -33,8 +34,11 @@ func Figures(runs []*Run) map[string]plots.Figure {
 		var ep, lc, la, sa, ra []float64
 		for _, e := range r.Log {
 			ep = append(ep, float64(e.Epoch))
-			lc = append(lc, e.Test.Clean)
-			la = append(la, e.Test.Adv)
+			if e.Test == nil { // no test set: the loss figure has a gap
+				lc, la = append(lc, math.NaN()), append(la, math.NaN())
+			} else {
+				lc, la = append(lc, e.Test.Clean), append(la, e.Test.Adv)
+			}
 			sa = append(sa, e.Val.Clean.SA)
 			ra = append(ra, e.Val.Adv.RA)
 		}

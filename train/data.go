@@ -13,6 +13,8 @@ import (
 
 // Data is the data of a run: the training and validation parts of the
 // training set (after the seeded split and the subsets) and the test subset.
+// Test is nil when the run's data is a single file, which is one split
+// only: the run trains and validates on it and has no test set.
 type Data struct {
 	Train, Val, Test *cifar.Dataset
 	Info             DataInfo
@@ -29,7 +31,12 @@ type DataInfo struct {
 	Train  int    `json:"train_examples"`
 	Val    int    `json:"val_examples"`
 	Test   int    `json:"test_examples"`
+	// NoTest says why the run has no test set ("" when it has one).
+	NoTest string `json:"no_test,omitempty"`
 }
+
+// singleFileNoTest is DataInfo.NoTest for a run on a single file.
+const singleFileNoTest = "the data is a single file, which is one split: the run trained and validated on it, and tests on other data"
 
 // LoadData reads the configured data, splits the training set into training
 // and validation parts (ValFraction, SplitSeed) and takes the subsets.
@@ -39,9 +46,11 @@ func LoadData(c Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	test, err := source.Load(spec, cifar.Test)
-	if err != nil {
-		return nil, err
+	var test *cifar.Dataset
+	if !spec.IsFile() {
+		if test, err = source.Load(spec, cifar.Test); err != nil {
+			return nil, err
+		}
 	}
 	valN := int(math.Round(c.ValFraction * float64(full.Len())))
 	if valN < 1 || valN >= full.Len() {
@@ -65,16 +74,34 @@ func LoadData(c Config) (*Data, error) {
 	if d.Val, err = take("validation part", val, c.ValN); err != nil {
 		return nil, err
 	}
-	if d.Test, err = take("test set", test, c.TestN); err != nil {
-		return nil, err
+	if test != nil {
+		if d.Test, err = take("test set", test, c.TestN); err != nil {
+			return nil, err
+		}
 	}
 	if d.Train.Len() < c.Batch {
 		return nil, fmt.Errorf("train: %d training images make no full batch of %d", d.Train.Len(), c.Batch)
 	}
 	h := sha256.New()
 	for _, ds := range []*cifar.Dataset{d.Train, d.Val, d.Test} {
-		h.Write(cifar.Encode(ds))
+		if ds != nil {
+			h.Write(cifar.Encode(ds))
+		}
 	}
-	d.Info = DataInfo{Source: spec.Describe(), SHA256: hex.EncodeToString(h.Sum(nil)), Train: d.Train.Len(), Val: d.Val.Len(), Test: d.Test.Len()}
+	d.Info = DataInfo{Source: spec.Describe(), SHA256: hex.EncodeToString(h.Sum(nil)), Train: d.Train.Len(), Val: d.Val.Len()}
+	if d.Test != nil {
+		d.Info.Test = d.Test.Len()
+	} else {
+		d.Info.NoTest = singleFileNoTest
+	}
 	return d, nil
+}
+
+// Seen returns the sorted fingerprints (cifar.Dataset.Fingerprints) of the
+// images the run trains and validates on.
+func (d *Data) Seen() []uint64 {
+	all := &cifar.Dataset{}
+	all.Append(d.Train)
+	all.Append(d.Val)
+	return all.Fingerprints()
 }

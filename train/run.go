@@ -71,7 +71,7 @@ type LogEntry struct {
 	GlobalSteps int          `json:"global_steps"`
 	Train       TrainMetrics `json:"train"`
 	Val         Validation   `json:"val"`
-	Test        TestLosses   `json:"test"`
+	Test        *TestLosses  `json:"test,omitempty"` // nil: the run has no test set
 
 	ImagesPerSecond float64 `json:"images_per_second"`
 	TrainSeconds    float64 `json:"train_seconds"`
@@ -133,6 +133,9 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	rec := Record{Version: version.Version, Config: c, Data: data.Info}
+	if err := d.writeSeen(data); err != nil {
+		return nil, err
+	}
 	if err := d.writeRecord(rec); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -157,6 +160,11 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("train: %s: the run's data hashed to %s, %s now hashes to %s", dir, rec.Data.SHA256, data.Info.Source, data.Info.SHA256)
 	}
 	d := runDir(dir)
+	if _, err := os.Stat(d.path(SeenFile)); errors.Is(err, os.ErrNotExist) {
+		if err := d.writeSeen(data); err != nil {
+			return nil, err
+		}
+	}
 	last := d.checkpoint(LastFile)
 	if _, err := os.Stat(last); errors.Is(err, os.ErrNotExist) {
 		return fresh(ctx, d, rec, data, o)
@@ -322,9 +330,13 @@ func (r *run) endEpoch(ctx context.Context, nb int) error {
 	if err != nil {
 		return err
 	}
-	tl, err := testLosses(ctx, r.m, c, r.data.Test)
-	if err != nil {
-		return err
+	var tl *TestLosses
+	if r.data.Test != nil {
+		l, err := testLosses(ctx, r.m, c, r.data.Test)
+		if err != nil {
+			return err
+		}
+		tl = &l
 	}
 	n := float64(s.Examples)
 	entry := LogEntry{Epoch: e, LR: s.LR, GlobalSteps: (e + 1) * nb, Val: val, Test: tl,
@@ -374,7 +386,7 @@ func (r *run) report(e LogEntry) {
 		return
 	}
 	pct := func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
-	fmt.Fprintf(r.opts.Progress, "epoch %d/%d lr %.4g: train loss %.4f | val clean SA %s RA %s | adv SA %s RA %s | test loss clean %.4f adv %.4f | %.1f img/s, %.0f s + %.0f s eval\n",
+	fmt.Fprintf(r.opts.Progress, "epoch %d/%d lr %.4g: train loss %.4f | val clean SA %s RA %s | adv SA %s RA %s | %s | %.1f img/s, %.0f s + %.0f s eval\n",
 		e.Epoch+1, r.cfg.Epochs, e.LR, e.Train.Loss, pct(e.Val.Clean.SA), pct(e.Val.Clean.RA), pct(e.Val.Adv.SA), pct(e.Val.Adv.RA),
-		e.Test.Clean, e.Test.Adv, e.ImagesPerSecond, e.TrainSeconds, e.EvalSeconds)
+		e.Test.String(), e.ImagesPerSecond, e.TrainSeconds, e.EvalSeconds)
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,10 @@ const (
 	CheckpointDir = "checkpoints"
 	LastFile      = "last.safetensors"
 	BestFile      = "best.safetensors"
+	// SeenFile holds the fingerprints of the images the run trains and
+	// validates on (cifar.Dataset.Fingerprints: sorted little-endian
+	// uint64s), so that no evaluation scores the run on them.
+	SeenFile = "seen-images.fp64"
 )
 
 // EpochFile is the name of the checkpoint written after epoch e (0-based).
@@ -102,6 +107,52 @@ func ReadRecord(dir string) (Record, error) {
 		return r, fmt.Errorf("train: %s: %v", filepath.Join(dir, ConfigFile), err)
 	}
 	return r, nil
+}
+
+func (d runDir) writeSeen(data *Data) error {
+	fp := data.Seen()
+	b := make([]byte, 8*len(fp))
+	for i, v := range fp {
+		binary.LittleEndian.PutUint64(b[8*i:], v)
+	}
+	return atomicfile.WriteFile(d.path(SeenFile), b)
+}
+
+// ReadSeen returns the sorted fingerprints of the images the run in dir
+// trained and validated on: from its SeenFile, or, for a run written before
+// there was one, from the run's data loaded again (checked against the
+// hash config.json records).
+func ReadSeen(dir string) ([]uint64, error) {
+	path := filepath.Join(dir, SeenFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		rec, err := ReadRecord(dir)
+		if err != nil {
+			return nil, err
+		}
+		data, err := LoadData(rec.Config)
+		if err != nil {
+			return nil, fmt.Errorf("train: %s has no %s and its data cannot be read to tell which images it saw: %w", dir, SeenFile, err)
+		}
+		if data.Info.SHA256 != rec.Data.SHA256 {
+			return nil, fmt.Errorf("train: %s has no %s, and its data %s now hashes to %s, not %s as recorded", dir, SeenFile, data.Info.Source, data.Info.SHA256, rec.Data.SHA256)
+		}
+		return data.Seen(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("train: %s: %d bytes is not a whole number of 8-byte fingerprints", path, len(b))
+	}
+	fp := make([]uint64, len(b)/8)
+	for i := range fp {
+		fp[i] = binary.LittleEndian.Uint64(b[8*i:])
+		if i > 0 && fp[i] < fp[i-1] {
+			return nil, fmt.Errorf("train: %s: fingerprint %d is out of order", path, i)
+		}
+	}
+	return fp, nil
 }
 
 // ReadLog reads the entries of a run directory's log.jsonl.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -32,6 +33,14 @@ type Validation struct {
 type TestLosses struct {
 	Clean float64 `json:"clean_loss"`
 	Adv   float64 `json:"adv_loss"`
+}
+
+// String says "test loss clean C adv A", or "no test set" for nil.
+func (l *TestLosses) String() string {
+	if l == nil {
+		return "no test set"
+	}
+	return fmt.Sprintf("test loss clean %.4f adv %.4f", l.Clean, l.Adv)
 }
 
 // Streams of the evaluation randomness (fixed across epochs, so epochs are

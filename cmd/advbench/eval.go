@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -40,8 +41,11 @@ scored), with per-example flags and sanity checks. Each branch gets a result
 file (RUN_DIR/results/clean.json and adv.json; shared.json for a
 single-branch norm such as bn), the data that 'advbench eval tables' renders.
 
-The test data is the run's own (--data overrides; the built-in data for a
-checkpoint outside a run). The evaluation saves its state after every batch:
+The test data is the run's own (--data overrides). A checkpoint outside a
+run, or a --checkpoint FILE, needs --data (--data builtin for the built-in
+data). Images the run trained or validated on are never scored: a test set
+that holds any (by the images' fingerprints) is refused, e.g. the run's own
+single-file --data. The evaluation saves its state after every batch:
 a killed or interrupted one (exit 130) continues where it stopped when the
 same command is run again, and gives the identical result. A finished result
 of the same evaluation is reused, one of another is never overwritten.
@@ -107,6 +111,19 @@ Examples:
 	}
 }
 
+// dataHint turns evaluate's test-data refusals into usage errors (exit 2)
+// that name the flag; other errors pass unchanged.
+func dataHint(err error) error {
+	var seen *evaluate.SeenImagesError
+	switch {
+	case errors.Is(err, evaluate.ErrNoTestData):
+		return usagef("%v: give --data DIR|FILE, or --data builtin", err)
+	case errors.As(err, &seen):
+		return usagef("%v: give --data with test images", err)
+	}
+	return err
+}
+
 func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) error {
 	if err := checkFormat(opts.Format); err != nil {
 		return err
@@ -131,7 +148,7 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 		}
 	}
 	if err != nil {
-		return err
+		return dataHint(err)
 	}
 	if opts.Format == "json" {
 		files := make([]any, len(outs))
@@ -193,7 +210,7 @@ func runSweep(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) e
 	}
 	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr})
 	if err != nil {
-		return err
+		return dataHint(err)
 	}
 	var sweeps []*results.Sweep
 	for _, p := range paths {

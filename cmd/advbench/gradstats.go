@@ -94,7 +94,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		s.Target = t
 		g, err := evaluate.GradStats(ctx, s, stderr)
 		if err != nil {
-			return err
+			return dataHint(err)
 		}
 		path := gradstatsPath(t)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -36,10 +36,13 @@ func TestImportExportEvalForeign(t *testing.T) {
 	assert.ElementsMatch(t, orig.Names, sd.Names, "the reference state dict's names")
 
 	var a, b []results.File
-	code, out, stderr = runCLI(t, "eval", ckpt, "--test-n", "24", "--batch", "12", "--attacks", "fgsm", "--format", "json", "--out", filepath.Join(dir, "imported"))
+	code, _, stderr = runCLI(t, "eval", ckpt, "--test-n", "24", "--out", filepath.Join(dir, "nodata"))
+	assert.Equal(t, exitUsage, code, "a checkpoint outside a run names its test data")
+	assert.Contains(t, stderr, "--data builtin")
+	code, out, stderr = runCLI(t, "eval", ckpt, "--data", "builtin", "--test-n", "24", "--batch", "12", "--attacks", "fgsm", "--format", "json", "--out", filepath.Join(dir, "imported"))
 	require.Equal(t, exitOK, code, stderr)
 	require.NoError(t, json.Unmarshal([]byte(out), &a))
-	code, out, stderr = runCLI(t, "eval", "--checkpoint", filepath.Join(fixtures, "auxbn.pt"), "--norm", "auxbn", "--width", "0.0625",
+	code, out, stderr = runCLI(t, "eval", "--checkpoint", filepath.Join(fixtures, "auxbn.pt"), "--norm", "auxbn", "--width", "0.0625", "--data", "builtin",
 		"--test-n", "24", "--batch", "12", "--attacks", "fgsm", "--format", "json", "--out", filepath.Join(dir, "direct"))
 	require.Equal(t, exitOK, code, stderr)
 	require.NoError(t, json.Unmarshal([]byte(out), &b))

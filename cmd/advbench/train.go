@@ -351,8 +351,8 @@ func printTrainSummary(s *train.Summary, format string, stdout io.Writer) error 
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "final epoch %d: train loss %.4f, test loss clean %.4f adv %.4f; best validation RA %s after epoch %d\n",
-		f.Epoch, f.Train.Loss, f.Test.Clean, f.Test.Adv, pct(s.BestRA), s.BestEpoch)
+	fmt.Fprintf(stdout, "final epoch %d: train loss %.4f, %s; best validation RA %s after epoch %d\n",
+		f.Epoch, f.Train.Loss, f.Test, pct(s.BestRA), s.BestEpoch)
 	fmt.Fprintf(stdout, "checkpoints: %s\n", filepath.Join(s.Dir, train.CheckpointDir))
 	return nil
 }

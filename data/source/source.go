@@ -6,6 +6,7 @@ package source
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/advbench/advbench/data/cifar"
 	"github.com/advbench/advbench/data/synth"
@@ -23,6 +24,17 @@ type Spec struct {
 
 // IsBuiltin reports whether the spec selects the built-in data.
 func (s Spec) IsBuiltin() bool { return s.Path == "" || s.Path == Builtin }
+
+// IsFile reports whether the spec names a single CIFAR-10 file rather than
+// the built-in data or a directory. A single file is one split only: a run
+// trains and validates on it, and tests on other data.
+func (s Spec) IsFile() bool {
+	if s.IsBuiltin() {
+		return false
+	}
+	st, err := os.Stat(s.Path)
+	return err == nil && !st.IsDir()
+}
 
 // Describe returns a one-line provenance, e.g. "builtin synth (seed 1, 10000 train, 2000 test)".
 func (s Spec) Describe() string {
