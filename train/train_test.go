@@ -120,11 +120,11 @@ func TestSmokeIsDeterministic(t *testing.T) {
 		assert.Equal(t, i, e.Epoch)
 		require.NotNil(t, e.Train.Clean, "advprop runs the clean pass")
 		require.NotNil(t, e.Train.Adv, "and the adversarial pass")
-		assert.InDelta(t, (e.Train.Clean.Loss+e.Train.Adv.Loss)/2, e.Train.Loss, 1e-6, "the AdvProp loss is the mean of the passes")
+		assert.Greater(t, e.Train.Adv.Loss, e.Train.Clean.Loss, "the training attack raises the loss above the clean pass's")
 		for _, v := range []float64{e.Val.Clean.SA, e.Val.Clean.RA, e.Val.Adv.SA, e.Val.Adv.RA, e.Train.Clean.Accuracy, e.Train.Adv.Accuracy} {
 			assert.True(t, v >= 0 && v <= 1, "accuracies are fractions: %v", v)
 		}
-		assert.LessOrEqual(t, e.Val.Adv.RA, e.Val.Adv.SA)
+		assert.Less(t, e.Val.Adv.RA, e.Val.Adv.SA, "the validation attack fools some clean-correct examples")
 		assert.Greater(t, e.Test.Adv, 0.0)
 		assert.Greater(t, e.ImagesPerSecond, 0.0)
 	}
