@@ -39,6 +39,11 @@ type Outcome struct {
 	// ZeroGrad says, per example, whether its input gradient was exactly zero
 	// at the first step (a sign of masked or saturated gradients).
 	ZeroGrad []bool
+	// FooledAny says, per example, whether any point the attack classified
+	// on its way (any iterate of any restart, or XAdv) was misclassified.
+	// FooledAny without Fooled is a silent success: the attack returned a
+	// point that does not fool although it had found one that does.
+	FooledAny []bool
 }
 
 // Attack perturbs batches.

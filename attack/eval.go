@@ -55,7 +55,28 @@ type Evaluation struct {
 	CleanCorrect []bool        `json:"clean_correct"`
 	Robust       [][]bool      `json:"robust"` // per attack, per example
 	Stats        []AttackStats `json:"stats"`  // per attack
+	// Checked is the number of examples (the first ones, at most
+	// CheckExamples) the extra check attacks ran on.
+	Checked int `json:"checked_examples"`
 }
+
+// CheckExamples is how many examples (the first ones evaluated) the extra
+// attacks of the checks run on: FGSM beside every iterative attack, and
+// the attack again at LargeEps. On these few the checks cost under 1% of a
+// 10,000-example PGD evaluation.
+const CheckExamples = 64
+
+// LargeEps is the radius at which an iterative attack must drive robust
+// accuracy close to 0 (at most LargeEpsMaxRA); one that does not is
+// defeated by masked gradients, not by robustness.
+const (
+	LargeEps      = 32.0 / 255
+	LargeEpsMaxRA = 0.1
+)
+
+// MinLossRaised is the fraction of clean-correct examples whose loss the
+// attack must have raised (loss at x_adv above the loss at x).
+const MinLossRaised = 0.9
 
 // AttackStats are an attack's running diagnostics.
 type AttackStats struct {
@@ -65,6 +86,27 @@ type AttackStats struct {
 	Finite    int64   `json:"finite_values"`
 	NonFinite int     `json:"non_finite_values"`
 	ZeroGrad  int     `json:"zero_gradient_examples"`
+	// LossChecked clean-correct examples, of which LossRaised have a loss at
+	// x_adv above their loss at x.
+	LossChecked int `json:"loss_checked_examples"`
+	LossRaised  int `json:"loss_raised_examples"`
+	// Silent counts clean-correct examples some iterate fooled but x_adv does not.
+	Silent int `json:"silent_success_examples"`
+	// On the first Checked examples: robust under this attack, under FGSM
+	// at the same eps (FGSMRan says whether it ran: iterative attacks only),
+	// fooled by FGSM but robust here, and robust under this attack at LargeEps
+	// (LargeRan: attacks with AtRadius only).
+	SubsetRobust      int  `json:"subset_robust"`
+	FGSMRan           bool `json:"fgsm_ran"`
+	SubsetFGSMRobust  int  `json:"subset_fgsm_robust"`
+	SubsetFGSMOnly    int  `json:"subset_fgsm_only_fooled"`
+	LargeRan          bool `json:"large_eps_ran"`
+	SubsetLargeRobust int  `json:"subset_large_eps_robust"`
+}
+
+// radiusAttack is an attack that can be run again at another radius.
+type radiusAttack interface {
+	AtRadius(eps float64) Attack
 }
 
 // NewEvaluation starts an evaluation of the attacks (names must differ).
@@ -112,6 +154,8 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 	for i := range y {
 		e.CleanCorrect = append(e.CleanCorrect, clean[i] == y[i])
 	}
+	sub := min(len(y), max(0, CheckExamples-e.Checked))
+	xs, ys := x[:sub*imageSize], y[:sub]
 	for ai, a := range attacks {
 		rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
 		out, err := a.Perturb(m, x, y, e.Config.Setting, rng)
@@ -123,6 +167,20 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 			e.Robust[ai] = append(e.Robust[ai], clean[i] == y[i] && !out.Fooled[i])
 			if out.ZeroGrad[i] {
 				st.ZeroGrad++
+			}
+			if clean[i] == y[i] && out.FooledAny != nil && out.FooledAny[i] && !out.Fooled[i] {
+				st.Silent++
+			}
+		}
+		p := a.Params()
+		if p.Eps > 0 {
+			if err := e.lossRaised(m, st, p, x, y, logits, clean, out.XAdv); err != nil {
+				return err
+			}
+			if sub > 0 {
+				if err := e.subsetChecks(m, a, ai, st, xs, ys, clean[:sub], out.Fooled[:sub]); err != nil {
+					return err
+				}
 			}
 		}
 		for i, v := range out.XAdv {
@@ -139,8 +197,111 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 			st.Finite++
 		}
 	}
+	e.Checked += sub
 	e.Batches++
 	return nil
+}
+
+// lossRaised counts the clean-correct examples whose loss (the attack's
+// own, per example, in float64) at x_adv exceeds their loss at x: an
+// attack that ascends the loss raises it for nearly all of them.
+func (e *Evaluation) lossRaised(m Model, st *AttackStats, p Params, x []float32, y []int, cleanLogits []float32, clean []int, xAdv []float32) error {
+	loss, err := nn.ParseLoss(p.Loss)
+	if err != nil {
+		return fmt.Errorf("attack: %s: %w", p.Name, err)
+	}
+	advLogits, err := m.Logits(xAdv, e.Config.Branch, e.Config.Mode)
+	if err != nil {
+		return fmt.Errorf("attack: %s: %w", p.Name, err)
+	}
+	before, after := exampleLosses(cleanLogits, y, loss), exampleLosses(advLogits, y, loss)
+	for i := range y {
+		if clean[i] != y[i] {
+			continue
+		}
+		st.LossChecked++
+		if after[i] > before[i] {
+			st.LossRaised++
+		}
+	}
+	return nil
+}
+
+// subsetChecks runs the extra check attacks on the first examples: FGSM at
+// the attack's eps beside an iterative attack, and the attack at LargeEps.
+func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool) error {
+	p := a.Params()
+	for i := range y {
+		if clean[i] == y[i] && !fooled[i] {
+			st.SubsetRobust++
+		}
+	}
+	if p.Steps > 1 {
+		loss, err := nn.ParseLoss(p.Loss)
+		if err != nil {
+			return fmt.Errorf("attack: %s: %w", p.Name, err)
+		}
+		f := &FGSM{Options{Eps: p.Eps, Loss: loss}}
+		out, err := f.Perturb(m, x, y, e.Config.Setting, nil)
+		if err != nil {
+			return fmt.Errorf("attack: %s: fgsm check: %w", p.Name, err)
+		}
+		st.FGSMRan = true
+		for i := range y {
+			if clean[i] != y[i] {
+				continue
+			}
+			if !out.Fooled[i] {
+				st.SubsetFGSMRobust++
+			} else if !fooled[i] {
+				st.SubsetFGSMOnly++
+			}
+		}
+	}
+	if ra, ok := a.(radiusAttack); ok {
+		rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<63|uint64(ai)<<32|uint64(e.Batches)))
+		out, err := ra.AtRadius(LargeEps).Perturb(m, x, y, e.Config.Setting, rng)
+		if err != nil {
+			return fmt.Errorf("attack: %s: eps %s check: %w", p.Name, Eps255(LargeEps), err)
+		}
+		st.LargeRan = true
+		for i := range y {
+			if clean[i] == y[i] && !out.Fooled[i] {
+				st.SubsetLargeRobust++
+			}
+		}
+	}
+	return nil
+}
+
+// exampleLosses returns each example's loss from its logits, in float64:
+// cross-entropy log Σ exp z − z_y, or the CW margin max_{j≠y} z_j − z_y.
+func exampleLosses(logits []float32, y []int, loss nn.Loss) []float64 {
+	k := len(logits) / len(y)
+	out := make([]float64, len(y))
+	for i, yi := range y {
+		row := logits[i*k : (i+1)*k]
+		if loss == nn.CWMargin {
+			best := math.Inf(-1)
+			for j, v := range row {
+				if j != yi {
+					best = math.Max(best, float64(v))
+				}
+			}
+			out[i] = best - float64(row[yi])
+			continue
+		}
+		mx := math.Inf(-1)
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		s := 0.0
+		for _, v := range row {
+			s += math.Exp(float64(v) - mx)
+		}
+		out[i] = mx + math.Log(s) - float64(row[yi])
+	}
+	return out
 }
 
 // Result finishes the evaluation: accuracies, the worst case over attacks
@@ -168,7 +329,7 @@ func (e *Evaluation) Result() (*Result, error) {
 		}
 	}
 	res.WorstCaseRA = fraction(res.PerExample.WorstCase)
-	res.Checks = sanityChecks(res)
+	res.Checks = sanityChecks(res, e.Stats, e.Checked)
 	for _, c := range res.Checks {
 		if !c.OK {
 			res.Warnings = append(res.Warnings, c.Name+": "+c.Detail)
@@ -193,31 +354,51 @@ func Evaluate(m Model, batches Batches, attacks []Attack, cfg EvalConfig) (*Resu
 	return e.Result()
 }
 
-// sanityChecks runs the checks every evaluation reports.
-func sanityChecks(r *Result) []Check {
+// sanityChecks runs the checks every evaluation reports (README, "Checks
+// of an evaluation"). Each can fail on a broken attack or a masked model;
+// none holds by construction.
+func sanityChecks(r *Result, stats []AttackStats, checked int) []Check {
 	var cs []Check
-	add := func(name string, ok bool, format string, args ...any) {
-		cs = append(cs, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	add := func(a, name string, ok bool, offending int, values map[string]float64, format string, args ...any) {
+		cs = append(cs, Check{Name: a + ": " + name, Attack: a, OK: ok, Offending: offending, Values: values, Detail: fmt.Sprintf(format, args...)})
 	}
 	for i, a := range r.Attacks {
-		add(a.Name+": delta within eps", a.MaxDelta <= a.Eps+1e-6, "max |x_adv - x| = %.8f, eps = %.8f", a.MaxDelta, a.Eps)
-		add(a.Name+": x_adv within [0,1]", a.MinPixel >= 0 && a.MaxPixel <= 1, "pixels in [%g, %g]", a.MinPixel, a.MaxPixel)
-		add(a.Name+": finite", a.NonFinite == 0, "%d NaN or Inf values in x_adv", a.NonFinite)
-		add(a.Name+": gradients not zero", a.ZeroGradFraction == 0, "%.4f of examples have an all-zero input gradient", a.ZeroGradFraction)
-		add(a.Name+": RA <= SA", a.RA <= r.SA, "RA %.4f, SA %.4f", a.RA, r.SA)
+		st := stats[i]
+		add(a.Name, "delta within eps", a.MaxDelta <= a.Eps+1e-6, 0, map[string]float64{"max_linf_delta": a.MaxDelta, "eps": a.Eps},
+			"max |x_adv - x| = %.8f, eps = %.8f", a.MaxDelta, a.Eps)
+		add(a.Name, "x_adv within [0,1]", a.MinPixel >= 0 && a.MaxPixel <= 1, 0, map[string]float64{"min_pixel": a.MinPixel, "max_pixel": a.MaxPixel},
+			"pixels in [%g, %g]", a.MinPixel, a.MaxPixel)
+		add(a.Name, "finite", a.NonFinite == 0, 0, map[string]float64{"non_finite_values": float64(a.NonFinite)}, "%d NaN or Inf values in x_adv", a.NonFinite)
+		add(a.Name, "gradients not zero", st.ZeroGrad == 0, st.ZeroGrad, map[string]float64{"zero_gradient_fraction": a.ZeroGradFraction},
+			"%d examples (%.4f) have an all-zero input gradient", st.ZeroGrad, a.ZeroGradFraction)
 		if a.Eps == 0 {
-			add(a.Name+": eps 0 reproduces SA", a.RA == r.SA, "RA %.4f, SA %.4f", a.RA, r.SA)
+			continue
 		}
-		// Per example: robust under all attacks implies robust under this one.
-		worst := r.PerExample.WorstCase
-		flags := r.PerExample.Robust[a.Name]
-		bad := 0
-		for j := range worst {
-			if worst[j] && !flags[j] {
-				bad++
-			}
+		if st.LossChecked > 0 {
+			notRaised := st.LossChecked - st.LossRaised
+			frac := float64(st.LossRaised) / float64(st.LossChecked)
+			add(a.Name, "loss raised", frac >= MinLossRaised, notRaised,
+				map[string]float64{"raised_fraction": frac, "min_fraction": MinLossRaised, "clean_correct": float64(st.LossChecked)},
+				"loss at x_adv above the loss at x for %d of %d clean-correct examples (%.4f, want >= %.2f)", st.LossRaised, st.LossChecked, frac, MinLossRaised)
 		}
-		add(a.Name+": worst case <= this attack", bad == 0 && r.WorstCaseRA <= r.Attacks[i].RA, "%d examples robust in the worst case but not under this attack", bad)
+		add(a.Name, "no silent success", st.Silent == 0, st.Silent, map[string]float64{"silent_examples": float64(st.Silent), "examples": float64(r.Examples)},
+			"%d examples fooled by an iterate but not by the returned x_adv (RA overstated by %.4f)", st.Silent, float64(st.Silent)/float64(r.Examples))
+		if checked == 0 {
+			continue
+		}
+		n := float64(checked)
+		if st.FGSMRan {
+			fra, ra := float64(st.SubsetFGSMRobust)/n, float64(st.SubsetRobust)/n
+			add(a.Name, "fgsm RA >= this RA", fra >= ra, st.SubsetFGSMOnly,
+				map[string]float64{"fgsm_ra": fra, "ra": ra, "examples": n},
+				"on the first %d examples FGSM at eps %s leaves RA %.4f, this attack %.4f; %d examples fooled by FGSM only", checked, a.Eps255, fra, ra, st.SubsetFGSMOnly)
+		}
+		if st.LargeRan {
+			lra := float64(st.SubsetLargeRobust) / n
+			add(a.Name, "large eps RA near 0", lra <= LargeEpsMaxRA, st.SubsetLargeRobust,
+				map[string]float64{"large_eps": LargeEps, "ra": lra, "max_ra": LargeEpsMaxRA, "examples": n},
+				"on the first %d examples the attack at eps %s leaves RA %.4f (want <= %.2f): %d examples survive", checked, Eps255(LargeEps), lra, LargeEpsMaxRA, st.SubsetLargeRobust)
+		}
 	}
 	return cs
 }

@@ -47,5 +47,6 @@ func (f *FGSM) Perturb(m Model, x []float32, y []int, s Setting, _ *rand.Rand) (
 	for i, p := range predictions(logits, n) {
 		out.Fooled[i] = p != y[i]
 	}
+	out.FooledAny = out.Fooled
 	return out, nil
 }

@@ -55,7 +55,7 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 	if len(x) != n*imageSize {
 		return nil, fmt.Errorf("attack: %s: %d values for %d labels", p.name, len(x), n)
 	}
-	out := &Outcome{XAdv: make([]float32, len(x)), Fooled: make([]bool, n), ZeroGrad: make([]bool, n)}
+	out := &Outcome{XAdv: make([]float32, len(x)), Fooled: make([]bool, n), ZeroGrad: make([]bool, n), FooledAny: make([]bool, n)}
 	cur := make([]float32, len(x))
 	restarts := max(1, p.Restarts)
 	for r := 0; r < restarts; r++ {
@@ -63,7 +63,7 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 		if r > 0 {
 			zero = nil
 		}
-		if err := p.iterate(m, cur, x, y, s, rng, zero); err != nil {
+		if err := p.iterate(m, cur, x, y, s, rng, zero, out.FooledAny); err != nil {
 			return nil, err
 		}
 		logits, err := m.Logits(cur, s.Branch, s.Mode)
@@ -73,6 +73,9 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 		pred := predictions(logits, n)
 		last := r == restarts-1
 		for i := 0; i < n; i++ {
+			if pred[i] != y[i] {
+				out.FooledAny[i] = true
+			}
 			if out.Fooled[i] {
 				continue
 			}
@@ -94,41 +97,62 @@ func (p *PGD) Run(m Model, x []float32, y []int, s Setting, rng *rand.Rand) ([]f
 		return nil, fmt.Errorf("attack: %s: %d values for %d labels", p.name, len(x), len(y))
 	}
 	cur := make([]float32, len(x))
-	if err := p.iterate(m, cur, x, y, s, rng, nil); err != nil {
+	if err := p.iterate(m, cur, x, y, s, rng, nil, nil); err != nil {
 		return nil, err
 	}
 	return cur, nil
 }
 
 // iterate runs one restart in cur: a fresh start, then Steps steps. When
-// zero is not nil it receives the first step's all-zero-gradient flags.
-func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero []bool) error {
+// zero is not nil it receives the first step's all-zero-gradient flags;
+// when fooled is not nil, every example that an iterate before a step
+// misclassifies is marked in it (from the logits the step computes anyway).
+func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero, fooled []bool) error {
 	p.start(cur, x, rng)
 	for k := 0; k < p.Steps; k++ {
-		grad, err := p.step(m, cur, x, y, s)
+		grad, logits, err := p.step(m, cur, x, y, s)
 		if err != nil {
 			return err
 		}
 		if k == 0 && zero != nil {
 			markZeroGrad(grad, zero)
 		}
+		if fooled != nil {
+			for i, pr := range predictions(logits, len(y)) {
+				if pr != y[i] {
+					fooled[i] = true
+				}
+			}
+		}
 	}
 	return nil
 }
 
+// AtRadius returns the same attack (steps, restarts, loss, start) at radius
+// eps, with the step scaled by eps/Eps so the attack can still cross the
+// ball. The evaluation's large-radius check runs it.
+func (p *PGD) AtRadius(eps float64) Attack {
+	o := p.Options
+	if p.Eps > 0 {
+		o.Step = p.Step * eps / p.Eps
+	}
+	o.Eps = eps
+	return newPGD(p.name, p.Steps, o)
+}
+
 // step takes one PGD step in place: cur ← Π(cur + Step·sign(∇ loss(cur))).
-// It returns the gradient it used.
-func (p *PGD) step(m Model, cur, x []float32, y []int, s Setting) ([]float32, error) {
-	_, _, grad, err := m.LossGrad(cur, y, p.Loss, s.Branch, s.Mode)
+// It returns the gradient it used and the logits at cur before the step.
+func (p *PGD) step(m Model, cur, x []float32, y []int, s Setting) ([]float32, []float32, error) {
+	_, logits, grad, err := m.LossGrad(cur, y, p.Loss, s.Branch, s.Mode)
 	if err != nil {
-		return nil, fmt.Errorf("attack: %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("attack: %s: %w", p.name, err)
 	}
 	step := float32(p.Step)
 	for i, g := range grad {
 		cur[i] += step * sign(g)
 	}
 	project(cur, x, p.Eps)
-	return grad, nil
+	return grad, logits, nil
 }
 
 // start writes the starting point of a restart: x plus uniform noise in

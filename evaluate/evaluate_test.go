@@ -85,7 +85,12 @@ func TestInterruptedEvaluationResumes(t *testing.T) {
 	assert.Contains(t, f.Data.Source, "builtin")
 	assert.Equal(t, "eval", f.Mode)
 	assert.Len(t, f.PerExample.Robust["fgsm"], 40)
-	assert.LessOrEqual(t, f.Attack("pgd-10").RA, f.SA)
+	// In place of RA <= SA (true by construction): the checks a broken
+	// attack or a masked model fails all pass on this run.
+	require.NotEmpty(t, f.Checks)
+	for _, c := range f.Checks {
+		assert.True(t, c.OK, "%s: %s", c.Name, c.Detail)
+	}
 }
 
 func TestEvaluationRefusals(t *testing.T) {

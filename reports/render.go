@@ -37,7 +37,8 @@ func Render(w io.Writer, r *Report, format string) error {
 func pct(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) }
 
 // cellText is a cell in plain text: "41.57 ± 0.50 [40.10, 43.04]*", then
-// "(paper 44.93, -3.36)" when the published value is known.
+// "(paper 44.93, -3.36)" when the published value is known, then the
+// failed checks: "(check failed: loss raised)".
 func cellText(c Cell, pm, star string) string {
 	var b strings.Builder
 	if !c.Present {
@@ -58,6 +59,9 @@ func cellText(c Cell, pm, star string) string {
 			fmt.Fprintf(&b, ", %+.2f", 100*(c.Mean-*c.Paper))
 		}
 		b.WriteString(")")
+	}
+	if len(c.FailedChecks) > 0 {
+		fmt.Fprintf(&b, " (check failed: %s)", strings.Join(c.FailedChecks, ", "))
 	}
 	return b.String()
 }

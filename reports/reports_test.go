@@ -236,3 +236,43 @@ func flags(k, n int) []bool {
 	}
 	return f
 }
+
+// TestFailedChecksBesideCell: a failed check of an attack shows beside that
+// attack's cell of that norm, in the data and the text; passing checks and
+// other attacks' failures do not.
+func TestFailedChecksBesideCell(t *testing.T) {
+	fx := fixtures()
+	fx["bn-s2.json"].Checks = []results.Check{
+		{Name: "pgd-20: large eps RA near 0", Attack: "pgd-20", OK: false, Offending: 30},
+		{Name: "pgd-20: loss raised", Attack: "pgd-20", OK: true},
+		{Name: "pgd-10: delta within eps", Attack: "pgd-10", OK: true},
+	}
+	fx["bn-s1.json"].Checks = []results.Check{{Name: "pgd-20: large eps RA near 0", Attack: "pgd-20", OK: false, Offending: 12}}
+	var srcs []Source
+	for name, f := range fx {
+		srcs = append(srcs, Source{Path: name, File: f})
+	}
+	r, err := Build(srcs, Options{})
+	require.NoError(t, err)
+	require.Equal(t, "bn", r.Table4.Columns[0].Norm)
+	for _, tc := range []struct {
+		row, col int
+		want     []string
+	}{
+		{0, 0, nil}, // SA
+		{1, 0, nil}, // PGD-10: its check passed
+		{2, 0, []string{"large eps RA near 0"}},
+		{2, 1, nil}, // modenorm
+	} {
+		t.Run(fmt.Sprintf("row%d-col%d", tc.row, tc.col), func(t *testing.T) {
+			c := r.Table4.Rows[tc.row].Cells[tc.col]
+			assert.Equal(t, tc.want, c.FailedChecks)
+			text := cellText(c, "±", "*")
+			if tc.want == nil {
+				assert.NotContains(t, text, "check failed")
+			} else {
+				assert.Contains(t, text, "(check failed: large eps RA near 0)")
+			}
+		})
+	}
+}

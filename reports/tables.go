@@ -123,6 +123,9 @@ type Cell struct {
 	Significant bool     `json:"significant"`
 	// Paper is the published value (a fraction) when asked for and known.
 	Paper *float64 `json:"paper,omitempty"`
+	// FailedChecks names the sanity checks of the cell's attack that failed
+	// in any of its runs (see the README's "Checks of an evaluation").
+	FailedChecks []string `json:"failed_checks,omitempty"`
 }
 
 // run is one seed's outcome of a cell: its flags and accuracy.
@@ -223,6 +226,7 @@ func build(srcs []Source, title, branch string, attacks []string, o Options, pub
 				runs = append(runs, run{f.Model.TrainSeed, flagsOf(f, a)})
 			}
 			cell := makeCell(runs)
+			cell.FailedChecks = failedChecks(byNorm[c.Norm], a)
 			if c.Norm != Reference && cell.Present && len(ref) > 0 {
 				cell.PValue = pairedTest(runs, ref)
 				cell.Significant = cell.PValue != nil && *cell.PValue < Alpha
@@ -239,6 +243,21 @@ func build(srcs []Source, title, branch string, attacks []string, o Options, pub
 		t.Rows = append(t.Rows, r)
 	}
 	return t
+}
+
+// failedChecks lists, once each, the failed checks about attack in files.
+func failedChecks(files []*results.File, attack string) []string {
+	var out []string
+	for _, f := range files {
+		for _, c := range f.Checks {
+			name := strings.TrimPrefix(c.Name, attack+": ")
+			if attack == "" || c.OK || c.Attack != attack || contains(out, name) {
+				continue
+			}
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func percentOf(m map[string]float64, norm string) *float64 {

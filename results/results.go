@@ -186,11 +186,16 @@ type PerExample struct {
 	WorstCase    []bool            `json:"worst_case_robust"`
 }
 
-// Check is one sanity check.
+// Check is one sanity check: its name, whether it passed, the numbers it
+// compared (by name) and how many examples offend it. A failed check is a
+// warning, not an error: the measurement is kept.
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
+	Name      string             `json:"name"`
+	Attack    string             `json:"attack,omitempty"` // the attack the check is about
+	OK        bool               `json:"ok"`
+	Values    map[string]float64 `json:"values,omitempty"`
+	Offending int                `json:"offending_examples"`
+	Detail    string             `json:"detail"`
 }
 
 // Attack returns the result of the named attack, or nil.

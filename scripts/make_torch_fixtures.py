@@ -23,6 +23,13 @@ python3-torch (CI needs none of this: the outputs are committed):
 
     /usr/bin/python3 scripts/make_torch_fixtures.py --out interop/testdata
     /usr/bin/python3 scripts/make_torch_fixtures.py --check-export exported.safetensors --norm saauxbn --out interop/testdata
+    /usr/bin/python3 scripts/make_torch_fixtures.py --sgd-out train/testdata
+
+--sgd-out writes sgd.json: two steps of torch.optim.SGD (momentum 0.9,
+weight decay 0.01, learning rates 0.1 then 0.05) in float64 on a parameter
+w = [1, -2, 0.5] with gradients g1, g2, beside a parameter that never gets a
+gradient; the weights and momentum buffer after each step (train's
+TestSGDMatchesPyTorch).
 """
 import argparse
 import json
@@ -215,12 +222,36 @@ def check_export(path, norm, out):
     return worst < 1e-4
 
 
+def make_sgd(out):
+    os.makedirs(out, exist_ok=True)
+    w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    idle = torch.tensor([7.0], dtype=torch.float64, requires_grad=True)
+    grads = [[0.1, 0.2, -0.3], [-0.5, 0.0, 0.25]]
+    lrs = [0.1, 0.05]
+    opt = torch.optim.SGD([w, idle], lr=lrs[0], momentum=0.9, weight_decay=0.01)
+    steps = []
+    for g, lr in zip(grads, lrs):
+        for group in opt.param_groups:
+            group["lr"] = lr
+        w.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        steps.append({"lr": lr, "grad": g, "w": w.detach().tolist(), "momentum": opt.state[w]["momentum_buffer"].tolist(), "idle": idle.detach().tolist()})
+    doc = {"torch": torch.__version__, "momentum": 0.9, "weight_decay": 0.01, "w0": [1.0, -2.0, 0.5], "idle0": [7.0], "steps": steps}
+    with open(os.path.join(out, "sgd.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    print("wrote", os.path.join(out, "sgd.json"))
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--out", default="interop/testdata")
     p.add_argument("--check-export")
     p.add_argument("--norm", default="saauxbn", choices=list(NORMS))
+    p.add_argument("--sgd-out")
     a = p.parse_args()
+    if a.sgd_out:
+        make_sgd(a.sgd_out)
+        raise SystemExit(0)
     if a.check_export:
         raise SystemExit(0 if check_export(a.check_export, a.norm, a.out) else 1)
     make(a.out)

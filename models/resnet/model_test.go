@@ -155,7 +155,6 @@ func TestProgramsShareVariables(t *testing.T) {
 
 	r0, err := m.AdvProp(x, xa, y)
 	require.NoError(t, err)
-	assert.InDelta(t, (r0.CleanLoss+r0.AdvLoss)/2, r0.Loss, 1e-5)
 	require.Len(t, r0.Grads, len(m.Params()))
 	for i, p := range m.Params() {
 		require.Same(t, p, r0.Grads[i].Param, "gradients come in parameter order")
@@ -277,6 +276,50 @@ func TestTrainStep(t *testing.T) {
 		assert.NotContains(t, g.Param.Name, "bn_list.0.", "the clean branch's norms are not in an adversarial-branch graph")
 	}
 	assert.Len(t, r.Grads, len(m.Params())-2*16, "every parameter but the clean branch's 16 (weight, bias) pairs")
+}
+
+// TestAdvPropLossFromPlainPasses: AdvProp's losses against cross-entropy
+// computed by hand in float64 from the plain training-mode logits of each
+// branch (the clean batch on the clean branch, the adversarial batch on the
+// adversarial one), for a single-branch and a two-branch norm.
+func TestAdvPropLossFromPlainPasses(t *testing.T) {
+	ce := func(logits []float32, y []int) float64 {
+		k, total := len(logits)/len(y), 0.0
+		for i, yi := range y {
+			row := logits[i*k : (i+1)*k]
+			mx := math.Inf(-1)
+			for _, v := range row {
+				mx = math.Max(mx, float64(v))
+			}
+			s := 0.0
+			for _, v := range row {
+				s += math.Exp(float64(v) - mx)
+			}
+			total += mx + math.Log(s) - float64(row[yi])
+		}
+		return total / float64(len(y))
+	}
+	for _, name := range []string{"bn", "saauxbn"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := New(Config{Norm: name, Width: 1.0 / 16, Seed: 3})
+			require.NoError(t, err)
+			rng := rand.New(rand.NewPCG(4, 4))
+			perturbParams(m, rng)
+			x, xa := randImages(rng, 6), randImages(rng, 6)
+			y := []int{3, 1, 4, 1, 5, 9}
+			lc, err := m.Logits(x, nn.Clean, nn.Train)
+			require.NoError(t, err)
+			la, err := m.Logits(xa, nn.Adv, nn.Train)
+			require.NoError(t, err)
+			wantClean, wantAdv := ce(lc, y), ce(la, y)
+			require.Greater(t, math.Abs(wantClean-wantAdv), 1e-3, "the two passes differ, so a loss of one pass alone is caught")
+			r, err := m.AdvProp(x, xa, y)
+			require.NoError(t, err)
+			assert.InDelta(t, wantClean, r.CleanLoss, 1e-4, "clean pass")
+			assert.InDelta(t, wantAdv, r.AdvLoss, 1e-4, "adversarial pass")
+			assert.InDelta(t, 0.5*wantClean+0.5*wantAdv, r.Loss, 1e-4, "AdvProp loss")
+		})
+	}
 }
 
 // TestAdvPropGradients checks AdvProp's mean gradient, assembled from two
