@@ -157,6 +157,9 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 			return nil, err
 		}
 	}
+	if err := reports.Replicates(srcs); err != nil {
+		return nil, err
+	}
 	vals, _, err := collect(srcs)
 	if err != nil {
 		return nil, err
@@ -202,6 +205,9 @@ func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, 
 		if err := check(ctx, s.Path, s.File); err != nil {
 			return nil, err
 		}
+	}
+	if err := reports.Replicates(srcs); err != nil {
+		return nil, err
 	}
 	vals, proto, err := collect(srcs)
 	if err != nil {

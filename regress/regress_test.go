@@ -114,6 +114,13 @@ func TestCompareRefusals(t *testing.T) {
 		require.ErrorAs(t, err, &inc, c.msg)
 		assert.Contains(t, err.Error(), c.msg)
 	}
+	// A metric averages runs that differ by seed alone.
+	clean := result("saauxbn", "adv", 2, 40, 20)
+	clean.File.Model.Objective, clean.Path = "clean", "clean-objective.json"
+	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), clean}, false)
+	assert.ErrorContains(t, err, "saauxbn-adv.json and clean-objective.json would be averaged as two seeds of saauxbn but differ in objective: (not recorded) vs clean")
+	_, err = Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20), clean}, 3, 0.03, time.Now())
+	assert.ErrorContains(t, err, "differ in objective: (not recorded) vs clean")
 	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 1, 41, 20)}, false)
 	assert.ErrorContains(t, err, "are both saauxbn, seed 1, branch adv")
 }

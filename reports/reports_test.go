@@ -198,6 +198,50 @@ func TestBuildRefusals(t *testing.T) {
 	assert.EqualError(t, err, "reports: a.json and again.json are both bn, train seed 1, branch shared: give one of them")
 }
 
+// TestBuildRefusesNonReplicates: two files of one norm become two seeds of
+// one cell only when they differ by the training seed alone; anything else
+// is refused naming both files and the field.
+func TestBuildRefusesNonReplicates(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(f *results.File)
+		msg  string
+	}{
+		{"objective", func(f *results.File) { f.Model.Objective = "clean" }, "differ in objective: advprop vs clean"},
+		{"width", func(f *results.File) { f.Model.Width = 0.5 }, "differ in width: 0.25 vs 0.5"},
+		{"train data", func(f *results.File) { f.Model.TrainData = strings.Repeat("99", 32) }, "differ in training data: (not recorded) vs 999999999999"},
+		{"checkpoint selection", func(f *results.File) { f.Checkpoint.Path = "runs/bn-s2/checkpoints/best.safetensors" }, "differ in checkpoint selection: last.safetensors vs best.safetensors"},
+		{"checkpoint epoch", func(f *results.File) { f.Checkpoint.Epoch = 3 }, "differ in checkpoint epoch: 6 vs 3"},
+		{"epochs", func(f *results.File) { f.Model.Epochs = 12 }, "differ in epochs: 6 vs 12"},
+		{"train steps", func(f *results.File) { f.Model.TrainSteps = 3 }, "differ in training attack steps: 10 vs 3"},
+		{"train eps", func(f *results.File) { f.Model.TrainEps = 4.0 / 255 }, "differ in training attack eps"},
+		{"train step", func(f *results.File) { f.Model.TrainStep = 1.0 / 255 }, "differ in training attack step"},
+		{"train mode", func(f *results.File) { f.Model.TrainAttackMode = "eval" }, "differ in training attack mode: train vs eval"},
+	}
+	withTraining := func(f *results.File) *results.File {
+		g := *f
+		g.Model.Epochs, g.Model.TrainSteps, g.Model.TrainEps, g.Model.TrainStep, g.Model.TrainAttackMode = 6, 10, 8.0/255, 2.0/255, "train"
+		return &g
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fx := fixtures()
+			a, b := withTraining(fx["bn-s1.json"]), withTraining(fx["bn-s2.json"])
+			_, err := Build([]Source{{"a.json", a}, {"b.json", b}}, Options{})
+			require.NoError(t, err, "seed alone differs")
+			c.edit(b)
+			_, err = Build([]Source{{"a.json", a}, {"b.json", b}}, Options{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "reports: a.json and b.json would be averaged as two seeds of bn but "+c.msg)
+		})
+	}
+	t.Run("old file without the training fields", func(t *testing.T) {
+		fx := fixtures()
+		_, err := Build([]Source{{"old.json", fx["bn-s1.json"]}, {"new.json", withTraining(fx["bn-s2.json"])}}, Options{})
+		assert.ErrorContains(t, err, "differ in epochs: (not recorded) vs 6")
+	})
+}
+
 // TestGradColumnsAverageSeeds: two seeds of a norm share a column whose
 // value is the mean of their means and whose spread is over the seeds.
 func TestGradColumnsAverageSeeds(t *testing.T) {

@@ -152,6 +152,9 @@ func Build(srcs []Source, o Options) (*Report, error) {
 		}
 		seen[k] = s.Path
 	}
+	if err := Replicates(srcs); err != nil {
+		return nil, err
+	}
 	first := srcs[0].File
 	rep := &Report{Caption: caption(srcs)}
 	var attacks []string
@@ -353,6 +356,25 @@ func compatible(srcs []Source) error {
 	for _, b := range srcs[1:] {
 		if field, x, y := a.File.Conditions().Differ(b.File.Conditions()); field != "" {
 			return fmt.Errorf("reports: %s and %s cannot share a table: %s %v vs %v", a.Path, b.Path, field, x, y)
+		}
+	}
+	return nil
+}
+
+// Replicates refuses results of one norm that differ in anything but the
+// training seed (results.File.ReplicateDiffer), naming both files and the
+// field: every file of a norm is averaged into that norm's cells as one
+// seed of the same training.
+func Replicates(srcs []Source) error {
+	first := map[string]Source{}
+	for _, s := range srcs {
+		a, ok := first[s.File.Model.Norm]
+		if !ok {
+			first[s.File.Model.Norm] = s
+			continue
+		}
+		if field, x, y := a.File.ReplicateDiffer(s.File); field != "" {
+			return fmt.Errorf("reports: %s and %s would be averaged as two seeds of %s but differ in %s: %v vs %v (a cell holds runs that differ by seed alone)", a.Path, s.Path, s.File.Model.Norm, field, x, y)
 		}
 	}
 	return nil
