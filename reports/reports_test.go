@@ -280,3 +280,76 @@ func flags(k, n int) []bool {
 	}
 	return f
 }
+
+// flagged makes a result file with only SA, from the given per-example
+// outcomes.
+func flagged(norm string, seed uint64, clean []bool) *results.File {
+	f := fixture(norm, "shared", 1, seed, 0.5, 0.2, 0.1)
+	f.Attacks = nil
+	f.PerExample = &results.PerExample{CleanCorrect: clean, Robust: map[string][]bool{}}
+	f.Examples, f.SA = len(clean), fraction(clean)
+	return f
+}
+
+// outcomes is 200 flags: the reference's first 100 correct, less the
+// indices in lost, plus those in gained.
+func outcomes(lost, gained []int) []bool {
+	f := flags(100, 200)
+	for _, i := range lost {
+		f[i] = false
+	}
+	for _, i := range gained {
+		f[i] = true
+	}
+	return f
+}
+
+// TestMcNemarSeedsAreReplicates: two seeds whose discordant pairs are
+// (1, 5) and (0, 4) are not pooled into one sample of (1, 9), p = 22/1024;
+// each seed pair is tested alone and combined (p from
+// scripts/mcnemar_check.py), then Holm-adjusted over the report's two tests.
+func TestMcNemarSeedsAreReplicates(t *testing.T) {
+	ref := outcomes(nil, nil)
+	srcs := []Source{
+		{"saauxbn-s1.json", flagged("saauxbn", 1, ref)},
+		{"saauxbn-s2.json", flagged("saauxbn", 2, ref)},
+		{"bn-s1.json", flagged("bn", 1, outcomes([]int{0, 1, 2, 3, 4}, []int{150}))},
+		{"bn-s2.json", flagged("bn", 2, outcomes([]int{10, 11, 12, 13}, nil))},
+	}
+	rep, err := Build(srcs, Options{})
+	require.NoError(t, err)
+	for _, tb := range []Table{rep.Table3, rep.Table4} {
+		require.Equal(t, "bn", tb.Columns[0].Norm)
+		c := tb.Rows[0].Cells[0]
+		require.NotNil(t, c.PValue)
+		assert.InDelta(t, 0.05065056194094186, *c.PValue, 1e-9, tb.Title)
+		assert.Equal(t, 2, c.Pairs)
+		require.NotNil(t, c.PHolm)
+		assert.InDelta(t, 2*0.05065056194094186, *c.PHolm, 1e-9, "two tests of equal p: both doubled")
+		assert.False(t, c.Significant, tb.Title)
+	}
+	assert.Contains(t, rep.Caption.Test, "Holm-adjusted p < 0.05 over the 2 tests")
+	assert.Contains(t, rep.Caption.Test, "2 to 2 pairs")
+}
+
+// TestMcNemarHolmAndOneSeed: with one seed, three columns each at p =
+// 22/1024 against the reference in both tables are six tests; Holm's
+// adjustment (6 x 22/1024 = 0.129) leaves none significant, and the caption
+// says the test compares trained models.
+func TestMcNemarHolmAndOneSeed(t *testing.T) {
+	srcs := []Source{{"saauxbn.json", flagged("saauxbn", 1, outcomes(nil, nil))}}
+	for _, norm := range []string{"bn", "modenorm", "auxbn"} {
+		srcs = append(srcs, Source{norm + ".json", flagged(norm, 1, outcomes([]int{0, 1, 2, 3, 4, 5, 6, 7, 8}, []int{150}))})
+	}
+	rep, err := Build(srcs, Options{})
+	require.NoError(t, err)
+	for _, tb := range []Table{rep.Table3, rep.Table4} {
+		for i, c := range tb.Rows[0].Cells[:3] {
+			require.NotNil(t, c.PValue, tb.Columns[i].Norm)
+			assert.InDelta(t, 22.0/1024, *c.PValue, 1e-12, "one pair: McNemar's exact test, 2·(1+10)/1024")
+			assert.False(t, c.Significant, "%s %s: significant before the correction only", tb.Title, tb.Columns[i].Norm)
+		}
+	}
+	assert.Contains(t, rep.Caption.Test, "over the 6 tests")
+	assert.Contains(t, rep.Caption.Test, "the test compares two trained models, not two norms")
+}
