@@ -248,6 +248,7 @@ func load(targetPath, sel, data string, testN int) (*loaded, error) {
 	if t.record != nil {
 		rc := t.record.Config
 		ld.info.Objective, ld.info.Preset, ld.info.TrainData = rc.Objective, rc.Preset, t.record.Data.SHA256
+		ld.info.Epochs, ld.info.TrainSteps, ld.info.TrainEps, ld.info.TrainStep, ld.info.TrainAttackMode = rc.Epochs, rc.TrainSteps, rc.Eps, rc.Step, rc.AttackMode
 		if data == "" {
 			data, runsData = rc.Data, true
 		}

@@ -157,6 +157,9 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 			return nil, err
 		}
 	}
+	if err := reports.Replicates(srcs); err != nil {
+		return nil, err
+	}
 	vals, _, err := collect(srcs)
 	if err != nil {
 		return nil, err
@@ -182,14 +185,32 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 	return r, nil
 }
 
+// Chance is the accuracy of a model that has learnt nothing on CIFAR-10's
+// ten balanced classes: SA 0.10, and RA at most 0.10 (a constant
+// prediction is robust on its own class, a noisy one near 0). A gate that
+// such a model passes is vacuous, so every band stays below half the
+// distance from its value to Chance.
+const Chance = 0.10
+
 // BandRule is the rule Update documents and applies: k standard deviations
-// over seeds, and never less than the floor.
+// over seeds, never less than the floor, and never more than half the way
+// from the value down to Chance, so that a chance-level model fails every
+// metric (the cap wins over the floor).
 func BandRule(k, floor float64) string {
-	return fmt.Sprintf("band = max(%g x std over seeds, %g); value = mean over seeds (fractions: 0.01 = 1 percentage point)", k, floor)
+	return fmt.Sprintf("band = min(max(%g x std over seeds, %g), (value - %g)/2): seed spread with a floor, capped so that a chance-level model (SA and RA %g or 0) fails every metric; value = mean over seeds (fractions: 0.01 = 1 percentage point)", k, floor, Chance, Chance)
+}
+
+// band applies BandRule to a metric's value and spread; a value at or below
+// Chance cannot be gated.
+func band(m Metric, k, floor float64) (float64, error) {
+	if !(m.Value > Chance) {
+		return 0, fmt.Errorf("regress: %s: value %.4f is not above chance (%g): a gate on it cannot tell a trained model from an untrained one", m.key(), m.Value, Chance)
+	}
+	return math.Min(math.Max(k*m.Std, floor), (m.Value-Chance)/2), nil
 }
 
 // Update makes a baseline from results: per metric the mean over seeds and
-// a band of max(k·std, floor).
+// a band by BandRule.
 func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, error) {
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("regress: no result files")
@@ -202,6 +223,9 @@ func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, 
 		if err := check(ctx, s.Path, s.File); err != nil {
 			return nil, err
 		}
+	}
+	if err := reports.Replicates(srcs); err != nil {
+		return nil, err
 	}
 	vals, proto, err := collect(srcs)
 	if err != nil {
@@ -220,12 +244,35 @@ func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, 
 		v := vals[key]
 		m := proto[key]
 		m.Value, m.Std = stats.MeanStd(v.values)
-		m.Band = round6(math.Max(k*m.Std, floor))
 		m.Value, m.Std = round6(m.Value), round6(m.Std)
+		bd, err := band(m, k, floor)
+		if err != nil {
+			return nil, err
+		}
+		m.Band = round6(bd)
 		m.Seeds = v.seeds
 		b.Metrics = append(b.Metrics, m)
 	}
 	return b, nil
+}
+
+// Reband rewrites b's bands by BandRule from the values and spreads it
+// already holds (no result is re-measured), for a baseline made under an
+// older rule.
+func Reband(b *Baseline, k, floor float64, now time.Time) error {
+	if !(floor >= 0) || !(k >= 0) {
+		return fmt.Errorf("regress: band factor %v and floor %v must not be negative", k, floor)
+	}
+	for i := range b.Metrics {
+		bd, err := band(b.Metrics[i], k, floor)
+		if err != nil {
+			return err
+		}
+		b.Metrics[i].Band = round6(bd)
+	}
+	b.BandRule = BandRule(k, floor) + " (bands recomputed from the recorded values and spreads on " + now.UTC().Format(time.RFC3339) + ")"
+	b.Version = version.Version
+	return nil
 }
 
 // order sorts metrics by the paper's norm order, branch, then metric.

@@ -2,6 +2,7 @@ package regress
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,100 @@ func TestCompareRefusals(t *testing.T) {
 		require.ErrorAs(t, err, &inc, c.msg)
 		assert.Contains(t, err.Error(), c.msg)
 	}
+	// A metric averages runs that differ by seed alone.
+	clean := result("saauxbn", "adv", 2, 40, 20)
+	clean.File.Model.Objective, clean.Path = "clean", "clean-objective.json"
+	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), clean}, false)
+	assert.ErrorContains(t, err, "saauxbn-adv.json and clean-objective.json would be averaged as two seeds of saauxbn but differ in objective: (not recorded) vs clean")
+	_, err = Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20), clean}, 3, 0.03, time.Now())
+	assert.ErrorContains(t, err, "differ in objective: (not recorded) vs clean")
 	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 1, 41, 20)}, false)
 	assert.ErrorContains(t, err, "are both saauxbn, seed 1, branch adv")
+}
+
+// chanceResults makes, for every norm and branch the baseline gates, one
+// result of a model at chance: SA a tenth of the examples and every
+// attack's RA the fraction ra, on the baseline's own test set and attacks.
+func chanceResults(b *Baseline, ra float64) []reports.Source {
+	n := b.Context.Examples
+	seen := map[string]bool{}
+	var srcs []reports.Source
+	for _, m := range b.Metrics {
+		if seen[m.Norm+"/"+m.Branch] {
+			continue
+		}
+		seen[m.Norm+"/"+m.Branch] = true
+		f := &results.File{
+			Provenance: results.Provenance{Schema: results.Schema, Model: results.Model{Norm: m.Norm, Preset: b.Context.Preset, TrainSeed: 1},
+				Data: results.Data{Source: b.Context.Data, SHA256: b.Context.DataSHA256}},
+			Branch: m.Branch, Mode: b.Context.Mode,
+			Measurement: results.Measurement{Examples: n, PerExample: &results.PerExample{Robust: map[string][]bool{}}}}
+		clean, robust := n/10, int(ra*float64(n))
+		f.PerExample.CleanCorrect = flagsFirst(clean, n)
+		f.SA = float64(clean) / float64(n)
+		for _, a := range b.Context.Attacks {
+			f.Attacks = append(f.Attacks, results.AttackResult{AttackParams: a, RA: float64(robust) / float64(n), Robust: robust})
+			f.PerExample.Robust[a.Name] = flagsFirst(robust, n)
+		}
+		srcs = append(srcs, reports.Source{Path: m.Norm + "-" + m.Branch + "-chance.json", File: f})
+	}
+	return srcs
+}
+
+func flagsFirst(k, n int) []bool {
+	f := make([]bool, n)
+	for i := 0; i < k; i++ {
+		f[i] = true
+	}
+	return f
+}
+
+// TestChanceFailsEveryCommittedBaseline: a model that has learnt nothing
+// (SA 10%, RA 10% or 0) regresses on every metric of every committed
+// baseline; a band wider than the distance to chance makes a gate that
+// cannot fail.
+func TestChanceFailsEveryCommittedBaseline(t *testing.T) {
+	paths, err := filepath.Glob("../testdata/baselines/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, p := range paths {
+		b, err := Read(p)
+		require.NoError(t, err)
+		for _, ra := range []float64{0.10, 0} {
+			t.Run(fmt.Sprintf("%s/ra=%g", filepath.Base(p), ra), func(t *testing.T) {
+				r, err := Compare(b, chanceResults(b, ra), false)
+				require.NoError(t, err)
+				require.Len(t, r.Rows, len(b.Metrics))
+				for _, row := range r.Rows {
+					assert.Equal(t, Regression, row.Verdict, "%s: value %.4f, band %.4f, chance %.2f passes", row.key(), row.Value, row.Band, row.Now)
+				}
+				assert.Equal(t, len(b.Metrics), r.Regressions)
+			})
+		}
+	}
+}
+
+// TestBandCappedByChance: the band follows the seed spread and its floor
+// but never reaches half the way down to chance; a metric at chance cannot
+// be gated.
+func TestBandCappedByChance(t *testing.T) {
+	cases := []struct {
+		name       string
+		value, std float64
+		want       float64
+	}{
+		{"spread above the floor", 0.50, 0.04, 0.12},
+		{"floor", 0.50, 0.005, 0.03},
+		{"spread capped", 0.20, 0.04, 0.05},
+		{"cap below the floor", 0.14, 0.001, 0.02},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := band(Metric{Norm: "bn", Branch: "shared", Metric: SA, Value: c.value, Std: c.std}, 3, 0.03)
+			require.NoError(t, err)
+			assert.InDelta(t, c.want, got, 1e-12)
+		})
+	}
+	_, err := band(Metric{Norm: "auxbn", Branch: "clean", Metric: "pgd-10", Value: 0.08, Std: 0.01}, 3, 0.03)
+	assert.EqualError(t, err, "regress: auxbn/clean/pgd-10: value 0.0800 is not above chance (0.1): a gate on it cannot tell a trained model from an untrained one")
 }

@@ -81,7 +81,7 @@ func captionLines(r *Report) []string {
 	}
 	lines = append(lines,
 		"Cells: accuracy in % (mean ± std over seeds when several) [95% interval: Wilson for one run, Student's t over seeds].",
-		fmt.Sprintf("* p < %.2f in McNemar's exact test against %s on the same examples (seed-matched runs pooled).", Alpha, DisplayName(Reference)),
+		c.Test,
 		"Single-branch norms (BN, ModeNorm, ...) report their one network in both tables.")
 	return lines
 }

@@ -198,6 +198,50 @@ func TestBuildRefusals(t *testing.T) {
 	assert.EqualError(t, err, "reports: a.json and again.json are both bn, train seed 1, branch shared: give one of them")
 }
 
+// TestBuildRefusesNonReplicates: two files of one norm become two seeds of
+// one cell only when they differ by the training seed alone; anything else
+// is refused naming both files and the field.
+func TestBuildRefusesNonReplicates(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(f *results.File)
+		msg  string
+	}{
+		{"objective", func(f *results.File) { f.Model.Objective = "clean" }, "differ in objective: advprop vs clean"},
+		{"width", func(f *results.File) { f.Model.Width = 0.5 }, "differ in width: 0.25 vs 0.5"},
+		{"train data", func(f *results.File) { f.Model.TrainData = strings.Repeat("99", 32) }, "differ in training data: (not recorded) vs 999999999999"},
+		{"checkpoint selection", func(f *results.File) { f.Checkpoint.Path = "runs/bn-s2/checkpoints/best.safetensors" }, "differ in checkpoint selection: last.safetensors vs best.safetensors"},
+		{"checkpoint epoch", func(f *results.File) { f.Checkpoint.Epoch = 3 }, "differ in checkpoint epoch: 6 vs 3"},
+		{"epochs", func(f *results.File) { f.Model.Epochs = 12 }, "differ in epochs: 6 vs 12"},
+		{"train steps", func(f *results.File) { f.Model.TrainSteps = 3 }, "differ in training attack steps: 10 vs 3"},
+		{"train eps", func(f *results.File) { f.Model.TrainEps = 4.0 / 255 }, "differ in training attack eps"},
+		{"train step", func(f *results.File) { f.Model.TrainStep = 1.0 / 255 }, "differ in training attack step"},
+		{"train mode", func(f *results.File) { f.Model.TrainAttackMode = "eval" }, "differ in training attack mode: train vs eval"},
+	}
+	withTraining := func(f *results.File) *results.File {
+		g := *f
+		g.Model.Epochs, g.Model.TrainSteps, g.Model.TrainEps, g.Model.TrainStep, g.Model.TrainAttackMode = 6, 10, 8.0/255, 2.0/255, "train"
+		return &g
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fx := fixtures()
+			a, b := withTraining(fx["bn-s1.json"]), withTraining(fx["bn-s2.json"])
+			_, err := Build([]Source{{"a.json", a}, {"b.json", b}}, Options{})
+			require.NoError(t, err, "seed alone differs")
+			c.edit(b)
+			_, err = Build([]Source{{"a.json", a}, {"b.json", b}}, Options{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "reports: a.json and b.json would be averaged as two seeds of bn but "+c.msg)
+		})
+	}
+	t.Run("old file without the training fields", func(t *testing.T) {
+		fx := fixtures()
+		_, err := Build([]Source{{"old.json", fx["bn-s1.json"]}, {"new.json", withTraining(fx["bn-s2.json"])}}, Options{})
+		assert.ErrorContains(t, err, "differ in epochs: (not recorded) vs 6")
+	})
+}
+
 // TestGradColumnsAverageSeeds: two seeds of a norm share a column whose
 // value is the mean of their means and whose spread is over the seeds.
 func TestGradColumnsAverageSeeds(t *testing.T) {
@@ -275,4 +319,77 @@ func TestFailedChecksBesideCell(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flagged makes a result file with only SA, from the given per-example
+// outcomes.
+func flagged(norm string, seed uint64, clean []bool) *results.File {
+	f := fixture(norm, "shared", 1, seed, 0.5, 0.2, 0.1)
+	f.Attacks = nil
+	f.PerExample = &results.PerExample{CleanCorrect: clean, Robust: map[string][]bool{}}
+	f.Examples, f.SA = len(clean), fraction(clean)
+	return f
+}
+
+// outcomes is 200 flags: the reference's first 100 correct, less the
+// indices in lost, plus those in gained.
+func outcomes(lost, gained []int) []bool {
+	f := flags(100, 200)
+	for _, i := range lost {
+		f[i] = false
+	}
+	for _, i := range gained {
+		f[i] = true
+	}
+	return f
+}
+
+// TestMcNemarSeedsAreReplicates: two seeds whose discordant pairs are
+// (1, 5) and (0, 4) are not pooled into one sample of (1, 9), p = 22/1024;
+// each seed pair is tested alone and combined (p from
+// scripts/mcnemar_check.py), then Holm-adjusted over the report's two tests.
+func TestMcNemarSeedsAreReplicates(t *testing.T) {
+	ref := outcomes(nil, nil)
+	srcs := []Source{
+		{"saauxbn-s1.json", flagged("saauxbn", 1, ref)},
+		{"saauxbn-s2.json", flagged("saauxbn", 2, ref)},
+		{"bn-s1.json", flagged("bn", 1, outcomes([]int{0, 1, 2, 3, 4}, []int{150}))},
+		{"bn-s2.json", flagged("bn", 2, outcomes([]int{10, 11, 12, 13}, nil))},
+	}
+	rep, err := Build(srcs, Options{})
+	require.NoError(t, err)
+	for _, tb := range []Table{rep.Table3, rep.Table4} {
+		require.Equal(t, "bn", tb.Columns[0].Norm)
+		c := tb.Rows[0].Cells[0]
+		require.NotNil(t, c.PValue)
+		assert.InDelta(t, 0.05065056194094186, *c.PValue, 1e-9, tb.Title)
+		assert.Equal(t, 2, c.Pairs)
+		require.NotNil(t, c.PHolm)
+		assert.InDelta(t, 2*0.05065056194094186, *c.PHolm, 1e-9, "two tests of equal p: both doubled")
+		assert.False(t, c.Significant, tb.Title)
+	}
+	assert.Contains(t, rep.Caption.Test, "Holm-adjusted p < 0.05 over the 2 tests")
+	assert.Contains(t, rep.Caption.Test, "2 to 2 pairs")
+}
+
+// TestMcNemarHolmAndOneSeed: with one seed, three columns each at p =
+// 22/1024 against the reference in both tables are six tests; Holm's
+// adjustment (6 x 22/1024 = 0.129) leaves none significant, and the caption
+// says the test compares trained models.
+func TestMcNemarHolmAndOneSeed(t *testing.T) {
+	srcs := []Source{{"saauxbn.json", flagged("saauxbn", 1, outcomes(nil, nil))}}
+	for _, norm := range []string{"bn", "modenorm", "auxbn"} {
+		srcs = append(srcs, Source{norm + ".json", flagged(norm, 1, outcomes([]int{0, 1, 2, 3, 4, 5, 6, 7, 8}, []int{150}))})
+	}
+	rep, err := Build(srcs, Options{})
+	require.NoError(t, err)
+	for _, tb := range []Table{rep.Table3, rep.Table4} {
+		for i, c := range tb.Rows[0].Cells[:3] {
+			require.NotNil(t, c.PValue, tb.Columns[i].Norm)
+			assert.InDelta(t, 22.0/1024, *c.PValue, 1e-12, "one pair: McNemar's exact test, 2·(1+10)/1024")
+			assert.False(t, c.Significant, "%s %s: significant before the correction only", tb.Title, tb.Columns[i].Norm)
+		}
+	}
+	assert.Contains(t, rep.Caption.Test, "over the 6 tests")
+	assert.Contains(t, rep.Caption.Test, "the test compares two trained models, not two norms")
 }

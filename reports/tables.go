@@ -83,6 +83,9 @@ type Caption struct {
 	Eps255    string   `json:"eps_255"`
 	Seeds     []uint64 `json:"train_seeds"`
 	EvalSeeds []uint64 `json:"eval_seeds"`
+	// Test says what the significance markers test: two norms over seed
+	// replicates, or, with one seed pair per test, two trained models.
+	Test string `json:"test"`
 }
 
 // Table is one of the paper's tables.
@@ -117,9 +120,14 @@ type Cell struct {
 	// Interval is "wilson" (one run) or "t" (over seeds).
 	Interval string `json:"interval"`
 	// PValue is McNemar's exact test against the reference column on the
-	// same examples (seed-matched runs pooled); nil for the reference itself
-	// or when it has no run of a matching seed.
-	PValue      *float64 `json:"p_value,omitempty"`
+	// same examples, one test per seed-matched pair of runs combined over
+	// the pairs (stats.McNemarCombined); nil for the reference itself or
+	// when it has no run of a matching seed. Pairs counts those pairs.
+	PValue *float64 `json:"p_value,omitempty"`
+	Pairs  int      `json:"seed_pairs,omitempty"`
+	// PHolm is PValue adjusted by Holm's method over every test of the
+	// report (both tables); Significant is PHolm < Alpha.
+	PHolm       *float64 `json:"p_holm,omitempty"`
 	Significant bool     `json:"significant"`
 	// Paper is the published value (a fraction) when asked for and known.
 	Paper *float64 `json:"paper,omitempty"`
@@ -155,6 +163,9 @@ func Build(srcs []Source, o Options) (*Report, error) {
 		}
 		seen[k] = s.Path
 	}
+	if err := Replicates(srcs); err != nil {
+		return nil, err
+	}
 	first := srcs[0].File
 	rep := &Report{Caption: caption(srcs)}
 	var attacks []string
@@ -168,7 +179,46 @@ func Build(srcs []Source, o Options) (*Report, error) {
 	if len(rep.Table3.Columns) == 0 && len(rep.Table4.Columns) == 0 {
 		return nil, fmt.Errorf("reports: no result of a clean, adversarial or shared branch")
 	}
+	rep.Caption.Test = adjust(rep)
 	return rep, nil
+}
+
+// adjust applies Holm's correction over every test of the report, marks the
+// cells significant after it, and says in one sentence what was tested.
+func adjust(rep *Report) string {
+	var cells []*Cell
+	var ps []float64
+	minPairs, maxPairs := 0, 0
+	for _, t := range []*Table{&rep.Table3, &rep.Table4} {
+		for i := range t.Rows {
+			for j := range t.Rows[i].Cells {
+				c := &t.Rows[i].Cells[j]
+				if c.PValue == nil {
+					continue
+				}
+				if len(cells) == 0 || c.Pairs < minPairs {
+					minPairs = c.Pairs
+				}
+				maxPairs = max(maxPairs, c.Pairs)
+				cells = append(cells, c)
+				ps = append(ps, *c.PValue)
+			}
+		}
+	}
+	for i, adj := range stats.Holm(ps) {
+		adj := adj
+		cells[i].PHolm = &adj
+		cells[i].Significant = adj < Alpha
+	}
+	ref := DisplayName(Reference)
+	switch {
+	case len(cells) == 0:
+		return fmt.Sprintf("No McNemar test: no column has a run of the same train seed as %s.", ref)
+	case maxPairs == 1:
+		return fmt.Sprintf("* Holm-adjusted p < %.2f over the %d tests, in McNemar's exact test against %s on the same examples; one seed each: the test compares two trained models, not two norms.", Alpha, len(cells), ref)
+	default:
+		return fmt.Sprintf("* Holm-adjusted p < %.2f over the %d tests, in McNemar's exact test against %s on the same examples, one test per seed-matched pair of runs (%d to %d pairs) combined by Stouffer's method: seeds are the replicates, examples are not pooled across them.", Alpha, len(cells), ref, minPairs, maxPairs)
+	}
 }
 
 // rowLabel spells an attack's row as the paper does: "PGD-10 (RA)".
@@ -228,8 +278,7 @@ func build(srcs []Source, title, branch string, attacks []string, o Options, pub
 			cell := makeCell(runs)
 			cell.FailedChecks = failedChecks(byNorm[c.Norm], a)
 			if c.Norm != Reference && cell.Present && len(ref) > 0 {
-				cell.PValue = pairedTest(runs, ref)
-				cell.Significant = cell.PValue != nil && *cell.PValue < Alpha
+				cell.PValue, cell.Pairs = pairedTest(runs, ref)
 			}
 			if o.Paper {
 				if attacks == nil {
@@ -322,10 +371,11 @@ func makeCell(runs []run) Cell {
 	return c
 }
 
-// pairedTest pools the discordant pairs of seed-matched runs and returns
-// McNemar's exact p-value, or nil when no seed matches.
-func pairedTest(runs, ref []run) *float64 {
-	b, c, matched := 0, 0, false
+// pairedTest runs McNemar's exact test on each seed-matched pair of runs
+// and combines the pairs (stats.McNemarCombined), returning the p-value and
+// the number of pairs, or nil when no seed matches.
+func pairedTest(runs, ref []run) (*float64, int) {
+	var b, c []int
 	for _, r := range runs {
 		for _, q := range ref {
 			if q.seed != r.seed {
@@ -333,19 +383,19 @@ func pairedTest(runs, ref []run) *float64 {
 			}
 			x, y, err := stats.Discordant(r.flags, q.flags)
 			if err != nil {
-				return nil
+				return nil, 0
 			}
-			b, c, matched = b+x, c+y, true
+			b, c = append(b, x), append(c, y)
 		}
 	}
-	if !matched {
-		return nil
+	if len(b) == 0 {
+		return nil, 0
 	}
-	p, err := stats.McNemarExact(b, c)
+	p, err := stats.McNemarCombined(b, c)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
-	return &p
+	return &p, len(b)
 }
 
 func fraction(flags []bool) float64 {
@@ -372,6 +422,25 @@ func compatible(srcs []Source) error {
 	for _, b := range srcs[1:] {
 		if field, x, y := a.File.Conditions().Differ(b.File.Conditions()); field != "" {
 			return fmt.Errorf("reports: %s and %s cannot share a table: %s %v vs %v", a.Path, b.Path, field, x, y)
+		}
+	}
+	return nil
+}
+
+// Replicates refuses results of one norm that differ in anything but the
+// training seed (results.File.ReplicateDiffer), naming both files and the
+// field: every file of a norm is averaged into that norm's cells as one
+// seed of the same training.
+func Replicates(srcs []Source) error {
+	first := map[string]Source{}
+	for _, s := range srcs {
+		a, ok := first[s.File.Model.Norm]
+		if !ok {
+			first[s.File.Model.Norm] = s
+			continue
+		}
+		if field, x, y := a.File.ReplicateDiffer(s.File); field != "" {
+			return fmt.Errorf("reports: %s and %s would be averaged as two seeds of %s but differ in %s: %v vs %v (a cell holds runs that differ by seed alone)", a.Path, s.Path, s.File.Model.Norm, field, x, y)
 		}
 	}
 	return nil

@@ -133,6 +133,15 @@ type Model struct {
 	TrainSeed uint64  `json:"train_seed"`
 	// TrainData identifies the training data (a run's data hash), when known.
 	TrainData string `json:"train_data,omitempty"`
+	// Epochs is the run's configured epoch count and TrainSteps, TrainEps,
+	// TrainStep and TrainAttackMode its training attack (PGD steps, radius,
+	// step size, train or eval mode), when known: 0 and "" in files written
+	// before they were recorded and for imported weights.
+	Epochs          int     `json:"epochs,omitempty"`
+	TrainSteps      int     `json:"train_steps,omitempty"`
+	TrainEps        float64 `json:"train_eps,omitempty"`
+	TrainStep       float64 `json:"train_step,omitempty"`
+	TrainAttackMode string  `json:"train_attack_mode,omitempty"`
 }
 
 // Checkpoint identifies the evaluated weights.
@@ -243,4 +252,69 @@ func (f *File) validate() error {
 		}
 	}
 	return nil
+}
+
+// ReplicateDiffer names the first thing other than the training seed in
+// which the runs behind f and o differ, with both values; field is "" when
+// they are replicates (the same training by seed alone) and may share one
+// "mean ± std over seeds" cell. It compares the norm, width, branches,
+// objective, preset, training data, epochs, training attack and the
+// checkpoint selected (file name and epoch). A field a file predates (0 or
+// ""; see Model) is compared like any value: it matches only a file that
+// lacks it too, so an old file never joins a new one's cell.
+func (f *File) ReplicateDiffer(o *File) (field string, x, y any) {
+	a, b := f.Model, o.Model
+	ca, cb := f.Checkpoint, o.Checkpoint
+	switch {
+	case a.Norm != b.Norm:
+		return "norm", a.Norm, b.Norm
+	case a.Width != b.Width:
+		return "width", a.Width, b.Width
+	case a.Branches != b.Branches:
+		return "branches", a.Branches, b.Branches
+	case a.Objective != b.Objective:
+		return "objective", orUnrecorded(a.Objective), orUnrecorded(b.Objective)
+	case a.Preset != b.Preset:
+		return "preset", orUnrecorded(a.Preset), orUnrecorded(b.Preset)
+	case a.TrainData != b.TrainData:
+		return "training data", orUnrecorded(short(a.TrainData)), orUnrecorded(short(b.TrainData))
+	case a.Epochs != b.Epochs:
+		return "epochs", intOrUnrecorded(a.Epochs), intOrUnrecorded(b.Epochs)
+	case a.TrainSteps != b.TrainSteps:
+		return "training attack steps", intOrUnrecorded(a.TrainSteps), intOrUnrecorded(b.TrainSteps)
+	case a.TrainEps != b.TrainEps:
+		return "training attack eps", a.TrainEps, b.TrainEps
+	case a.TrainStep != b.TrainStep:
+		return "training attack step", a.TrainStep, b.TrainStep
+	case a.TrainAttackMode != b.TrainAttackMode:
+		return "training attack mode", orUnrecorded(a.TrainAttackMode), orUnrecorded(b.TrainAttackMode)
+	case checkpointName(ca.Path) != checkpointName(cb.Path):
+		return "checkpoint selection", checkpointName(ca.Path), checkpointName(cb.Path)
+	case ca.Epoch != cb.Epoch:
+		return "checkpoint epoch", ca.Epoch, cb.Epoch
+	}
+	return "", nil, nil
+}
+
+// checkpointName is a checkpoint path's file name (last.ckpt, best.ckpt,
+// epoch-003.ckpt): which of a run's checkpoints was evaluated.
+func checkpointName(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+func orUnrecorded(s string) string {
+	if s == "" {
+		return "(not recorded)"
+	}
+	return s
+}
+
+func intOrUnrecorded(n int) any {
+	if n == 0 {
+		return "(not recorded)"
+	}
+	return n
 }

@@ -28,9 +28,13 @@ any other norm), and Table 4, standard and robust accuracy of the adversarial
 branch (rows Clean (SA) and one per attack). A single-branch norm fills both
 from its one network. Nothing is re-run: the tables are the files' numbers.
 
-Several train seeds of one norm give mean ± std. Every cell carries a 95%
-interval (Wilson for one run, Student's t over seeds) and, against SaAuxBN, a
-star where McNemar's exact test on the same examples gives p < 0.05.
+Several train seeds of one norm give mean ± std; files of one norm that differ
+in anything but the train seed (objective, width, epochs, training attack,
+training data, checkpoint) are refused. Every cell carries a 95% interval
+(Wilson for one run, Student's t over seeds) and, against SaAuxBN, a star
+where McNemar's exact test on the same examples, one test per seed-matched
+pair of runs combined over the pairs, gives a Holm-adjusted p < 0.05 over all
+the report's tests.
 --paper adds the published values and the differences.
 
 Results that cannot share a table (another eps, steps, test data or

@@ -16,6 +16,7 @@ type regressOptions struct {
 	Baseline string
 	Results  []string
 	Update   bool
+	Reband   bool
 	Strict   bool
 	K, Floor float64
 	Format   string
@@ -41,7 +42,13 @@ band (absolute: 0.03 = 3 percentage points). Prints the difference table
 
 --update rewrites the baseline from the results on purpose: per metric the
 mean over seeds and a band of max(--band-k x std over seeds, --band-floor),
-recording when, from which files and which advbench version.
+recording when, from which files and which advbench version. The band is
+max(--band-k x std, --band-floor) capped at half the distance from the value
+down to chance (0.10), so that a model at chance fails every metric; a metric
+whose value is not above chance is refused.
+
+--reband rewrites the baseline's bands by that rule from the values and
+spreads it already holds (no results are read).
 
 Examples:
   advbench regress --baseline testdata/baselines/ci-cifar10.json ci-run
@@ -50,13 +57,14 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "baseline", Required: true, Usage: "baseline `FILE`", Destination: &opts.Baseline},
 			&cli.BoolFlag{Name: "update", Usage: "rewrite the baseline from the results", Destination: &opts.Update},
+			&cli.BoolFlag{Name: "reband", Usage: "recompute the baseline's bands by the band rule from its recorded values and spreads", Destination: &opts.Reband},
 			&cli.BoolFlag{Name: "strict", Usage: "improvements beyond their bands fail too", Destination: &opts.Strict},
 			&cli.Float64Flag{Name: "band-k", Value: 3, Usage: "--update: band in standard deviations over seeds", Destination: &opts.K},
 			&cli.Float64Flag{Name: "band-floor", Value: 0.03, Usage: "--update: smallest band, a fraction", Destination: &opts.Floor},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown", Destination: &opts.Format},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
+			if c.NArg() == 0 && !opts.Reband {
 				return usagef("regress: want result files or directories")
 			}
 			opts.Results = c.Args().Slice()
@@ -75,6 +83,23 @@ func (e regressionError) Error() string {
 func runRegress(opts regressOptions, stdout, stderr io.Writer) error {
 	if err := checkFormatIn(opts.Format, regress.Formats); err != nil {
 		return err
+	}
+	if opts.Reband {
+		if len(opts.Results) > 0 || opts.Update {
+			return usagef("regress: --reband reads no results and cannot be combined with --update")
+		}
+		b, err := regress.Read(opts.Baseline)
+		if err != nil {
+			return err
+		}
+		if err := regress.Reband(b, opts.K, opts.Floor, time.Now()); err != nil {
+			return err
+		}
+		if err := regress.Write(opts.Baseline, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "regress: rebanded %s: %d metrics (%s)\n", opts.Baseline, len(b.Metrics), b.BandRule)
+		return nil
 	}
 	srcs, err := study.ReadResults(opts.Results)
 	if err != nil {

@@ -7,6 +7,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -93,4 +94,58 @@ func Discordant(a, b []bool) (onlyA, onlyB int, err error) {
 		}
 	}
 	return onlyA, onlyB, nil
+}
+
+// McNemarCombined tests paired outcomes over several independently trained
+// pairs of models (one per seed) without pooling their examples: each pair
+// i gets its own exact McNemar p-value p_i (McNemarExact(b[i], c[i])),
+// turned into a signed normal score z_i = sign(b_i − c_i)·Φ⁻¹(1 − p_i/2),
+// and the scores are combined by Stouffer's method, Z = Σ z_i / √k, with
+// two-sided p = 2·(1 − Φ(|Z|)) (Stouffer et al. 1949; Whitlock 2005, J.
+// Evol. Biol. 18:1368). Each seed pair weighs as one replicate, however many
+// examples it has, and pairs that disagree in direction cancel; pooling the
+// discordant counts instead would count one test set seen by k seeds as k
+// times as many independent examples. With one pair it is McNemarExact.
+func McNemarCombined(b, c []int) (float64, error) {
+	if len(b) == 0 || len(b) != len(c) {
+		return 0, fmt.Errorf("stats: mcnemar: %d and %d discordant counts: want one pair of counts per seed", len(b), len(c))
+	}
+	if len(b) == 1 {
+		return McNemarExact(b[0], c[0])
+	}
+	sum := 0.0
+	for i := range b {
+		p, err := McNemarExact(b[i], c[i])
+		if err != nil {
+			return 0, err
+		}
+		z := distuv.UnitNormal.Quantile(1 - p/2)
+		if b[i] < c[i] {
+			z = -z
+		}
+		sum += z
+	}
+	z := math.Abs(sum) / math.Sqrt(float64(len(b)))
+	return math.Min(1, 2*distuv.UnitNormal.Survival(z)), nil
+}
+
+// Holm returns Holm's step-down adjusted p-values (Holm 1979, Scand. J.
+// Statist. 6:65), in the order given: sorted ascending, p_(j) becomes
+// max over i ≤ j of min(1, (m − i + 1)·p_(i)). Rejecting where the adjusted
+// value is below α controls the family-wise error rate at α over the m
+// tests.
+func Holm(ps []float64) []float64 {
+	m := len(ps)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return ps[idx[i]] < ps[idx[j]] })
+	out := make([]float64, m)
+	run := 0.0
+	for rank, i := range idx {
+		run = math.Max(run, math.Min(1, float64(m-rank)*ps[i]))
+		out[i] = run
+	}
+	return out
 }

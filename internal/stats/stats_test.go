@@ -75,3 +75,48 @@ func TestMcNemarExact(t *testing.T) {
 	_, _, err = Discordant([]bool{true}, nil)
 	assert.Error(t, err)
 }
+
+// TestMcNemarCombined: one exact test per seed pair, combined by Stouffer's
+// signed scores; the expectations come from scripts/mcnemar_check.py
+// (Python's math.comb and statistics.NormalDist, independent of gonum).
+func TestMcNemarCombined(t *testing.T) {
+	cases := []struct {
+		name string
+		b, c []int
+		want float64
+	}{
+		{"one pair is the exact test: 2·(1+10)/1024", []int{1}, []int{9}, 22.0 / 1024},
+		{"two pairs", []int{1, 0}, []int{5, 4}, 0.05065056194094186},
+		{"pairs that disagree in direction cancel", []int{3, 9, 2}, []int{9, 3, 8}, 0.3553078741321909},
+		{"three pairs", []int{10, 12, 9}, []int{20, 25, 18}, 0.0027671567205267422},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := McNemarCombined(c.b, c.c)
+			require.NoError(t, err)
+			assert.InDelta(t, c.want, p, 1e-9)
+		})
+	}
+	pooled, err := McNemarExact(1, 9)
+	require.NoError(t, err)
+	combined, err := McNemarCombined([]int{1, 0}, []int{5, 4})
+	require.NoError(t, err)
+	assert.Less(t, pooled, 0.05, "pooling two seeds' 10 discordant pairs as one sample: p 22/1024")
+	assert.Greater(t, combined, 0.05, "two replicates, each on its own, are not significant together")
+	_, err = McNemarCombined([]int{1, 2}, []int{3})
+	assert.EqualError(t, err, "stats: mcnemar: 2 and 1 discordant counts: want one pair of counts per seed")
+}
+
+// TestHolm: Holm's step-down adjustment, worked by hand: sorted 0.01, 0.03,
+// 0.04, 0.5 times 4, 3, 2, 1 is 0.04, 0.09, 0.08, 0.5, made monotone.
+func TestHolm(t *testing.T) {
+	got := Holm([]float64{0.01, 0.04, 0.03, 0.5})
+	want := []float64{0.04, 0.09, 0.09, 0.5}
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.InDelta(t, want[i], got[i], 1e-12, "p %d", i)
+	}
+	assert.Equal(t, []float64{0.7}, Holm([]float64{0.7}), "one test: unadjusted")
+	assert.Equal(t, []float64{1, 1}, Holm([]float64{0.6, 0.9}), "capped at 1")
+	assert.Empty(t, Holm(nil))
+}
