@@ -8,10 +8,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/internal/progress"
+	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
@@ -105,6 +107,17 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 		return nil, err
 	}
 	d := runDir(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer lock.Release()
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 1 {
+		return nil, fmt.Errorf("train: %s was filled by another process meanwhile", dir)
+	}
 	if err := os.MkdirAll(d.path(CheckpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -118,7 +131,18 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 // Resume continues the run in dir from its last checkpoint, or starts it
 // over when none was written yet; a finished run is reported as it is.
 func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer lock.Release()
 	rec, err := ReadRecord(dir)
+	if errors.Is(err, ErrNoRecord) && neverStarted(dir) {
+		return nil, &NotStartedError{Dir: dir}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +157,14 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("train: %s: the run's data hashed to %s, %s now hashes to %s", dir, rec.Data.SHA256, data.Info.Source, data.Info.SHA256)
 	}
 	d := runDir(dir)
+	if err := d.removeTemporaries(); err != nil {
+		return nil, err
+	}
 	last := d.checkpoint(LastFile)
 	if _, err := os.Stat(last); errors.Is(err, os.ErrNotExist) {
+		if progress := d.progress(); progress != "" {
+			return nil, fmt.Errorf("train: %s: %s is missing but the run has progress (%s); refusing to start it over (restore the checkpoint, or start a new run elsewhere)", dir, filepath.Join(CheckpointDir, LastFile), progress)
+		}
 		return fresh(ctx, d, rec, data, o)
 	}
 	m, opt, st, err := loadCheckpoint(last, rec.Config, rec.Data)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/models/resnet"
 )
 
@@ -73,6 +74,74 @@ type EpochSums struct {
 	Seconds      float64 `json:"seconds"` // wall time of the steps (not part of a run's identity)
 }
 
+// ErrNoRecord is wrapped by ReadRecord when a directory has no config.json.
+var ErrNoRecord = errors.New("not a run directory")
+
+// NotStartedError reports a run directory whose run was stopped before its
+// config.json was written: there is no configuration to resume.
+type NotStartedError struct{ Dir string }
+
+func (e *NotStartedError) Error() string {
+	return fmt.Sprintf("train: %s: the run was stopped before its %s was written, so there is nothing to resume; start it again into that directory (it holds no progress)", e.Dir, ConfigFile)
+}
+
+// neverStarted reports whether dir holds at most an empty checkpoints
+// directory (and lock or temporary files): what Start leaves when stopped
+// before it wrote config.json.
+func neverStarted(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		switch {
+		case e.Name() == runlock.FileName, strings.HasPrefix(e.Name(), "."+ConfigFile+".tmp-"):
+		case e.Name() == CheckpointDir && e.IsDir():
+			if sub, err := os.ReadDir(filepath.Join(dir, CheckpointDir)); err != nil || len(sub) > 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// removeTemporaries deletes the temporary files a killed checkpoint or
+// config write left behind (atomicfile's ".NAME.tmp-*"); the caller holds
+// the run's lock, so no write of ours is in progress.
+func (d runDir) removeTemporaries() error {
+	for _, dir := range []string{string(d), d.path(CheckpointDir)} {
+		tmps, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		for _, t := range tmps {
+			if err := os.Remove(t); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("train: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// progress describes what a run directory holds besides config.json (log
+// lines, checkpoints), or "" when it holds nothing of a run's progress.
+func (d runDir) progress() string {
+	var found []string
+	if b, err := os.ReadFile(d.path(LogFile)); err == nil && bytes.Count(b, []byte("\n")) > 0 {
+		found = append(found, fmt.Sprintf("%s has %d lines", LogFile, bytes.Count(b, []byte("\n"))))
+	}
+	if cks, _ := filepath.Glob(d.checkpoint("*.safetensors")); len(cks) > 0 {
+		names := make([]string, len(cks))
+		for i, c := range cks {
+			names[i] = filepath.Base(c)
+		}
+		found = append(found, "checkpoints "+strings.Join(names, ", "))
+	}
+	return strings.Join(found, "; ")
+}
+
 // runDir is a run directory on disk.
 type runDir string
 
@@ -92,7 +161,7 @@ func ReadRecord(dir string) (Record, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return r, fmt.Errorf("train: %s: no %s: not a run directory", dir, ConfigFile)
+			return r, fmt.Errorf("train: %s: no %s: %w", dir, ConfigFile, ErrNoRecord)
 		}
 		return r, fmt.Errorf("train: %w", err)
 	}
