@@ -94,12 +94,13 @@ type Options struct {
 // loader's shuffling and augmentation draws, which share the run's seed.
 const attackStream = 0xa << 60
 
-// Start begins a new run of c in dir, which must not exist or be empty.
+// Start begins a new run of c in dir, which must not exist, be empty, or
+// hold only what a Start stopped before config.json left.
 func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !neverStarted(dir) {
 		return nil, fmt.Errorf("train: %s exists and is not empty: continue it with --resume %s, or choose another --out", dir, dir)
 	}
 	data, err := LoadData(c)
@@ -115,7 +116,7 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer lock.Release()
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 1 {
+	if !neverStarted(dir) {
 		return nil, fmt.Errorf("train: %s was filled by another process meanwhile", dir)
 	}
 	if err := os.MkdirAll(d.path(CheckpointDir), 0o755); err != nil {

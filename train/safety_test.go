@@ -81,3 +81,13 @@ func TestResumeOfRunStoppedBeforeConfig(t *testing.T) {
 	require.True(t, errors.As(err, &ns), "got %v", err)
 	assert.Contains(t, err.Error(), "stopped before its config.json was written")
 }
+
+// TestStartIntoRunStoppedBeforeConfig: what NotStartedError advises works.
+func TestStartIntoRunStoppedBeforeConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Start(ctx, smoke(t), dir, Options{AfterStep: func(int, int) { cancel() }})
+	require.ErrorIs(t, err, ErrInterrupted)
+}
