@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 
 	"github.com/advbench/advbench/attack"
@@ -46,4 +47,22 @@ func attackOptions(eps, step string) (attack.Options, error) {
 		return o, usagef("--step: %v", err)
 	}
 	return o, nil
+}
+
+// forceFlag is the --force flag of commands that write files: without it
+// they refuse to replace an existing one.
+func forceFlag(dst *bool) cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "replace existing output files", Destination: dst}
+}
+
+// refuseOverwrite fails when path exists and force is not set; flag names
+// the option that gave the path.
+func refuseOverwrite(flag, path string, force bool) error {
+	if force {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return usagef("--%s %s: the file exists; give --force to replace it", flag, path)
+	}
+	return nil
 }
