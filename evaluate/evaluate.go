@@ -107,8 +107,13 @@ func resolve(s Spec) (target, error) {
 		t := target{ckpt: s.Target, outDir: filepath.Join(filepath.Dir(s.Target), "results")}
 		// A checkpoint inside a run's checkpoints/ belongs to that run.
 		runDir := filepath.Dir(filepath.Dir(s.Target))
-		if rec, err := train.ReadRecord(runDir); err == nil && filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
-			t.record, t.outDir = &rec, filepath.Join(runDir, "results")
+		if filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
+			rec, err := train.ReadRecord(runDir)
+			if err == nil {
+				t.record, t.outDir = &rec, filepath.Join(runDir, "results")
+			} else if !errors.Is(err, train.ErrNoRecord) {
+				return target{}, err // the run's config.json is damaged
+			}
 		}
 		return t, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -170,7 +171,40 @@ func ReadRecord(dir string) (Record, error) {
 	if err := dec.Decode(&r); err != nil {
 		return r, fmt.Errorf("train: %s: %v", filepath.Join(dir, ConfigFile), err)
 	}
+	if err := r.Config.Validate(); err != nil {
+		field := "config"
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			field += "." + ce.Field
+		}
+		return r, fmt.Errorf("train: %s: %s: %s", filepath.Join(dir, ConfigFile), field, strings.TrimPrefix(err.Error(), "train: "))
+	}
+	if r.Data.SHA256 == "" {
+		return r, fmt.Errorf("train: %s: data.sha256 is missing: a run records the hash of its data", filepath.Join(dir, ConfigFile))
+	}
 	return r, nil
+}
+
+// check reports the first field of a log entry that cannot have been
+// written by a run: line is its 1-based line in log.jsonl.
+func (e LogEntry) check(line int) error {
+	frac := func(v float64) bool { return v >= 0 && v <= 1 }
+	switch {
+	case e.Epoch != line-1:
+		return fmt.Errorf("epoch %d: line %d holds epoch %d", e.Epoch, line, line-1)
+	case !(e.LR > 0) || math.IsInf(e.LR, 0):
+		return fmt.Errorf("lr %v must be positive", e.LR)
+	case e.GlobalSteps < 1:
+		return fmt.Errorf("global_steps %d must be at least 1", e.GlobalSteps)
+	case !frac(e.Val.Clean.SA) || !frac(e.Val.Clean.RA) || !frac(e.Val.Adv.SA) || !frac(e.Val.Adv.RA):
+		return fmt.Errorf("val accuracies %+v must be fractions in [0, 1]", e.Val)
+	}
+	for _, p := range []*PassMetrics{e.Train.Clean, e.Train.Adv} {
+		if p != nil && !frac(p.Accuracy) {
+			return fmt.Errorf("train accuracy %v must be a fraction in [0, 1]", p.Accuracy)
+		}
+	}
+	return nil
 }
 
 // ReadLog reads the entries of a run directory's log.jsonl.
@@ -189,6 +223,9 @@ func ReadLog(dir string) ([]LogEntry, error) {
 	for line := 1; sc.Scan(); line++ {
 		var e LogEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
+		}
+		if err := e.check(line); err != nil {
 			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
 		}
 		out = append(out, e)

@@ -91,3 +91,37 @@ func TestStartIntoRunStoppedBeforeConfig(t *testing.T) {
 	_, err := Start(ctx, smoke(t), dir, Options{AfterStep: func(int, int) { cancel() }})
 	require.ErrorIs(t, err, ErrInterrupted)
 }
+
+// TestReadRecordAndLogValidate: a config.json or log line with zero or
+// impossible values is refused, naming the file and the field.
+func TestReadRecordAndLogValidate(t *testing.T) {
+	cases := []struct{ name, config, want string }{
+		{"empty", `{}`, "config.norm"},
+		{"zero width", `{"config":{"norm":"bn","objective":"clean","attack_mode":"train"}}`, "config.width"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(c.config), 0o644))
+			_, err := ReadRecord(dir)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), filepath.Join(dir, ConfigFile))
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+	t.Run("huge width", func(t *testing.T) {
+		c := smoke(t)
+		c.Width = 1e9
+		err := c.Validate()
+		var ce *ConfigError
+		require.True(t, errors.As(err, &ce), "got %v", err)
+		assert.Equal(t, "width", ce.Field)
+	})
+	t.Run("log", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, LogFile), []byte("{}\n"), 0o644))
+		_, err := ReadLog(dir)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), filepath.Join(dir, LogFile)+": line 1: lr")
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/advbench/advbench/internal/runlock"
@@ -92,6 +93,30 @@ func TestReproduceValidatesBeforeWriting(t *testing.T) {
 			assert.Contains(t, stderr, flag+" -1")
 			_, err := os.Stat(out)
 			assert.True(t, os.IsNotExist(err), "nothing written")
+		})
+	}
+}
+
+// TestEmptyConfigRefused: a run directory whose config.json is {} is not
+// taken as a configuration of zero values by any reader.
+func TestEmptyConfigRefused(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	ckpt := filepath.Join(run, "checkpoints", "last.safetensors")
+	require.NoError(t, os.MkdirAll(filepath.Dir(ckpt), 0o755))
+	code, _, stderr := runCLI(t, "import", filepath.Join(fixtures, "auxbn.pt"), "--norm", "auxbn", "--width", "0.0625", "--out", ckpt)
+	require.Equal(t, exitOK, code, stderr)
+	require.NoError(t, os.WriteFile(filepath.Join(run, "config.json"), []byte("{}"), 0o644))
+	for _, args := range [][]string{
+		{"eval", run, "--test-n", "8"},
+		{"eval", ckpt, "--test-n", "8"},
+		{"export", run, "--out", filepath.Join(t.TempDir(), "x.safetensors")},
+		{"gradstats", run, "--n", "8"},
+		{"plot", run, "--out", t.TempDir()},
+	} {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, args...)
+			assert.Equal(t, exitFailure, code, stderr)
+			assert.Contains(t, stderr, filepath.Join(run, "config.json")+": config.norm")
 		})
 	}
 }
