@@ -312,6 +312,10 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 			}
 		}
 		if err := cfg.Validate(); err != nil {
+			var ce *train.ConfigError
+			if errors.As(err, &ce) {
+				return usagef("--%s: %v", strings.ReplaceAll(ce.Field, "_", "-"), err)
+			}
 			return usageError{err}
 		}
 		out := opts.Out

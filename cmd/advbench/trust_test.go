@@ -120,3 +120,41 @@ func TestEmptyConfigRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageErrorsExit2NamingTheFlag: every bad flag value is a usage error
+// (exit 2) whose message names the flag, before any file is read.
+func TestUsageErrorsExit2NamingTheFlag(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cases := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"eval", "x", "--test-n", "-1"}, "--test-n"},
+		{[]string{"eval", "x", "--batch", "0"}, "--batch"},
+		{[]string{"eval", "x", "--branch", "nosuch"}, "--branch"},
+		{[]string{"eval", "x", "--select", "nosuch"}, "--select"},
+		{[]string{"eval", "x", "--data", "/nonexistent"}, "--data"},
+		{[]string{"eval", "x", "--attacks", "nosuch"}, "--attacks"},
+		{[]string{"eval", "--checkpoint", "x.pt", "--norm", "bn", "--width", "1e9"}, "--width"},
+		{[]string{"gradstats", "x", "--steps", "-1"}, "--steps"},
+		{[]string{"gradstats", "x", "--batch", "0"}, "--batch"},
+		{[]string{"gradstats", "x", "--select", "nosuch"}, "--select"},
+		{[]string{"regress", "x"}, "baseline"},
+		{[]string{"export", "x", "--out", "x.txt"}, "--out"},
+		{[]string{"train", "--lr", "NaN", "--out", out}, "--lr"},
+		{[]string{"train", "--width", "1e9", "--out", out}, "--width"},
+		{[]string{"train", "--batch", "0", "--out", out}, "--batch"},
+		{[]string{"data", "inspect", "--grid", "100000", "--sheet", filepath.Join(out, "s.png")}, "--grid"},
+		{[]string{"data", "inspect", "--grid", "100", "--scale", "16", "--sheet", filepath.Join(out, "s.png")}, "--grid"},
+		{[]string{"reproduce", "--eval-n", "-1", "--out", out}, "--eval-n"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, c.args...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, c.flag)
+		})
+	}
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "no usage error wrote anything")
+}
