@@ -158,3 +158,20 @@ func TestUsageErrorsExit2NamingTheFlag(t *testing.T) {
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "no usage error wrote anything")
 }
+
+// TestRunWithoutResults: rendering a run that was not evaluated says so and
+// how to evaluate it, instead of calling its config.json a bad result file.
+func TestRunWithoutResults(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	require.NoError(t, os.MkdirAll(run, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(run, "config.json"), []byte("{}"), 0o644))
+	baseline := filepath.Join(t.TempDir(), "baseline.json")
+	for _, args := range [][]string{{"eval", "tables", run}, {"regress", "--baseline", baseline, run}} {
+		t.Run(args[0], func(t *testing.T) {
+			code, _, stderr := runCLI(t, args...)
+			assert.Equal(t, exitFailure, code, stderr)
+			assert.Contains(t, stderr, "without results yet")
+			assert.Contains(t, stderr, "advbench eval "+run)
+		})
+	}
+}
