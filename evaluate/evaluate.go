@@ -408,7 +408,7 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 			return Outcome{}, fmt.Errorf("evaluate: %s is the saved state of another evaluation: remove it to start over", pp)
 		}
 		if err := st.State.Check(attacks); err != nil {
-			return Outcome{}, err
+			return Outcome{}, fmt.Errorf("evaluate: %s: %w (remove it to start over)", pp, err)
 		}
 	} else {
 		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: b, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})
