@@ -135,13 +135,14 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	notStarted := neverStarted(dir) // before our own lock file appears
 	lock, err := runlock.Acquire(dir)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer lock.Release()
 	rec, err := ReadRecord(dir)
-	if errors.Is(err, ErrNoRecord) && neverStarted(dir) {
+	if errors.Is(err, ErrNoRecord) && notStarted {
 		return nil, &NotStartedError{Dir: dir}
 	}
 	if err != nil {

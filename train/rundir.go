@@ -86,13 +86,16 @@ func (e *NotStartedError) Error() string {
 	return fmt.Sprintf("train: %s: the run was stopped before its %s was written, so there is nothing to resume; start it again into that directory (it holds no progress)", e.Dir, ConfigFile)
 }
 
-// neverStarted reports whether dir holds at most an empty checkpoints
-// directory (and lock or temporary files): what Start leaves when stopped
-// before it wrote config.json.
+// neverStarted reports whether dir holds an empty checkpoints directory
+// and at most lock or temporary files besides: what Start leaves when
+// stopped before it wrote config.json.
 func neverStarted(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
+	}
+	if len(entries) == 0 {
+		return false // an empty directory is no run's: Start leaves checkpoints/ at least
 	}
 	for _, e := range entries {
 		switch {
