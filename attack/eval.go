@@ -134,6 +134,18 @@ func (e *Evaluation) Check(attacks []Attack) error {
 			return fmt.Errorf("attack: evaluation started with %+v continued with %+v", e.Attacks[i], a.Params())
 		}
 	}
+	// A saved state read back from disk must be one Add could have built.
+	if len(e.Robust) != len(e.Attacks) || len(e.Stats) != len(e.Attacks) {
+		return fmt.Errorf("attack: saved evaluation has %d robust lists and %d stats for %d attacks", len(e.Robust), len(e.Stats), len(e.Attacks))
+	}
+	for i, r := range e.Robust {
+		if len(r) != len(e.CleanCorrect) {
+			return fmt.Errorf("attack: saved evaluation: attack %s has %d robust flags for %d examples", e.Attacks[i].Name, len(r), len(e.CleanCorrect))
+		}
+	}
+	if e.Batches < 0 || e.Batches > len(e.CleanCorrect) || (e.Batches == 0) != (len(e.CleanCorrect) == 0) {
+		return fmt.Errorf("attack: saved evaluation: %d batches for %d examples", e.Batches, len(e.CleanCorrect))
+	}
 	return nil
 }
 

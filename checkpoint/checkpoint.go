@@ -211,6 +211,9 @@ func Read(path string) (*File, error) {
 				return fail("tensor %s: negative dimension in shape %v", name, h.Shape)
 			}
 			count *= int64(d)
+			if count > int64(len(data)) {
+				return fail("tensor %s: shape %v holds more elements than the file has bytes", name, h.Shape)
+			}
 		}
 		b, e := h.Offsets[0], h.Offsets[1]
 		if b < 0 || e < b || e-b != count*int64(size) {
@@ -229,6 +232,12 @@ func Read(path string) (*File, error) {
 		}
 	}
 	sort.Slice(f.Entries, func(i, j int) bool { return f.Entries[i].begin < f.Entries[j].begin })
+	for i := 1; i < len(f.Entries); i++ {
+		p, e := f.Entries[i-1], f.Entries[i]
+		if e.begin < p.begin+int64(len(p.data)) {
+			return fail("tensor %s (bytes %d..%d) and tensor %s (from byte %d) overlap: every tensor needs its own bytes", p.Name, p.begin, p.begin+int64(len(p.data)), e.Name, e.begin)
+		}
+	}
 	for i, e := range f.Entries {
 		f.byName[e.Name] = i
 	}

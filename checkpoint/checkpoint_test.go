@@ -145,3 +145,13 @@ func TestForeignDtypes(t *testing.T) {
 	_, err = Read(writeRaw(t, `{"half":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}`, []byte{0, 0}))
 	assert.ErrorContains(t, err, `tensor half: unsupported dtype "BF16"`)
 }
+
+// TestRefusesOverlappingTensors: two tensors sharing bytes are refused.
+func TestRefusesOverlappingTensors(t *testing.T) {
+	path := writeRaw(t, `{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, make([]byte, 12))
+	_, err := Read(path)
+	assert.ErrorContains(t, err, "overlap")
+	huge := writeRaw(t, `{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}`, nil)
+	_, err = Read(huge)
+	assert.ErrorContains(t, err, "more elements than the file has bytes")
+}

@@ -134,8 +134,13 @@ func resolve(s Spec) (target, error) {
 		t := target{ckpt: s.Target, outDir: filepath.Join(filepath.Dir(s.Target), "results")}
 		// A checkpoint inside a run's checkpoints/ belongs to that run.
 		runDir := filepath.Dir(filepath.Dir(s.Target))
-		if rec, err := train.ReadRecord(runDir); err == nil && filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
-			t.record, t.runDir, t.outDir = &rec, runDir, filepath.Join(runDir, "results")
+		if filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
+			rec, err := train.ReadRecord(runDir)
+			if err == nil {
+				t.record, t.runDir, t.outDir = &rec, runDir, filepath.Join(runDir, "results")
+			} else if !errors.Is(err, train.ErrNoRecord) {
+				return target{}, err // the run's config.json is damaged
+			}
 		}
 		return t, nil
 	}
@@ -447,7 +452,7 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 			return Outcome{}, fmt.Errorf("evaluate: %s is the saved state of another evaluation: remove it to start over", pp)
 		}
 		if err := st.State.Check(attacks); err != nil {
-			return Outcome{}, err
+			return Outcome{}, fmt.Errorf("evaluate: %s: %w (remove it to start over)", pp, err)
 		}
 	} else {
 		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: b, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})

@@ -162,6 +162,12 @@ func dictEntries(obj any) ([]entry, error) {
 	return nil, fmt.Errorf("the file holds a %T, not a dict of tensors", obj)
 }
 
+// maxElements bounds a tensor read from a foreign file (a stride-0 view can
+// claim any number of elements over a small storage): the largest tensor of
+// the widest network advbench builds (width 4, a 2048x2048x3x3 convolution)
+// has under 2^26 elements.
+const maxElements = 1 << 27
+
 // tensorOf reads a PyTorch tensor's elements in row-major order, following
 // its strides and storage offset.
 func tensorOf(t *pytorch.Tensor) (Tensor, error) {
@@ -184,9 +190,17 @@ func tensorOf(t *pytorch.Tensor) (Tensor, error) {
 	default:
 		return Tensor{}, fmt.Errorf("unsupported storage %T", t.Source)
 	}
+	if len(t.Stride) != len(t.Size) {
+		return Tensor{}, fmt.Errorf("%d strides for %d dimensions", len(t.Stride), len(t.Size))
+	}
 	n := 1
 	for _, d := range t.Size {
-		n *= d
+		if d < 0 {
+			return Tensor{}, fmt.Errorf("negative dimension in shape %v", t.Size)
+		}
+		if n *= d; n > maxElements {
+			return Tensor{}, fmt.Errorf("shape %v holds more than %d elements, more than any tensor of a network advbench builds", t.Size, maxElements)
+		}
 	}
 	out := Tensor{Shape: append([]int{}, t.Size...), Dtype: dtype, Data: make([]float64, n)}
 	idx := make([]int, len(t.Size))

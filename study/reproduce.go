@@ -16,6 +16,7 @@ import (
 
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
@@ -94,6 +95,9 @@ func (p Plan) Config(c Cell) (train.Config, error) {
 func (p Plan) Validate() error {
 	if _, ok := PresetSizes[p.Preset]; !ok {
 		return fmt.Errorf("study: preset %q: want one of %v", p.Preset, train.PresetNames())
+	}
+	if p.EvalN < 0 || p.GradN < 0 {
+		return fmt.Errorf("study: eval_n %d, grad_n %d: want 0 (the preset's) or a positive count of test images", p.EvalN, p.GradN)
 	}
 	if len(p.Norms) == 0 || len(p.Seeds) == 0 || p.Out == "" {
 		return fmt.Errorf("study: a plan needs norms, seeds and an output directory")
@@ -221,6 +225,14 @@ func Reproduce(ctx context.Context, p Plan, o Options) (*Outcome, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(p.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	lock, err := runlock.Acquire(p.Out)
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	defer lock.Release()
 	if err := p.Record(); err != nil {
 		return nil, err
 	}

@@ -179,6 +179,9 @@ func ResultFiles(paths []string) ([]string, error) {
 		// A run directory's results/, else a reproduction's runs, else the
 		// directory itself (a results directory).
 		dirs := []string{filepath.Join(p, ResultsDir)}
+		if _, err := os.Stat(filepath.Join(p, train.ConfigFile)); err == nil && !isDir(dirs[0]) {
+			return nil, fmt.Errorf("study: %s is a run without results yet: make them with 'advbench eval %s'", p, p)
+		}
 		if !isDir(dirs[0]) {
 			if dirs, _ = filepath.Glob(filepath.Join(p, "*", ResultsDir)); len(dirs) == 0 {
 				dirs = []string{p}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/norms"
 )
 
@@ -150,53 +151,93 @@ var AttackModes = []string{"train", "eval"}
 
 // Validate reports the first field that cannot run, naming it and its value.
 func (c Config) Validate() error {
-	bad := func(format string, args ...any) error { return fmt.Errorf("train: "+format, args...) }
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
 	if !slices.Contains(norms.Names(), c.Norm) {
-		return bad("norm %q: want one of %v", c.Norm, norms.Names())
+		return bad("norm", "norm %q: want one of %v", c.Norm, norms.Names())
 	}
 	if _, ok := objectives[c.Objective]; !ok {
-		return bad("objective %q: want one of %v", c.Objective, ObjectiveNames())
+		return bad("objective", "objective %q: want one of %v", c.Objective, ObjectiveNames())
 	}
 	if !slices.Contains(AttackModes, c.AttackMode) {
-		return bad("attack mode %q: want train or eval", c.AttackMode)
+		return bad("attack_mode", "attack mode %q: want train or eval", c.AttackMode)
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
 	case !(c.Width > 0) || !finite(c.Width):
-		return bad("width %v must be a positive number", c.Width)
+		return bad("width", "width %v must be a positive number", c.Width)
+	case c.Width > MaxWidth:
+		return bad("width", "width %v: at most %v (the paper trains width 1; width 4 has 16 times its parameters and activations, and more only exhausts memory)", c.Width, MaxWidth)
 	case !(c.ValFraction > 0 && c.ValFraction < 1):
-		return bad("validation fraction %v must be in (0, 1)", c.ValFraction)
+		return bad("val_fraction", "validation fraction %v must be in (0, 1)", c.ValFraction)
 	case c.TrainN < 0 || c.ValN < 0 || c.TestN < 0:
-		return bad("subset sizes must not be negative (train %d, val %d, test %d)", c.TrainN, c.ValN, c.TestN)
+		return bad(negativeSubset(c), "subset sizes must not be negative (train %d, val %d, test %d)", c.TrainN, c.ValN, c.TestN)
 	case c.Epochs < 1:
-		return bad("epochs %d must be at least 1", c.Epochs)
+		return bad("epochs", "epochs %d must be at least 1", c.Epochs)
 	case c.Batch < 1:
-		return bad("batch %d must be at least 1", c.Batch)
+		return bad("batch", "batch %d must be at least 1", c.Batch)
 	case !(c.LR > 0) || !finite(c.LR):
-		return bad("learning rate %v must be positive", c.LR)
+		return bad("lr", "learning rate %v must be positive", c.LR)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
-		return bad("momentum %v must be in [0, 1)", c.Momentum)
+		return bad("momentum", "momentum %v must be in [0, 1)", c.Momentum)
 	case !(c.WeightDecay >= 0) || !finite(c.WeightDecay):
-		return bad("weight decay %v must be non-negative", c.WeightDecay)
+		return bad("weight_decay", "weight decay %v must be non-negative", c.WeightDecay)
 	case !(c.LRDecay > 0 && c.LRDecay <= 1):
-		return bad("lr decay %v must be in (0, 1]", c.LRDecay)
+		return bad("lr_decay", "lr decay %v must be in (0, 1]", c.LRDecay)
 	case c.WarmupIters < 0:
-		return bad("warm-up iterations %d must not be negative", c.WarmupIters)
+		return bad("warmup_iters", "warm-up iterations %d must not be negative", c.WarmupIters)
 	case c.TrainSteps < 1 && c.Objective != "clean":
-		return bad("train steps %d must be at least 1 for the %s objective", c.TrainSteps, c.Objective)
+		return bad("train_steps", "train steps %d must be at least 1 for the %s objective", c.TrainSteps, c.Objective)
 	case !(c.Eps >= 0 && c.Eps <= 1) || !(c.Step >= 0 && c.Step <= 1):
-		return bad("eps %v and step %v must be in [0, 1]", c.Eps, c.Step)
+		return bad(epsOrStep(c), "eps %v and step %v must be in [0, 1]", c.Eps, c.Step)
 	case c.EvalSteps < 1:
-		return bad("eval steps %d must be at least 1", c.EvalSteps)
+		return bad("eval_steps", "eval steps %d must be at least 1", c.EvalSteps)
 	case c.SaveEvery < 0 || c.SaveSteps < 0:
-		return bad("save intervals must not be negative (every %d epochs, %d steps)", c.SaveEvery, c.SaveSteps)
+		return bad(saveField(c), "save intervals must not be negative (every %d epochs, %d steps)", c.SaveEvery, c.SaveSteps)
 	}
 	for i, m := range c.Milestones {
 		if m < 1 || (i > 0 && m <= c.Milestones[i-1]) {
-			return bad("milestones %v must be increasing epochs of at least 1", c.Milestones)
+			return bad("milestones", "milestones %v must be increasing epochs of at least 1", c.Milestones)
 		}
 	}
 	return nil
+}
+
+// MaxWidth bounds Config.Width (see resnet.MaxWidth).
+const MaxWidth = resnet.MaxWidth
+
+// ConfigError reports a configuration field out of range. Field is the
+// field's JSON name in config.json.
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return "train: " + e.Msg }
+
+func negativeSubset(c Config) string {
+	switch {
+	case c.TrainN < 0:
+		return "train_n"
+	case c.ValN < 0:
+		return "val_n"
+	}
+	return "test_n"
+}
+
+func epsOrStep(c Config) string {
+	if !(c.Eps >= 0 && c.Eps <= 1) {
+		return "eps"
+	}
+	return "step"
+}
+
+func saveField(c Config) string {
+	if c.SaveEvery < 0 {
+		return "save_every"
+	}
+	return "save_steps"
 }
 
 // LearningRate returns the learning rate of iteration iter of epoch epoch:

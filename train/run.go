@@ -8,10 +8,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/internal/progress"
+	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
@@ -116,12 +118,13 @@ type Options struct {
 // loader's shuffling and augmentation draws, which share the run's seed.
 const attackStream = 0xa << 60
 
-// Start begins a new run of c in dir, which must not exist or be empty.
+// Start begins a new run of c in dir, which must not exist, be empty, or
+// hold only what a Start stopped before config.json left.
 func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !neverStarted(dir) {
 		return nil, fmt.Errorf("train: %s exists and is not empty: continue it with --resume %s, or choose another --out", dir, dir)
 	}
 	data, err := LoadData(c)
@@ -129,6 +132,17 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 		return nil, err
 	}
 	d := runDir(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer lock.Release()
+	if !neverStarted(dir) {
+		return nil, fmt.Errorf("train: %s was filled by another process meanwhile", dir)
+	}
 	if err := os.MkdirAll(d.path(CheckpointDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -145,7 +159,19 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 // Resume continues the run in dir from its last checkpoint, or starts it
 // over when none was written yet; a finished run is reported as it is.
 func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	notStarted := neverStarted(dir) // before our own lock file appears
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer lock.Release()
 	rec, err := ReadRecord(dir)
+	if errors.Is(err, ErrNoRecord) && notStarted {
+		return nil, &NotStartedError{Dir: dir}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +191,14 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 			return nil, err
 		}
 	}
+	if err := d.removeTemporaries(); err != nil {
+		return nil, err
+	}
 	last := d.checkpoint(LastFile)
 	if _, err := os.Stat(last); errors.Is(err, os.ErrNotExist) {
+		if progress := d.progress(); progress != "" {
+			return nil, fmt.Errorf("train: %s: %s is missing but the run has progress (%s); refusing to start it over (restore the checkpoint, or start a new run elsewhere)", dir, filepath.Join(CheckpointDir, LastFile), progress)
+		}
 		return fresh(ctx, d, rec, data, o)
 	}
 	m, opt, st, err := loadCheckpoint(last, rec.Config, rec.Data)

@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 
 	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/models/resnet"
 )
 
@@ -78,6 +80,77 @@ type EpochSums struct {
 	Seconds      float64 `json:"seconds"` // wall time of the steps (not part of a run's identity)
 }
 
+// ErrNoRecord is wrapped by ReadRecord when a directory has no config.json.
+var ErrNoRecord = errors.New("not a run directory")
+
+// NotStartedError reports a run directory whose run was stopped before its
+// config.json was written: there is no configuration to resume.
+type NotStartedError struct{ Dir string }
+
+func (e *NotStartedError) Error() string {
+	return fmt.Sprintf("train: %s: the run was stopped before its %s was written, so there is nothing to resume; start it again into that directory (it holds no progress)", e.Dir, ConfigFile)
+}
+
+// neverStarted reports whether dir holds an empty checkpoints directory
+// and at most lock or temporary files besides: what Start leaves when
+// stopped before it wrote config.json.
+func neverStarted(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	if len(entries) == 0 {
+		return false // an empty directory is no run's: Start leaves checkpoints/ at least
+	}
+	for _, e := range entries {
+		switch {
+		case e.Name() == runlock.FileName, strings.HasPrefix(e.Name(), "."+ConfigFile+".tmp-"):
+		case e.Name() == CheckpointDir && e.IsDir():
+			if sub, err := os.ReadDir(filepath.Join(dir, CheckpointDir)); err != nil || len(sub) > 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// removeTemporaries deletes the temporary files a killed checkpoint or
+// config write left behind (atomicfile's ".NAME.tmp-*"); the caller holds
+// the run's lock, so no write of ours is in progress.
+func (d runDir) removeTemporaries() error {
+	for _, dir := range []string{string(d), d.path(CheckpointDir)} {
+		tmps, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		for _, t := range tmps {
+			if err := os.Remove(t); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("train: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// progress describes what a run directory holds besides config.json (log
+// lines, checkpoints), or "" when it holds nothing of a run's progress.
+func (d runDir) progress() string {
+	var found []string
+	if b, err := os.ReadFile(d.path(LogFile)); err == nil && bytes.Count(b, []byte("\n")) > 0 {
+		found = append(found, fmt.Sprintf("%s has %d lines", LogFile, bytes.Count(b, []byte("\n"))))
+	}
+	if cks, _ := filepath.Glob(d.checkpoint("*.safetensors")); len(cks) > 0 {
+		names := make([]string, len(cks))
+		for i, c := range cks {
+			names[i] = filepath.Base(c)
+		}
+		found = append(found, "checkpoints "+strings.Join(names, ", "))
+	}
+	return strings.Join(found, "; ")
+}
+
 // runDir is a run directory on disk.
 type runDir string
 
@@ -97,7 +170,7 @@ func ReadRecord(dir string) (Record, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return r, fmt.Errorf("train: %s: no %s: not a run directory", dir, ConfigFile)
+			return r, fmt.Errorf("train: %s: no %s: %w", dir, ConfigFile, ErrNoRecord)
 		}
 		return r, fmt.Errorf("train: %w", err)
 	}
@@ -105,6 +178,17 @@ func ReadRecord(dir string) (Record, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
 		return r, fmt.Errorf("train: %s: %v", filepath.Join(dir, ConfigFile), err)
+	}
+	if err := r.Config.Validate(); err != nil {
+		field := "config"
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			field += "." + ce.Field
+		}
+		return r, fmt.Errorf("train: %s: %s: %s", filepath.Join(dir, ConfigFile), field, strings.TrimPrefix(err.Error(), "train: "))
+	}
+	if r.Data.SHA256 == "" {
+		return r, fmt.Errorf("train: %s: data.sha256 is missing: a run records the hash of its data", filepath.Join(dir, ConfigFile))
 	}
 	return r, nil
 }
@@ -155,6 +239,28 @@ func ReadSeen(dir string) ([]uint64, error) {
 	return fp, nil
 }
 
+// check reports the first field of a log entry that cannot have been
+// written by a run: line is its 1-based line in log.jsonl.
+func (e LogEntry) check(line int) error {
+	frac := func(v float64) bool { return v >= 0 && v <= 1 }
+	switch {
+	case e.Epoch != line-1:
+		return fmt.Errorf("epoch %d: line %d holds epoch %d", e.Epoch, line, line-1)
+	case !(e.LR > 0) || math.IsInf(e.LR, 0):
+		return fmt.Errorf("lr %v must be positive", e.LR)
+	case e.GlobalSteps < 1:
+		return fmt.Errorf("global_steps %d must be at least 1", e.GlobalSteps)
+	case !frac(e.Val.Clean.SA) || !frac(e.Val.Clean.RA) || !frac(e.Val.Adv.SA) || !frac(e.Val.Adv.RA):
+		return fmt.Errorf("val accuracies %+v must be fractions in [0, 1]", e.Val)
+	}
+	for _, p := range []*PassMetrics{e.Train.Clean, e.Train.Adv} {
+		if p != nil && !frac(p.Accuracy) {
+			return fmt.Errorf("train accuracy %v must be a fraction in [0, 1]", p.Accuracy)
+		}
+	}
+	return nil
+}
+
 // ReadLog reads the entries of a run directory's log.jsonl.
 func ReadLog(dir string) ([]LogEntry, error) {
 	f, err := os.Open(filepath.Join(dir, LogFile))
@@ -171,6 +277,9 @@ func ReadLog(dir string) ([]LogEntry, error) {
 	for line := 1; sc.Scan(); line++ {
 		var e LogEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
+		}
+		if err := e.check(line); err != nil {
 			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
 		}
 		out = append(out, e)

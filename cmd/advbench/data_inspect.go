@@ -23,6 +23,7 @@ type dataInspectOptions struct {
 	Grid   int
 	Scale  int
 	Format string
+	Force  bool
 }
 
 func newDataInspectCommand() *cli.Command {
@@ -46,6 +47,7 @@ Examples:
 			&cli.StringFlag{Name: "sheet", Usage: "write a PNG contact sheet of the first images to `FILE`", Destination: &opts.Sheet},
 			&cli.IntFlag{Name: "grid", Value: 8, Usage: "the sheet shows grid x grid images", Destination: &opts.Grid},
 			&cli.IntFlag{Name: "scale", Value: 3, Usage: "pixels per image pixel in the sheet", Destination: &opts.Scale},
+			forceFlag(&opts.Force),
 			formatFlag(&opts.Format),
 		},
 		Action: func(c *cli.Context) error {
@@ -79,8 +81,19 @@ func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
 	if split != cifar.Train && split != cifar.Test {
 		return usagef("data inspect: --split %q: want train or test", opts.Split)
 	}
-	if opts.Grid < 1 || opts.Scale < 1 {
-		return usagef("data inspect: --grid and --scale must be at least 1")
+	if opts.Grid < 1 || opts.Grid > maxSheetGrid {
+		return usagef("data inspect: --grid %d: want 1..%d (a sheet of up to %d images)", opts.Grid, maxSheetGrid, maxSheetGrid*maxSheetGrid)
+	}
+	if opts.Scale < 1 || opts.Scale > maxSheetScale {
+		return usagef("data inspect: --scale %d: want 1..%d pixels per image pixel", opts.Scale, maxSheetScale)
+	}
+	if side := opts.Grid * (32*opts.Scale + 1); side > maxSheetSide {
+		return usagef("data inspect: --grid %d --scale %d: the sheet would be %d pixels a side, more than %d; lower --grid or --scale", opts.Grid, opts.Scale, side, maxSheetSide)
+	}
+	if opts.Sheet != "" {
+		if err := refuseOverwrite("sheet", opts.Sheet, opts.Force); err != nil {
+			return err
+		}
 	}
 	spec := source.Spec{Path: opts.Path}
 	d, err := source.Load(spec, split)
@@ -147,6 +160,15 @@ func channelStats(d *cifar.Dataset) (mean, std [cifar.Channels]float64) {
 	}
 	return mean, std
 }
+
+// Bounds of a contact sheet: up to 100 x 100 images (the whole test set), up
+// to 16x, and at most 8192 pixels a side (256 MiB in memory): a sheet is
+// for looking at, and a bigger one only exhausts memory.
+const (
+	maxSheetGrid  = 100
+	maxSheetScale = 16
+	maxSheetSide  = 8192
+)
 
 // writeSheet writes the first n images as a grid with 1-pixel gaps.
 func writeSheet(path string, d *cifar.Dataset, n, grid, scale int) error {

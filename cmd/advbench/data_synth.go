@@ -17,6 +17,7 @@ type dataSynthOptions struct {
 	Seed   uint64
 	NTrain int
 	NTest  int
+	Force  bool
 }
 
 func newDataSynthCommand() *cli.Command {
@@ -41,6 +42,7 @@ Example:
 			&cli.Uint64Flag{Name: "seed", Value: synth.DefaultSeed, Usage: "generator seed", Destination: &opts.Seed},
 			&cli.IntFlag{Name: "n-train", Value: 10000, Usage: "training records", Destination: &opts.NTrain},
 			&cli.IntFlag{Name: "n-test", Value: 2000, Usage: "test records", Destination: &opts.NTest},
+			forceFlag(&opts.Force),
 		},
 		Action: func(c *cli.Context) error {
 			return runDataSynth(opts, c.App.Writer)
@@ -55,6 +57,11 @@ func runDataSynth(opts dataSynthOptions, stdout io.Writer) error {
 	}
 	if opts.Seed == 0 {
 		return usagef("data synth: --seed must be positive")
+	}
+	for _, name := range append(append([]string(nil), cifar.TrainFiles...), cifar.TestFile) {
+		if err := refuseOverwrite("out", filepath.Join(opts.Out, name), opts.Force); err != nil {
+			return err
+		}
 	}
 	cfg := synth.Config{Seed: opts.Seed, NTrain: opts.NTrain, NTest: opts.NTest}
 	train, err := synth.Split(cfg, cifar.Train)

@@ -11,6 +11,7 @@ import (
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/texttable"
+	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/results"
 	"github.com/urfave/cli/v2"
 )
@@ -134,8 +135,28 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	}
 	for _, a := range opts.Spec.Attacks {
 		if _, err := attack.New(a, o); err != nil {
-			return usageError{err}
+			return usagef("--attacks %s: %v", a, err)
 		}
+	}
+	switch opts.Spec.Branch {
+	case "", "clean", "adv", "both":
+	default:
+		return usagef("--branch %q: want clean, adv or both", opts.Spec.Branch)
+	}
+	if err := checkAtLeast("test-n", opts.Spec.TestN, 0); err != nil {
+		return err
+	}
+	if err := checkAtLeast("batch", opts.Spec.Batch, 1); err != nil {
+		return err
+	}
+	if opts.Foreign != "" && !(opts.Spec.Width > 0 && opts.Spec.Width <= resnet.MaxWidth) {
+		return usagef("--width %v: want a width in (0, %v] (the paper's network is width 1)", opts.Spec.Width, resnet.MaxWidth)
+	}
+	if err := checkSelect(opts.Spec.Select); err != nil {
+		return err
+	}
+	if err := checkDataPath(opts.Spec.Data); err != nil {
+		return err
 	}
 	opts.Spec.Options = &o
 	if opts.Sweep {

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/interop"
@@ -13,6 +15,7 @@ import (
 type exportOptions struct {
 	Checkpoint string
 	Out        string
+	Force      bool
 }
 
 func newExportCommand() *cli.Command {
@@ -36,6 +39,7 @@ Examples:
   advbench export runs/x/checkpoints/best.safetensors --out best.safetensors`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Required: true, Usage: "state dict to write (.safetensors)", Destination: &opts.Out},
+			forceFlag(&opts.Force),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -48,8 +52,19 @@ Examples:
 }
 
 func runExport(opts exportOptions, stdout io.Writer) error {
+	if !strings.HasSuffix(opts.Out, ".safetensors") {
+		return usagef("export: --out %q: want a file name ending in .safetensors", opts.Out)
+	}
 	path, err := evaluate.CheckpointPath(opts.Checkpoint, "last")
 	if err != nil {
+		return err
+	}
+	if a, err := os.Stat(path); err == nil {
+		if b, err := os.Stat(opts.Out); err == nil && os.SameFile(a, b) {
+			return usagef("export: --out %s is the checkpoint being exported; write the state dict elsewhere", opts.Out)
+		}
+	}
+	if err := refuseOverwrite("out", opts.Out, opts.Force); err != nil {
 		return err
 	}
 	m, _, err := resnet.Load(path)

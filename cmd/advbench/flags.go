@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/advbench/advbench/attack"
@@ -46,4 +49,54 @@ func attackOptions(eps, step string) (attack.Options, error) {
 		return o, usagef("--step: %v", err)
 	}
 	return o, nil
+}
+
+// forceFlag is the --force flag of commands that write files: without it
+// they refuse to replace an existing one.
+func forceFlag(dst *bool) cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "replace existing output files", Destination: dst}
+}
+
+// refuseOverwrite fails when path exists and force is not set; flag names
+// the option that gave the path.
+func refuseOverwrite(flag, path string, force bool) error {
+	if force {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return usagef("--%s %s: the file exists; give --force to replace it", flag, path)
+	}
+	return nil
+}
+
+// checkAtLeast refuses an integer flag below min.
+func checkAtLeast(flag string, v, min int) error {
+	if v < min {
+		return usagef("--%s %d: want at least %d", flag, v, min)
+	}
+	return nil
+}
+
+// checkSelect refuses a --select other than last, best or epoch-NNN.
+func checkSelect(sel string) error {
+	if sel == "" || sel == "last" || sel == "best" {
+		return nil
+	}
+	if n, ok := strings.CutPrefix(sel, "epoch-"); ok {
+		if _, err := strconv.Atoi(n); err == nil {
+			return nil
+		}
+	}
+	return usagef("--select %q: want last, best or epoch-NNN", sel)
+}
+
+// checkDataPath refuses a --data path that does not exist.
+func checkDataPath(path string) error {
+	if path == "" || path == "builtin" {
+		return nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		return usagef("--data %s: %v", path, errors.Unwrap(err))
+	}
+	return nil
 }

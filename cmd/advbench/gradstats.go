@@ -87,6 +87,20 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	for _, c := range []struct {
+		flag   string
+		v, min int
+	}{{"n", opts.Spec.N, 1}, {"batch", opts.Spec.Batch, 1}, {"steps", opts.Spec.Steps, 1}} {
+		if err := checkAtLeast(c.flag, c.v, c.min); err != nil {
+			return err
+		}
+	}
+	if err := checkSelect(opts.Spec.Select); err != nil {
+		return err
+	}
+	if err := checkDataPath(opts.Spec.Data); err != nil {
+		return err
+	}
 	opts.Spec.Options = &o
 	var all []*results.GradStats
 	for _, t := range opts.Targets {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/version"
@@ -70,7 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitInterrupted
 	}
 	var u usageError
-	if errors.As(err, &u) {
+	// urfave/cli reports a missing required flag with an unexported type.
+	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "Required flag") {
 		fmt.Fprintln(stderr, "Run 'advbench --help' for usage.")
 		return exitUsage
 	}

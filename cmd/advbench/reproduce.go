@@ -135,6 +135,12 @@ func runReproduce(ctx context.Context, opts reproduceOptions, stdout, stderr io.
 	if p.Out == "" {
 		p.Out = "repro-" + p.Preset
 	}
+	if p.EvalN < 0 {
+		return usagef("--eval-n %d: want 0 (the preset's) or a positive count of test images", p.EvalN)
+	}
+	if p.GradN < 0 {
+		return usagef("--grad-n %d: want 0 (the preset's) or a positive count of test images", p.GradN)
+	}
 	if err := p.Validate(); err != nil {
 		return usageError{err}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -278,6 +279,14 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 	var err error
 	if opts.Resume != "" {
 		rec, rerr := train.ReadRecord(opts.Resume)
+		if errors.Is(rerr, train.ErrNoRecord) {
+			// Resume tells a run stopped before config.json from a stranger.
+			_, rerr = train.Resume(ctx, opts.Resume, o)
+			var ns *train.NotStartedError
+			if errors.As(rerr, &ns) {
+				return fmt.Errorf("%w: advbench train --out %s with the flags it was started with", rerr, opts.Resume)
+			}
+		}
 		if rerr != nil {
 			return rerr
 		}
@@ -303,6 +312,10 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 			}
 		}
 		if err := cfg.Validate(); err != nil {
+			var ce *train.ConfigError
+			if errors.As(err, &ce) {
+				return usagef("--%s: %v", strings.ReplaceAll(ce.Field, "_", "-"), err)
+			}
 			return usageError{err}
 		}
 		out := opts.Out

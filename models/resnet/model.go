@@ -53,14 +53,25 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Bounds of a buildable network: widths beyond MaxWidth, or more classes
+// than ImageNet's, would only end in an out-of-memory crash (a checkpoint's
+// metadata is read before any tensor, so these are checked first).
+const (
+	MaxWidth   = 4.0
+	MaxClasses = 1000
+)
+
 // Validate reports a configuration that cannot be built.
 func (c Config) Validate() error {
 	c = c.WithDefaults()
 	if c.Width <= 0 || math.IsNaN(c.Width) || math.IsInf(c.Width, 0) {
 		return fmt.Errorf("resnet: width %v must be a positive number", c.Width)
 	}
-	if c.Classes < 2 {
-		return fmt.Errorf("resnet: classes %d must be at least 2", c.Classes)
+	if c.Width > MaxWidth {
+		return fmt.Errorf("resnet: width %v: at most %v (the paper's network is width 1; width 4 has 16 times its parameters and activations, and more only exhausts memory)", c.Width, MaxWidth)
+	}
+	if c.Classes < 2 || c.Classes > MaxClasses {
+		return fmt.Errorf("resnet: classes %d: want 2..%d", c.Classes, MaxClasses)
 	}
 	if c.InputNorm != "imagenet" && c.InputNorm != "none" {
 		return fmt.Errorf("resnet: input normalisation %q: want imagenet or none", c.InputNorm)
