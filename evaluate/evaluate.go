@@ -98,6 +98,10 @@ type Spec struct {
 	// package interop) for a model of that norm and width.
 	Norm  string
 	Width float64
+	// InputNorm is a foreign state dict's input normalisation when the file
+	// has no normal.mean/normal.std (resnet.ParseInputNorm's spellings);
+	// "" takes the file's and refuses a file without them.
+	InputNorm string
 }
 
 // Options say how an evaluation is carried out.
@@ -208,7 +212,7 @@ func loadForeign(s Spec) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := interop.Load(sd, resnet.Config{Norm: s.Norm, Width: s.Width})
+	m, err := interop.Load(sd, resnet.Config{Norm: s.Norm, Width: s.Width, InputNorm: s.InputNorm})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ package interop
 import (
 	"archive/zip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -238,10 +239,51 @@ func (sd *StateDict) stripPrefix(p string) {
 	sd.Tensors, sd.Stripped = renamed, p
 }
 
+// ErrInputNormUnknown is returned for a state dict without the reference's
+// input normalisation buffers (normal.mean, normal.std) when the caller did
+// not say how the model standardises its inputs: assuming ImageNet's
+// statistics for a model that never had them would score a different
+// function of the pixels.
+var ErrInputNormUnknown = errors.New("interop: the state dict has no normal.mean/normal.std, so how the model standardises its inputs is unknown: say it (imagenet, none, or MEAN,STD)")
+
+// inputNorm resolves the model's input normalisation: the file's
+// normal.mean/normal.std buffers where it has them (cfg.InputNorm, if set,
+// must agree), otherwise cfg.InputNorm, which must then be set.
+func (sd *StateDict) inputNorm(given string) (string, error) {
+	mean, okM := sd.Tensors[normalMean]
+	std, okS := sd.Tensors[normalStd]
+	if okM != okS || (okM && (len(mean.Data) != 3 || len(std.Data) != 3)) {
+		return "", fmt.Errorf("interop: %s: %s and %s must both be there, 3 values each", sd.Path, normalMean, normalStd)
+	}
+	if !okM {
+		if given == "" {
+			return "", fmt.Errorf("%w (%s)", ErrInputNormUnknown, sd.Path)
+		}
+		return given, nil
+	}
+	if given == "" {
+		return resnet.InputNormOf(mean.Data, std.Data), nil
+	}
+	gm, gs, err := resnet.ParseInputNorm(given)
+	if err != nil {
+		return "", err
+	}
+	if !close3(mean.Data, gm) || !close3(std.Data, gs) {
+		return "", fmt.Errorf("interop: %s: %s and %s are %s, not %s", sd.Path, normalMean, normalStd, resnet.InputNormOf(mean.Data, std.Data), given)
+	}
+	return given, nil
+}
+
 // Load builds the model cfg describes and fills it from the state dict,
-// checking every name and shape; counters are ignored and the reference's
-// input normalisation buffers must hold the ImageNet values advbench uses.
+// checking every name and shape; counters are ignored. The input
+// normalisation is the file's normal.mean/normal.std (the reference's
+// NormalizeByChannelMeanStd buffers) or, for a file without them,
+// cfg.InputNorm, which is then required (ErrInputNormUnknown).
 func Load(sd *StateDict, cfg resnet.Config) (*resnet.Model, error) {
+	// Names and shapes are checked first (their errors say more), then the
+	// input normalisation.
+	in, inErr := sd.inputNorm(cfg.InputNorm)
+	cfg.InputNorm = in
 	m, err := resnet.New(cfg)
 	if err != nil {
 		return nil, err
@@ -251,6 +293,9 @@ func Load(sd *StateDict, cfg resnet.Config) (*resnet.Model, error) {
 	used := map[string]bool{}
 	for _, v := range vars {
 		t, ok := sd.Tensors[v.Name]
+		if !ok && cfg.Norm == "modenorm" && (strings.HasSuffix(v.Name, ".x_ra") || strings.HasSuffix(v.Name, ".x2_ra")) {
+			return nil, fmt.Errorf("interop: %s: ModeNorm running average %s is missing: the public ModeNorm implementation keeps its running averages as plain attributes, not buffers, so its state dicts cannot be evaluated in evaluation mode (save them with the state dict, or train the model with advbench)", sd.Path, v.Name)
+		}
 		if !ok {
 			return nil, fmt.Errorf("interop: %s: tensor %s (shape %v) is missing%s", sd.Path, v.Name, []int(v.Value.Shape()), sd.guess(m.Config()))
 		}
@@ -265,17 +310,13 @@ func Load(sd *StateDict, cfg resnet.Config) (*resnet.Model, error) {
 	for _, n := range sd.Names {
 		switch {
 		case used[n] || strings.HasSuffix(n, counterSuffix):
-		case n == normalMean || n == normalStd:
-			want := resnet.ImageNetMean
-			if n == normalStd {
-				want = resnet.ImageNetStd
-			}
-			if got := sd.Tensors[n].Data; !close3(got, want) {
-				return nil, fmt.Errorf("interop: %s: %s is %v, advbench normalises inputs with %v", sd.Path, n, got, want)
-			}
+		case n == normalMean || n == normalStd: // resolved by inputNorm
 		default:
 			return nil, fmt.Errorf("interop: %s: tensor %s (shape %v) has no place in a %s model of width %g%s", sd.Path, n, sd.Tensors[n].Shape, m.Config().Norm, m.Config().Width, sd.guess(m.Config()))
 		}
+	}
+	if inErr != nil {
+		return nil, inErr
 	}
 	for _, v := range vars {
 		v.SetFloat64s(sd.Tensors[v.Name].Data)
@@ -373,10 +414,14 @@ func Export(m *resnet.Model, path string, meta map[string]string) error {
 			vars = append(vars, &nn.Var{Name: name, Value: tensor.New(tensor.FromScalar(int64(0)))})
 		}
 	}
+	mean, std, err := resnet.ParseInputNorm(m.Config().InputNorm)
+	if err != nil {
+		return err
+	}
 	for _, nb := range []struct {
 		name string
 		v    []float64
-	}{{normalMean, resnet.ImageNetMean}, {normalStd, resnet.ImageNetStd}} {
+	}{{normalMean, mean}, {normalStd, std}} {
 		v := nn.NewVar(nb.name, tensor.Float32, 3)
 		v.SetFloat64s(nb.v)
 		vars = append(vars, v)

@@ -144,12 +144,53 @@ func TestRefusals(t *testing.T) {
 	_, err = Load(&prefixed, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16})
 	assert.ErrorContains(t, err, `every name starts with "model."`)
 
-	odd := *sd
-	odd.Tensors = map[string]Tensor{}
-	for k, v := range sd.Tensors {
-		odd.Tensors[k] = v
+	// The file's normal.mean/normal.std are the model's input normalisation,
+	// whatever their values: a model whose mean is 0.5 sees x as a model
+	// with ImageNet's mean sees x − (0.5 − 0.485, 0.5 − 0.456, 0.5 − 0.406)
+	// (same std).
+	odd := withTensors(sd, map[string]*Tensor{"normal.mean": {Shape: []int{3}, Dtype: "F32", Data: []float64{0.5, 0.5, 0.5}}})
+	mOdd, err := Load(odd, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16})
+	require.NoError(t, err)
+	assert.Equal(t, "0.5,0.5,0.5,0.229,0.224,0.225", mOdd.Config().InputNorm)
+	mRef, err := Load(sd, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16})
+	require.NoError(t, err)
+	assert.Equal(t, "imagenet", mRef.Config().InputNorm)
+	x := make([]float32, 2*3*32*32)
+	shifted := make([]float32, len(x))
+	for i := range x {
+		x[i] = float32(i%97) / 96
+		shifted[i] = x[i] - float32(0.5-resnet.ImageNetMean[(i/1024)%3])
 	}
-	odd.Tensors["normal.mean"] = Tensor{Shape: []int{3}, Dtype: "F32", Data: []float64{0.5, 0.5, 0.5}}
-	_, err = Load(&odd, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16})
-	assert.ErrorContains(t, err, "normal.mean is [0.5 0.5 0.5], advbench normalises inputs with")
+	got, err := mOdd.Logits(x, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	want, err := mRef.Logits(shifted, nn.Clean, nn.Eval)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, want, got, 1e-4)
+	_, err = Load(odd, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16, InputNorm: "imagenet"})
+	assert.ErrorContains(t, err, "normal.mean and normal.std are 0.5,0.5,0.5,0.229,0.224,0.225, not imagenet")
+
+	// Without the buffers the caller must say it.
+	bare := withTensors(sd, map[string]*Tensor{"normal.mean": nil, "normal.std": nil})
+	_, err = Load(bare, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16})
+	assert.ErrorIs(t, err, ErrInputNormUnknown)
+	mNone, err := Load(bare, resnet.Config{Norm: "saauxbn", Width: 1.0 / 16, InputNorm: "none"})
+	require.NoError(t, err)
+	assert.Equal(t, "none", mNone.Config().InputNorm)
+}
+
+// withTensors copies sd with some tensors replaced (nil removes one).
+func withTensors(sd *StateDict, change map[string]*Tensor) *StateDict {
+	out := *sd
+	out.Names, out.Tensors = nil, map[string]Tensor{}
+	for _, n := range sd.Names {
+		if t, ok := change[n]; ok && t == nil {
+			continue
+		}
+		out.Names = append(out.Names, n)
+		out.Tensors[n] = sd.Tensors[n]
+		if t := change[n]; t != nil {
+			out.Tensors[n] = *t
+		}
+	}
+	return &out
 }

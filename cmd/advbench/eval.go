@@ -11,6 +11,7 @@ import (
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/texttable"
+	"github.com/advbench/advbench/interop"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/results"
 	"github.com/urfave/cli/v2"
@@ -79,6 +80,7 @@ Examples:
 			&cli.StringFlag{Name: "checkpoint", Usage: "evaluate a PyTorch or safetensors state dict `FILE` (with --norm and --width) instead of RUN_DIR|CHECKPOINT", Destination: &opts.Foreign},
 			&cli.StringFlag{Name: "norm", Usage: "--checkpoint: the model's norm", Destination: &opts.Spec.Norm},
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "--checkpoint: the model's width multiplier", Destination: &opts.Spec.Width},
+			&cli.StringFlag{Name: "input-normalization", Usage: "--checkpoint: how the model standardises its [0,1] inputs, for a file without normal.mean/normal.std: imagenet, none, MEAN,STD or M1,M2,M3,S1,S2,S3", Destination: &opts.Spec.InputNorm},
 			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
@@ -121,6 +123,8 @@ func dataHint(err error) error {
 		return usagef("%v: give --data DIR|FILE, or --data builtin", err)
 	case errors.As(err, &seen):
 		return usagef("%v: give --data with test images", err)
+	case errors.Is(err, interop.ErrInputNormUnknown):
+		return usagef("%v: give --input-normalization", err)
 	}
 	return err
 }

@@ -14,10 +14,11 @@ import (
 )
 
 type importOptions struct {
-	File  string
-	Norm  string
-	Width float64
-	Out   string
+	File      string
+	Norm      string
+	Width     float64
+	InputNorm string
+	Out       string
 }
 
 func newImportCommand() *cli.Command {
@@ -31,8 +32,11 @@ dict holding "state_dict" as the reference Adv/train.py writes it) or by the
 safetensors package, into a PreAct ResNet-18 of the given norm and width, and
 writes an advbench checkpoint. A "module." prefix (DataParallel) is stripped,
 BatchNorm's num_batches_tracked counters are read and ignored, float64 and
-bfloat16 tensors are converted, and the reference's input-normalisation
-buffers (normal.mean, normal.std) must hold the ImageNet values advbench uses.
+bfloat16 tensors are converted. The model standardises its inputs with the
+file's input-normalisation buffers (the reference's normal.mean, normal.std,
+whatever their values); a file without them needs --input-normalization
+(imagenet, none, MEAN,STD or M1,M2,M3,S1,S2,S3), since assuming ImageNet's
+statistics for a model that never had them scores another function.
 Every name and shape is checked; a mismatch names the tensor, both shapes and
 the likely cause (another width or norm, a prefix).
 
@@ -45,6 +49,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "norm", Required: true, Usage: "the model's norm", Destination: &opts.Norm},
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "the model's width multiplier", Destination: &opts.Width},
+			&cli.StringFlag{Name: "input-normalization", Usage: "how the model standardises its [0,1] inputs, for a file without normal.mean/normal.std: imagenet, none, MEAN,STD or M1,M2,M3,S1,S2,S3", Destination: &opts.InputNorm},
 			&cli.StringFlag{Name: "out", Usage: "checkpoint to write (default FILE's name with .advbench.safetensors)", Destination: &opts.Out},
 		},
 		Action: func(c *cli.Context) error {
@@ -74,7 +79,10 @@ func runImport(opts importOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := interop.Load(sd, resnet.Config{Norm: opts.Norm, Width: opts.Width})
+	m, err := interop.Load(sd, resnet.Config{Norm: opts.Norm, Width: opts.Width, InputNorm: opts.InputNorm})
+	if errors.Is(err, interop.ErrInputNormUnknown) {
+		return usagef("import: %v: give --input-normalization", err)
+	}
 	if err != nil {
 		return err
 	}

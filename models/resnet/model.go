@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/norms"
@@ -25,7 +27,8 @@ type Config struct {
 	Classes int          // 0 means 10
 	Modes   int          // ModeNorm's K; 0 means 2
 	Dtype   tensor.Dtype // zero means float32
-	// InputNorm is "imagenet" (the default, also for "") or "none".
+	// InputNorm is "imagenet" (the default, also for ""), "none", or
+	// numbers "MEAN,STD" or "M1,M2,M3,S1,S2,S3" (ParseInputNorm).
 	InputNorm string
 	Seed      uint64 // initialisation seed
 }
@@ -73,13 +76,70 @@ func (c Config) Validate() error {
 	if c.Classes < 2 || c.Classes > MaxClasses {
 		return fmt.Errorf("resnet: classes %d: want 2..%d", c.Classes, MaxClasses)
 	}
-	if c.InputNorm != "imagenet" && c.InputNorm != "none" {
-		return fmt.Errorf("resnet: input normalisation %q: want imagenet or none", c.InputNorm)
+	if _, _, err := ParseInputNorm(c.InputNorm); err != nil {
+		return err
 	}
 	if c.Dtype != tensor.Float32 && c.Dtype != tensor.Float64 {
 		return fmt.Errorf("resnet: dtype %v: want float32 or float64", c.Dtype)
 	}
 	return nil
+}
+
+// ParseInputNorm reads an input normalisation: "imagenet" (ImageNetMean,
+// ImageNetStd), "none" (mean 0, std 1: inputs enter the stem as pixels in
+// [0,1]), or numbers "MEAN,STD" (one mean and one std for every channel) or
+// "M1,M2,M3,S1,S2,S3" (per channel). Every std must be positive.
+func ParseInputNorm(s string) (mean, std []float64, err error) {
+	switch s {
+	case "imagenet", "":
+		return ImageNetMean, ImageNetStd, nil
+	case "none":
+		return []float64{0, 0, 0}, []float64{1, 1, 1}, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != 2 && len(parts) != 6 {
+		return nil, nil, fmt.Errorf("resnet: input normalisation %q: want imagenet, none, MEAN,STD or M1,M2,M3,S1,S2,S3", s)
+	}
+	v := make([]float64, len(parts))
+	for i, p := range parts {
+		if v[i], err = strconv.ParseFloat(strings.TrimSpace(p), 64); err != nil || math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
+			return nil, nil, fmt.Errorf("resnet: input normalisation %q: %q is not a finite number", s, p)
+		}
+	}
+	if len(v) == 2 {
+		v = []float64{v[0], v[0], v[0], v[1], v[1], v[1]}
+	}
+	for _, sd := range v[3:] {
+		if !(sd > 0) {
+			return nil, nil, fmt.Errorf("resnet: input normalisation %q: std %v must be positive", s, sd)
+		}
+	}
+	return v[:3], v[3:], nil
+}
+
+// InputNormOf spells a per-channel mean and std as ParseInputNorm reads
+// them: "imagenet" or "none" where they are those values (to 1e-6), the six
+// numbers otherwise, each as the shortest float32 spelling.
+func InputNormOf(mean, std []float64) string {
+	close := func(a, b []float64) bool {
+		for i := range a {
+			if math.Abs(a[i]-b[i]) > 1e-6 {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case close(mean, ImageNetMean) && close(std, ImageNetStd):
+		return "imagenet"
+	case close(mean, []float64{0, 0, 0}) && close(std, []float64{1, 1, 1}):
+		return "none"
+	}
+	var parts []string
+	for _, x := range append(append([]float64(nil), mean...), std...) {
+		parts = append(parts, strconv.FormatFloat(x, 'g', -1, 32)) // buffers are float32
+	}
+	return strings.Join(parts, ",")
 }
 
 // channels returns a stage width scaled by w, rounded, at least 1.
@@ -235,8 +295,12 @@ func (m *Model) Forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mode
 	}
 	h := x
 	var err error
-	if m.cfg.InputNorm == "imagenet" {
-		if h, err = nn.Standardize(h, ImageNetMean, ImageNetStd); err != nil {
+	if m.cfg.InputNorm != "none" {
+		mean, std, err := ParseInputNorm(m.cfg.InputNorm)
+		if err != nil {
+			return nil, err
+		}
+		if h, err = nn.Standardize(h, mean, std); err != nil {
 			return nil, err
 		}
 	}
