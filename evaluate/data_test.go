@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,4 +79,28 @@ func TestCheckpointOutsideARunNeedsData(t *testing.T) {
 	s.Data = "builtin"
 	_, err = Run(context.Background(), s, Options{})
 	require.NoError(t, err)
+}
+
+// TestSelectReference: "reference" is the checkpoint the reference's test
+// scripts score, model_epoch190.pt, written after 0-based epoch 190.
+func TestSelectReference(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	require.NoError(t, os.MkdirAll(filepath.Join(run, train.CheckpointDir), 0o755))
+	c, err := train.Preset("paper")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(run, train.ConfigFile), []byte(`{"advbench_version":"test","config":`+mustJSON(t, c)+`,"data":{"source":"builtin","sha256":"00","train_examples":1,"val_examples":1,"test_examples":1}}`), 0o644))
+	_, err = CheckpointPath(run, "reference")
+	require.ErrorContains(t, err, "has no checkpoint epoch-190.safetensors")
+	want := filepath.Join(run, train.CheckpointDir, "epoch-190.safetensors")
+	require.NoError(t, os.WriteFile(want, []byte("x"), 0o644))
+	got, err := CheckpointPath(run, "reference")
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -39,6 +39,15 @@ import (
 // done are saved and the same evaluation continues from them.
 var ErrInterrupted = errors.New("evaluate: interrupted; run the same evaluation again to continue")
 
+// SelectReference selects the checkpoint the reference's test scripts
+// evaluate: model_epoch190.pt, written after 0-based epoch ReferenceEpoch,
+// that is after 191 epochs (RECIPE.md), which is advbench's epoch-190 of a
+// run that saves every 10 epochs (the paper preset).
+const (
+	SelectReference = "reference"
+	ReferenceEpoch  = 190
+)
+
 // ErrNoTestData is returned for a model outside a run directory (an
 // advbench checkpoint elsewhere, or a foreign state dict) evaluated without
 // naming its test data: nothing says which data it belongs to, and scoring
@@ -70,8 +79,8 @@ func (e *SeenImagesError) Error() string {
 type Spec struct {
 	// Target is a run directory or an advbench checkpoint file.
 	Target string
-	// Select picks a run directory's checkpoint: "last" (default), "best"
-	// or "epoch-NNN".
+	// Select picks a run directory's checkpoint: "last" (default), "best",
+	// "reference" (SelectReference: epoch-190) or "epoch-NNN".
 	Select string
 	// Branch is "clean", "adv" or "both" (default). A single-branch network
 	// is evaluated once, as branch "shared".
@@ -158,14 +167,16 @@ func resolve(s Spec) (target, error) {
 		name = train.LastFile
 	case name == "best":
 		name = train.BestFile
+	case name == SelectReference:
+		name = train.EpochFile(ReferenceEpoch)
 	case strings.HasPrefix(name, "epoch-"):
 		e, err := strconv.Atoi(strings.TrimPrefix(name, "epoch-"))
 		if err != nil {
-			return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best or epoch-NNN", s.Select)
+			return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best, reference or epoch-NNN", s.Select)
 		}
 		name = train.EpochFile(e)
 	default:
-		return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best or epoch-NNN", s.Select)
+		return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best, reference or epoch-NNN", s.Select)
 	}
 	ckpt := filepath.Join(s.Target, train.CheckpointDir, name)
 	if _, err := os.Stat(ckpt); err != nil {

@@ -75,7 +75,7 @@ Examples:
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the attacks' random starts", Destination: &opts.Spec.Seed},
 			&cli.IntFlag{Name: "batch", Value: 128, Usage: "evaluation batch size", Destination: &opts.Spec.Batch},
 			&cli.StringFlag{Name: "data", Usage: "test data: builtin or a CIFAR-10 path (default: the run's)", Destination: &opts.Spec.Data},
-			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best or epoch-NNN", Destination: &opts.Spec.Select},
+			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best, reference (epoch-190, what the reference's test scripts score) or epoch-NNN", Destination: &opts.Spec.Select},
 			&cli.StringFlag{Name: "out", Usage: "result directory, or a .json file for one branch (default RUN_DIR/results)", Destination: &opts.Spec.Out},
 			&cli.StringFlag{Name: "checkpoint", Usage: "evaluate a PyTorch or safetensors state dict `FILE` (with --norm and --width) instead of RUN_DIR|CHECKPOINT", Destination: &opts.Foreign},
 			&cli.StringFlag{Name: "norm", Usage: "--checkpoint: the model's norm", Destination: &opts.Spec.Norm},

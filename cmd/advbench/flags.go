@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/advbench/advbench/evaluate"
 	"os"
 	"strconv"
 	"strings"
@@ -77,9 +78,10 @@ func checkAtLeast(flag string, v, min int) error {
 	return nil
 }
 
-// checkSelect refuses a --select other than last, best or epoch-NNN.
+// checkSelect refuses a --select other than last, best, reference or
+// epoch-NNN.
 func checkSelect(sel string) error {
-	if sel == "" || sel == "last" || sel == "best" {
+	if sel == "" || sel == "last" || sel == "best" || sel == evaluate.SelectReference {
 		return nil
 	}
 	if n, ok := strings.CutPrefix(sel, "epoch-"); ok {
@@ -87,7 +89,7 @@ func checkSelect(sel string) error {
 			return nil
 		}
 	}
-	return usagef("--select %q: want last, best or epoch-NNN", sel)
+	return usagef("--select %q: want last, best, reference or epoch-NNN", sel)
 }
 
 // checkDataPath refuses a --data path that does not exist.

@@ -55,7 +55,7 @@ Examples:
 			&cli.StringFlag{Name: "attack-mode", Value: "train", Usage: "statistics of the attack: train (as the training attack) or eval", Destination: &opts.Spec.AttackMode},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the attack's random starts", Destination: &opts.Spec.Seed},
 			&cli.StringFlag{Name: "data", Usage: "test data (default: the run's)", Destination: &opts.Spec.Data},
-			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best or epoch-NNN", Destination: &opts.Spec.Select},
+			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best, reference (epoch-190, what the reference's test scripts score) or epoch-NNN", Destination: &opts.Spec.Select},
 			&cli.StringFlag{Name: "plot", Usage: "also draw the statistics into `DIR`", Destination: &opts.Plot},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, markdown, csv or json", Destination: &opts.Format},
 		},
