@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/norms"
 )
@@ -32,7 +33,10 @@ type Config struct {
 	// ValFraction of the training set is held out for validation before
 	// any subset is taken (0.1: the reference 45k/5k split).
 	ValFraction float64 `json:"val_fraction"`
-	// SplitSeed seeds the train/validation split (the reference uses 10).
+	// SplitSeed seeds the train/validation split, numpy's legacy
+	// np.random.seed (0..2^32-1; the reference uses 10): the first
+	// floor(ValFraction·n) indices of the seeded shuffle of range(n) are
+	// the validation part, as in the reference code.
 	SplitSeed uint64 `json:"split_seed"`
 	// TrainN, ValN and TestN take the first n images of the training part,
 	// the validation part and the test set; 0 takes all.
@@ -42,10 +46,14 @@ type Config struct {
 	// Augment applies the reference random crop (padding 4) and flip.
 	Augment bool `json:"augment"`
 
-	// Epochs, Batch: the length of the run and the batch size (the last
-	// partial batch of an epoch is dropped).
+	// Epochs, Batch: the length of the run and the batch size.
 	Epochs int `json:"epochs"`
 	Batch  int `json:"batch"`
+	// LastBatch is what an epoch does with its final partial batch:
+	// "keep" trains on it, as the reference loader does (45,000 images in
+	// batches of 128: 352 iterations, the last of 72 images); "drop" skips
+	// it. "" reads as "drop", what runs made before this field did.
+	LastBatch string `json:"last_batch"`
 	// LR, Momentum, WeightDecay: SGD with PyTorch's semantics; weight decay
 	// applies to every parameter.
 	LR          float64 `json:"lr"`
@@ -88,7 +96,7 @@ var presets = map[string]Config{
 	"smoke": {
 		Preset: "smoke", Norm: "saauxbn", Width: 1.0 / 16, Objective: "advprop", Seed: 1,
 		ValFraction: 0.1, SplitSeed: 10, TrainN: 256, ValN: 64, TestN: 64, Augment: true,
-		Epochs: 2, Batch: 64, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{1}, LRDecay: 0.1, WarmupIters: 4,
+		Epochs: 2, Batch: 64, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{1}, LRDecay: 0.1, WarmupIters: 4,
 		TrainSteps: 3, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 3,
 		SaveEvery: 1, SaveSteps: 2,
 	},
@@ -99,7 +107,7 @@ var presets = map[string]Config{
 	"ci": {
 		Preset: "ci", Norm: "saauxbn", Width: 0.125, Objective: "advprop", Seed: 1,
 		ValFraction: 0.1, SplitSeed: 10, TrainN: 2048, ValN: 128, TestN: 128, Augment: true,
-		Epochs: 4, Batch: 64, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{3}, LRDecay: 0.1, WarmupIters: 32,
+		Epochs: 4, Batch: 64, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{3}, LRDecay: 0.1, WarmupIters: 32,
 		TrainSteps: 5, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 5,
 		SaveEvery: 0, SaveSteps: 0,
 	},
@@ -111,7 +119,7 @@ var presets = map[string]Config{
 	"quick": {
 		Preset: "quick", Norm: "saauxbn", Width: 0.25, Objective: "advprop", Seed: 1,
 		ValFraction: 0.1, SplitSeed: 10, TrainN: 4000, ValN: 256, TestN: 256, Augment: true,
-		Epochs: 6, Batch: 128, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{2, 5}, LRDecay: 0.1, WarmupIters: 31,
+		Epochs: 6, Batch: 128, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{2, 5}, LRDecay: 0.1, WarmupIters: 31,
 		TrainSteps: 10, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 10,
 		SaveEvery: 2, SaveSteps: 10,
 	},
@@ -120,7 +128,7 @@ var presets = map[string]Config{
 	"paper": {
 		Preset: "paper", Norm: "saauxbn", Width: 1, Objective: "advprop", Seed: 1,
 		ValFraction: 0.1, SplitSeed: 10, TrainN: 0, ValN: 0, TestN: 0, Augment: true,
-		Epochs: 200, Batch: 128, LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{50, 150}, LRDecay: 0.1, WarmupIters: 200,
+		Epochs: 200, Batch: 128, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{50, 150}, LRDecay: 0.1, WarmupIters: 200,
 		TrainSteps: 10, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 10,
 		SaveEvery: 10, SaveSteps: 10,
 	},
@@ -144,6 +152,17 @@ func Preset(name string) (Config, error) {
 	}
 	c.Milestones = slices.Clone(c.Milestones)
 	return c, nil
+}
+
+// LastBatchPolicies are the values of Config.LastBatch.
+var LastBatchPolicies = []string{"keep", "drop"}
+
+// lastBatch returns the loader's policy for c.LastBatch.
+func (c Config) lastBatch() loader.LastBatch {
+	if c.LastBatch == "keep" {
+		return loader.KeepLast
+	}
+	return loader.DropLast
 }
 
 // AttackModes are the values of Config.AttackMode.
@@ -171,12 +190,16 @@ func (c Config) Validate() error {
 		return bad("width", "width %v: at most %v (the paper trains width 1; width 4 has 16 times its parameters and activations, and more only exhausts memory)", c.Width, MaxWidth)
 	case !(c.ValFraction > 0 && c.ValFraction < 1):
 		return bad("val_fraction", "validation fraction %v must be in (0, 1)", c.ValFraction)
+	case c.SplitSeed > math.MaxUint32:
+		return bad("split_seed", "split seed %d: numpy's legacy seeding, which the split reproduces, takes 0..%d", c.SplitSeed, uint64(math.MaxUint32))
 	case c.TrainN < 0 || c.ValN < 0 || c.TestN < 0:
 		return bad(negativeSubset(c), "subset sizes must not be negative (train %d, val %d, test %d)", c.TrainN, c.ValN, c.TestN)
 	case c.Epochs < 1:
 		return bad("epochs", "epochs %d must be at least 1", c.Epochs)
 	case c.Batch < 1:
 		return bad("batch", "batch %d must be at least 1", c.Batch)
+	case !slices.Contains(LastBatchPolicies, c.LastBatch) && c.LastBatch != "":
+		return bad("last_batch", "last-batch policy %q: want keep or drop", c.LastBatch)
 	case !(c.LR > 0) || !finite(c.LR):
 		return bad("lr", "learning rate %v must be positive", c.LR)
 	case !(c.Momentum >= 0 && c.Momentum < 1):

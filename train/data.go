@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 
 	"github.com/advbench/advbench/data/cifar"
 	"github.com/advbench/advbench/data/loader"
@@ -52,7 +51,7 @@ func LoadData(c Config) (*Data, error) {
 			return nil, err
 		}
 	}
-	valN := int(math.Round(c.ValFraction * float64(full.Len())))
+	valN := loader.ValSize(c.ValFraction, full.Len())
 	if valN < 1 || valN >= full.Len() {
 		return nil, fmt.Errorf("train: %s: %d training images cannot be split with validation fraction %v", spec.Describe(), full.Len(), c.ValFraction)
 	}

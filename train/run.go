@@ -83,9 +83,12 @@ type LogEntry struct {
 // TrainMetrics are an epoch's training loss (the objective's) and the loss
 // and accuracy of each pass the objective runs.
 type TrainMetrics struct {
-	Loss  float64      `json:"loss"`
-	Clean *PassMetrics `json:"clean,omitempty"`
-	Adv   *PassMetrics `json:"adv,omitempty"`
+	// Examples is the number of training images the epoch's steps saw
+	// (with Config.LastBatch "drop", the final partial batch is not seen).
+	Examples int          `json:"examples,omitempty"`
+	Loss     float64      `json:"loss"`
+	Clean    *PassMetrics `json:"clean,omitempty"`
+	Adv      *PassMetrics `json:"adv,omitempty"`
 }
 
 // PassMetrics are one pass's mean loss and accuracy over an epoch.
@@ -270,16 +273,20 @@ func (r *run) interrupted() error {
 
 func (r *run) loop(ctx context.Context) (*Summary, error) {
 	c := r.cfg
-	ld, err := loader.New(r.data.Train, loader.Config{BatchSize: c.Batch, Shuffle: true, Augment: c.Augment, Last: loader.DropLast, Seed: c.Seed})
+	ld, err := loader.New(r.data.Train, loader.Config{BatchSize: c.Batch, Shuffle: true, Augment: c.Augment, Last: c.lastBatch(), Seed: c.Seed})
 	if err != nil {
 		return nil, err
 	}
 	it := NewIteration(r.m, r.opt, c)
 	nb := ld.NumBatches()
-	remaining := (c.Epochs-r.st.Epoch)*nb - r.st.Step
+	perEpoch := ld.Len()
+	if c.lastBatch() == loader.DropLast {
+		perEpoch = nb * c.Batch
+	}
+	remaining := (c.Epochs-r.st.Epoch)*perEpoch - r.st.Step*c.Batch
 	var bar *progress.Reporter
 	if r.opts.Progress != nil && remaining > 0 {
-		bar = progress.New(r.opts.Progress, fmt.Sprintf("train %s %s", c.Norm, c.Objective), float64(remaining*c.Batch), "img")
+		bar = progress.New(r.opts.Progress, fmt.Sprintf("train %s %s", c.Norm, c.Objective), float64(remaining), "img")
 	}
 	done := 0
 	var b loader.Batch
@@ -372,7 +379,7 @@ func (r *run) endEpoch(ctx context.Context, nb int) error {
 	}
 	n := float64(s.Examples)
 	entry := LogEntry{Epoch: e, LR: s.LR, GlobalSteps: (e + 1) * nb, Val: val, Test: tl,
-		Train:        TrainMetrics{Loss: s.Loss / n},
+		Train:        TrainMetrics{Examples: s.Examples, Loss: s.Loss / n},
 		TrainSeconds: s.Seconds, EvalSeconds: time.Since(start).Seconds()}
 	obj := objectives[c.Objective]
 	if obj.clean {

@@ -404,3 +404,27 @@ func TestCrossEntropySum(t *testing.T) {
 	assert.InDelta(t, math.Log(3)+2*math.Exp(-100), got, 1e-12)
 	assert.Equal(t, 1, correct([]float32{1, 1, 1, 0, 100, 0}, []int{2, 1}), "ties go to the first class, as arg-max does")
 }
+
+// TestLastBatchPolicy trains one epoch of 100 images in batches of 64: the
+// reference loader's "keep" runs two steps (64 + 36 images), "drop" one.
+func TestLastBatchPolicy(t *testing.T) {
+	for _, c := range []struct {
+		policy          string
+		steps, examples int
+	}{{"keep", 2, 100}, {"drop", 1, 64}} {
+		t.Run(c.policy, func(t *testing.T) {
+			cfg := smoke(t)
+			cfg.TrainN, cfg.Epochs, cfg.Milestones, cfg.LastBatch = 100, 1, nil, c.policy
+			steps := 0
+			sum, err := Start(context.Background(), cfg, t.TempDir(), Options{AfterStep: func(int, int) { steps++ }})
+			require.NoError(t, err)
+			assert.Equal(t, c.steps, steps)
+			require.NotNil(t, sum.Final)
+			assert.Equal(t, c.steps, sum.Final.GlobalSteps)
+			assert.Equal(t, c.examples, sum.Final.Train.Examples)
+		})
+	}
+	cfg := smoke(t)
+	cfg.LastBatch = "sometimes"
+	assert.ErrorContains(t, cfg.Validate(), `last-batch policy "sometimes"`)
+}

@@ -110,6 +110,7 @@ var trainConfigFlags = []configFlag{
 	boolField("augment", "random crop (padding 4) and horizontal flip", func(c *train.Config) *bool { return &c.Augment }),
 	intField("epochs", "epochs", func(c *train.Config) *int { return &c.Epochs }),
 	intField("batch", "batch size", func(c *train.Config) *int { return &c.Batch }),
+	stringField("last-batch", "an epoch's final partial batch: keep (the reference loader) or drop", func(c *train.Config) *string { return &c.LastBatch }),
 	floatField("lr", "learning rate", func(c *train.Config) *float64 { return &c.LR }),
 	floatField("momentum", "SGD momentum", func(c *train.Config) *float64 { return &c.Momentum }),
 	floatField("weight-decay", "weight decay on every parameter", func(c *train.Config) *float64 { return &c.WeightDecay }),

@@ -1,6 +1,8 @@
 package loader
 
 import (
+	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/advbench/advbench/data/cifar"
@@ -154,4 +156,49 @@ func TestSplitAndTake(t *testing.T) {
 	assert.ErrorContains(t, err, "81")
 	_, _, err = SplitTrainVal(d, 100, 1)
 	assert.ErrorContains(t, err, "validation size 100")
+}
+
+// TestSplitIsNumpys checks the split against numpy's own shuffle
+// (internal/nprand/testdata/numpy_split.json, made by
+// scripts/make_split_fixture.py): with seed 10, the validation part is the
+// first valN indices of np.random.shuffle(list(range(n))) and the training
+// part the rest, in that order.
+func TestSplitIsNumpys(t *testing.T) {
+	b, err := os.ReadFile("../../internal/nprand/testdata/numpy_split.json")
+	require.NoError(t, err)
+	var f struct {
+		Shuffles []struct {
+			Seed        uint64
+			N           int
+			First, Last []int
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &f))
+	const n, valN = 10000, 1000
+	var first, last []int
+	for _, c := range f.Shuffles {
+		if c.Seed == RefSplitSeed && c.N == n {
+			first, last = c.First, c.Last
+		}
+	}
+	require.NotEmpty(t, first, "the fixture has the seed-10 shuffle of 10000")
+	// Record i carries its index in its first two bytes.
+	d := &cifar.Dataset{Images: make([]uint8, n*cifar.ImageBytes), Labels: make([]uint8, n)}
+	for i := 0; i < n; i++ {
+		d.Images[i*cifar.ImageBytes] = uint8(i >> 8)
+		d.Images[i*cifar.ImageBytes+1] = uint8(i)
+	}
+	index := func(ds *cifar.Dataset, i int) int { return int(ds.Image(i)[0])<<8 | int(ds.Image(i)[1]) }
+	tr, va, err := SplitTrainVal(d, valN, RefSplitSeed)
+	require.NoError(t, err)
+	require.Equal(t, valN, va.Len())
+	require.Equal(t, n-valN, tr.Len())
+	for i, want := range first {
+		assert.Equal(t, want, index(va, i), "validation record %d", i)
+	}
+	for i, want := range last {
+		assert.Equal(t, want, index(tr, tr.Len()-len(last)+i), "training record %d from the end", len(last)-i)
+	}
+	assert.Equal(t, 5000, ValSize(0.1, 50000))
+	assert.Equal(t, 33, ValSize(0.1, 339), "floor, as the reference")
 }
