@@ -14,6 +14,7 @@ import (
 
 type regressOptions struct {
 	Baseline string
+	Exact    string
 	Results  []string
 	Update   bool
 	Reband   bool
@@ -50,12 +51,25 @@ whose value is not above chance is refused.
 --reband rewrites the baseline's bands by that rule from the values and
 spreads it already holds (no results are read).
 
+--exact DIR is the gate's exact, noise-free layer: it evaluates each fixture
+checkpoint that DIR/exact.json lists with the manifest's fixed settings (test
+data, images, attacks, seed), on the portable kernels whose results are the
+same on every amd64 machine, and compares the result with DIR/expected
+example by example: the clean prediction, each attack's robust flag and the
+worst case. Any differing example fails the gate (exit 1), naming the
+fixture, branch, metric and the first examples. Training noise cannot hide a
+change to the norms, the attacks or the evaluation there; a deliberate
+change re-makes the expected files with --exact DIR --update (review the
+diff like code).
+
 Examples:
   advbench regress --baseline testdata/baselines/ci-cifar10.json ci-run
   advbench regress --baseline base.json --format markdown runs/*/results > gate.md
-  advbench regress --update --baseline base.json seed1 seed2 seed3`,
+  advbench regress --update --baseline base.json seed1 seed2 seed3
+  advbench regress --exact testdata/baselines/exact`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "baseline", Required: true, Usage: "baseline `FILE`", Destination: &opts.Baseline},
+			&cli.StringFlag{Name: "baseline", Usage: "baseline `FILE`", Destination: &opts.Baseline},
+			&cli.StringFlag{Name: "exact", Usage: "the exact layer: re-evaluate the fixture checkpoints of `DIR` (its exact.json) and compare per example with DIR/expected", Destination: &opts.Exact},
 			&cli.BoolFlag{Name: "update", Usage: "rewrite the baseline from the results", Destination: &opts.Update},
 			&cli.BoolFlag{Name: "reband", Usage: "recompute the baseline's bands by the band rule from its recorded values and spreads", Destination: &opts.Reband},
 			&cli.BoolFlag{Name: "strict", Usage: "improvements beyond their bands fail too", Destination: &opts.Strict},
@@ -64,6 +78,22 @@ Examples:
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown", Destination: &opts.Format},
 		},
 		Action: func(c *cli.Context) error {
+			switch {
+			case opts.Exact != "" && opts.Baseline != "":
+				return usagef("regress: give --baseline FILE or --exact DIR, not both")
+			case opts.Exact != "":
+				if c.NArg() > 0 || opts.Reband || opts.Strict {
+					return usagef("regress: --exact DIR evaluates its own fixtures: it takes no results, --reband or --strict")
+				}
+				if err := checkFormatIn(opts.Format, regress.Formats); err != nil {
+					return err
+				}
+				ctx, stop := signalContext(c.App.ErrWriter)
+				defer stop()
+				return runRegressExact(ctx, opts, c.App.Writer, c.App.ErrWriter)
+			case opts.Baseline == "":
+				return usagef("regress: --baseline FILE (or --exact DIR) is required")
+			}
 			if c.NArg() == 0 && !opts.Reband {
 				return usagef("regress: want result files or directories")
 			}

@@ -476,3 +476,14 @@ func tileGo(k int, a, b, c []float32, ldc int, set bool) {
 		}
 	}
 }
+
+// UsePortable makes Active the portable Go kernel, so that Fast reports
+// false and callers take their portable path, whatever the CPU. Call it
+// before any work starts; it is not safe alongside running products.
+// restore switches back to the kernel active before.
+func UsePortable() (restore func()) {
+	old := Active
+	all := Available()
+	Active = all[len(all)-1]
+	return func() { Active = old }
+}

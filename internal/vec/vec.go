@@ -340,3 +340,14 @@ type loops struct {
 	copyRows   func(dst *float32, ldd int, src *float32, lds, rows, n int)
 	interleave func(even *float32, lde int, odd *float32, ldo int, row *float32, ldr, rows, pairs int, join bool)
 }
+
+// UsePortable makes every loop run in plain Go, whatever the CPU: the
+// results are then the same on every amd64 machine (the assembly levels
+// sum in a different order, so their last bits differ from each other's).
+// Call it before any work starts; it is not safe alongside running loops.
+// restore switches back to the level in use before.
+func UsePortable() (restore func()) {
+	old := level
+	level = goLoops
+	return func() { level = old }
+}
