@@ -166,7 +166,8 @@ func Check(raw []byte) error {
 
 // Load checks raw (Check) and unpickles it. Globals are resolved by resolve
 // (nil refuses every one), persistent ids by persistent (nil refuses them).
-// A global resolve refuses, and a panic inside gopickle, come back as errors.
+// A global resolve refuses, and a panic inside gopickle, come back as errors
+// prefixed "safepickle:"; an error of persistent comes back as it is.
 func Load(raw []byte, resolve Resolver, persistent func(id any) (any, error)) (obj any, err error) {
 	if err := Check(raw); err != nil {
 		return nil, err
@@ -186,9 +187,19 @@ func Load(raw []byte, resolve Resolver, persistent func(id any) (any, error)) (o
 		return nil, fmt.Errorf("safepickle: %w: %s.%s", ErrGlobal, module, name)
 	}
 	if persistent != nil {
-		u.PersistentLoad = persistent
+		u.PersistentLoad = func(id any) (any, error) {
+			v, err := persistent(id)
+			if err != nil {
+				return nil, callerError{err}
+			}
+			return v, nil
+		}
 	}
 	obj, err = u.Load()
+	var ce callerError
+	if errors.As(err, &ce) {
+		return nil, ce.err
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("safepickle: truncated pickle: %w", err)
@@ -200,3 +211,9 @@ func Load(raw []byte, resolve Resolver, persistent func(id any) (any, error)) (o
 	}
 	return obj, nil
 }
+
+// callerError carries an error of the caller's persistent function through
+// gopickle.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
