@@ -125,6 +125,15 @@ func TestPickleRefusals(t *testing.T) {
 	require.NoError(t, err)
 	hugeBytes := []byte{0x80, 4, 0x8e, 0, 0, 0, 0, 0x10, 0, 0, 0, '.'} // BINBYTES8 of 64 GiB
 	osSystem := []byte("\x80\x02cos\nsystem\nX\x04\x00\x00\x00true\x85R.")
+	// {"x": L8} where L0 = [] and L(i) holds L(i-1) 200 times: 9 lists
+	// within the nesting bound, 200^8 visits for a walk that looks into
+	// each reference.
+	shared := "\x80\x02}(X\x01\x00\x00\x00x]q\x000"
+	for i := 1; i <= 8; i++ {
+		shared += "](" + strings.Repeat("h"+string(rune(i-1)), 200) + "eq" + string(rune(i)) + "0"
+	}
+	sharedLists := []byte(shared + "h\x08u.")
+	ordered := []byte("\x80\x02}(X\x01\x00\x00\x00xccollections\nOrderedDict\n)Ru.")
 	cases := []struct {
 		name string
 		file string
@@ -140,6 +149,8 @@ func TestPickleRefusals(t *testing.T) {
 		{"huge length", "x.pickle", hugeBytes, "x.pickle: safepickle: offset 2: BINBYTES8 claims 68719476736 bytes, 1 follow"},
 		{"cut short", "x.pickle", good[:len(good)/2], "x.pickle: safepickle: offset"},
 		{"bytes after STOP", "x.pickle", append(append([]byte{}, good...), 0), "x.pickle: safepickle: offset 6427: 1 bytes after STOP"},
+		{"lists shared 200^8 times", "x.pickle", sharedLists, "x.pickle: the dict has no data and labels"},
+		{"an OrderedDict beside the data", "x.pickle", ordered, `x.pickle: key "x": holds a collections.OrderedDict, not plain data`},
 		{"not a dict", "x.pickle", []byte("\x80\x02K\x07."), "x.pickle: the pickle holds a int, not a dict with data and labels"},
 	}
 	for _, c := range cases {

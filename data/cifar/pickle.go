@@ -226,7 +226,7 @@ func ParsePickle(name string, raw []byte) (*Dataset, error) {
 				labels = e.Value
 			}
 		default:
-			if err := plain(e.Value, 0); err != nil {
+			if err := plain(e.Value, 0, map[any]bool{}); err != nil {
 				return nil, fmt.Errorf("cifar: %s: key %q: %v", name, key, err)
 			}
 		}
@@ -310,32 +310,37 @@ func missingKeys(data, labels any) string {
 const maxPlainDepth = 8
 
 // plain checks that v is plain data: None, bools, numbers, strings, bytes,
-// numpy arrays and lists, tuples and dicts of them.
-func plain(v any, depth int) error {
+// numpy arrays and lists, tuples and dicts of them. A container is looked
+// into once however often it is referred to (a pickle can make a list
+// that holds itself many times over).
+func plain(v any, depth int, seen map[any]bool) error {
 	if depth > maxPlainDepth {
 		return fmt.Errorf("nested more than %d deep", maxPlainDepth)
 	}
-	switch x := v.(type) {
+	switch v.(type) {
 	case nil, bool, int, float64, *big.Int, string, []byte, *types.ByteArray, *ndarray:
 		return nil
+	case *types.List, *types.Tuple, *types.Dict:
+		if seen[v] {
+			return nil
+		}
+		seen[v] = true
+	default:
+		return fmt.Errorf("holds a %s, not plain data", typeName(v))
+	}
+	var items []any
+	switch x := v.(type) {
 	case *types.List:
-		return plainAll(*x, depth)
+		items = *x
 	case *types.Tuple:
-		return plainAll(*x, depth)
+		items = *x
 	case *types.Dict:
 		for _, e := range *x {
-			if err := plainAll([]any{e.Key, e.Value}, depth); err != nil {
-				return err
-			}
+			items = append(items, e.Key, e.Value)
 		}
-		return nil
 	}
-	return fmt.Errorf("holds a %s, not plain data", typeName(v))
-}
-
-func plainAll(vs []any, depth int) error {
-	for _, v := range vs {
-		if err := plain(v, depth+1); err != nil {
+	for _, it := range items {
+		if err := plain(it, depth+1, seen); err != nil {
 			return err
 		}
 	}
