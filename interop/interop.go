@@ -9,14 +9,18 @@ package interop
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	pathpkg "path"
 	"strings"
 
 	"github.com/advbench/advbench/checkpoint"
+	"github.com/advbench/advbench/internal/safepickle"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/nlpodyssey/gopickle/pytorch"
@@ -90,37 +94,194 @@ func readSafetensors(path string) (*StateDict, error) {
 	return sd, nil
 }
 
-func readPyTorch(path string) (sd *StateDict, err error) {
+// Bounds on what a torch.save file may claim, checked before anything of
+// the claimed size is allocated.
+const (
+	// maxPickleBytes bounds data.pkl: a ResNet-18 state dict's is a few
+	// tens of KB.
+	maxPickleBytes = 64 << 20
+	// maxDeflateRatio is how far deflate can expand its input at most
+	// (about 1032:1; torch.save itself stores entries uncompressed).
+	maxDeflateRatio = 1032
+)
+
+// maxTotalElements bounds the values of all storages of a file together:
+// the widest network advbench builds (width 4) has under 1.8e8 parameters
+// and buffers. A variable so that a test can lower it.
+var maxTotalElements int64 = 1 << 28
+
+// storageClass is a storage global of a torch.save file: gopickle's class,
+// and its element size and name.
+type storageClass struct {
+	class pytorch.StorageClassInterface
+	bytes int64
+	dtype string
+}
+
+// storageClasses are the storage globals a torch.save file may name.
+var storageClasses = map[string]storageClass{
+	"FloatStorage":    {&pytorch.FloatStorageClass{}, 4, "float32"},
+	"DoubleStorage":   {&pytorch.DoubleStorageClass{}, 8, "float64"},
+	"HalfStorage":     {&pytorch.HalfStorageClass{}, 2, "float16"},
+	"BFloat16Storage": {&pytorch.BFloat16StorageClass{}, 2, "bfloat16"},
+	"LongStorage":     {&pytorch.LongStorageClass{}, 8, "int64"},
+	"IntStorage":      {&pytorch.IntStorageClass{}, 4, "int32"},
+	"ShortStorage":    {&pytorch.ShortStorageClass{}, 2, "int16"},
+	"CharStorage":     {&pytorch.CharStorageClass{}, 1, "int8"},
+	"ByteStorage":     {&pytorch.ByteStorageClass{}, 1, "uint8"},
+	"BoolStorage":     {&pytorch.BoolStorageClass{}, 1, "bool"},
+}
+
+// resolveTorch allows the globals of a state dict saved by torch.save: the
+// tensor rebuild function and the storage classes (gopickle resolves
+// collections.OrderedDict itself). Anything else is refused.
+func resolveTorch(module, name string) (any, bool) {
+	switch {
+	case module == "torch._utils" && name == "_rebuild_tensor_v2":
+		return &pytorch.RebuildTensorV2{}, true
+	case module == "torch":
+		if c, ok := storageClasses[name]; ok {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// checkEntry refuses a zip entry whose declared sizes the file cannot back:
+// more compressed bytes than the file has, a stored entry whose two sizes
+// differ, or more uncompressed bytes than deflate can make of its
+// compressed ones.
+func checkEntry(f *zip.File, fileSize int64) error {
+	if f.CompressedSize64 > uint64(fileSize) {
+		return fmt.Errorf("entry %s claims %d bytes, more than the file's %d", f.Name, f.CompressedSize64, fileSize)
+	}
+	switch f.Method {
+	case zip.Store:
+		if f.UncompressedSize64 != f.CompressedSize64 {
+			return fmt.Errorf("entry %s is stored, yet claims %d bytes from %d", f.Name, f.UncompressedSize64, f.CompressedSize64)
+		}
+	case zip.Deflate:
+		if f.UncompressedSize64 > maxDeflateRatio*f.CompressedSize64+1024 {
+			return fmt.Errorf("entry %s claims %d bytes from %d compressed, more than deflate can expand them", f.Name, f.UncompressedSize64, f.CompressedSize64)
+		}
+	default:
+		return fmt.Errorf("entry %s: unsupported compression method %d", f.Name, f.Method)
+	}
+	return nil
+}
+
+// readPyTorch reads a torch.save zip: archive/data.pkl, unpickled with
+// safepickle (the tensor rebuild function and storage classes its only
+// globals), and each storage it names from archive/data/KEY, read only
+// after its claimed size has been checked against the entry, the file and
+// the largest network advbench builds.
+func readPyTorch(path string) (*StateDict, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("interop: %w", err)
+	}
 	z, zerr := zip.OpenReader(path)
 	if zerr != nil {
 		return nil, fmt.Errorf("interop: %s: not a readable zip (truncated or corrupt torch.save file?): %v", path, zerr)
 	}
-	z.Close() // the zip was only checked: gopickle opens the file itself
-
-	defer func() { // the unpickler panics on some malformed inputs
-		if r := recover(); r != nil {
-			sd, err = nil, fmt.Errorf("interop: %s: malformed torch.save file: %v", path, r)
+	defer z.Close()
+	entries := map[string]*zip.File{}
+	var pkl *zip.File
+	for _, f := range z.File {
+		entries[f.Name] = f
+		switch pathpkg.Base(f.Name) {
+		case "constants.pkl":
+			return nil, fmt.Errorf("interop: %s: a TorchScript archive (torch.jit.save), not a torch.save state dict", path)
+		case "data.pkl":
+			if pkl != nil {
+				return nil, fmt.Errorf("interop: %s: two data.pkl entries (%s and %s)", path, pkl.Name, f.Name)
+			}
+			pkl = f
 		}
-	}()
-	obj, err := pytorch.Load(path)
+	}
+	if pkl == nil {
+		return nil, fmt.Errorf("interop: %s: no data.pkl entry: not a torch.save file", path)
+	}
+	if err := checkEntry(pkl, st.Size()); err != nil {
+		return nil, fmt.Errorf("interop: %s: %v", path, err)
+	}
+	if pkl.UncompressedSize64 > maxPickleBytes {
+		return nil, fmt.Errorf("interop: %s: %s claims %d bytes, more than the %d a state dict's pickle needs", path, pkl.Name, pkl.UncompressedSize64, maxPickleBytes)
+	}
+	raw, err := readEntry(pkl)
 	if err != nil {
 		return nil, fmt.Errorf("interop: %s: %v", path, err)
 	}
-	entries, err := dictEntries(obj)
+	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
+	loaded := map[string]pytorch.StorageInterface{}
+	var total int64
+	persistent := func(id any) (any, error) {
+		t, ok := id.(*types.Tuple)
+		if !ok || t.Len() < 5 || t.Get(0) != "storage" {
+			return nil, fmt.Errorf("persistent id %v is not a storage", id)
+		}
+		key, okK := t.Get(2).(string)
+		location, okL := t.Get(3).(string)
+		n, okN := t.Get(4).(int)
+		if !okK || !okL || !okN {
+			return nil, fmt.Errorf("storage id %v: want (\"storage\", class, key, location, size)", *t)
+		}
+		if s, ok := loaded[key]; ok {
+			return s, nil
+		}
+		c, ok := t.Get(1).(storageClass)
+		if !ok {
+			return nil, fmt.Errorf("storage %s: %v is not a storage class", key, t.Get(1))
+		}
+		if n < 0 || n > maxElements {
+			return nil, fmt.Errorf("storage %s claims %d %s values, more than the %d of any tensor of a network advbench builds", key, n, c.dtype, maxElements)
+		}
+		if total += int64(n); total > maxTotalElements {
+			return nil, fmt.Errorf("storage %s: the storages claim %d values together, more than the %d of the widest network advbench builds", key, total, maxTotalElements)
+		}
+		e, ok := entries[prefix+"data/"+key]
+		if !ok {
+			return nil, fmt.Errorf("storage %s has no entry %sdata/%s", key, prefix, key)
+		}
+		if err := checkEntry(e, st.Size()); err != nil {
+			return nil, fmt.Errorf("storage %s: %v", key, err)
+		}
+		if want := int64(n) * c.bytes; e.UncompressedSize64 != uint64(want) {
+			return nil, fmt.Errorf("storage %s claims %d %s values (%d bytes), its entry %s holds %d", key, n, c.dtype, want, e.Name, e.UncompressedSize64)
+		}
+		// Read whole (the zip reader checks the size and the CRC at the end):
+		// gopickle's storage reader takes a short read for the end of the
+		// data, which a deflated entry gives.
+		raw, err := readEntry(e)
+		if err != nil {
+			return nil, fmt.Errorf("storage %s: %v", key, err)
+		}
+		s := c.class.New(n, location)
+		if err := s.SetFromFileWithSize(bytes.NewReader(raw), n); err != nil {
+			return nil, fmt.Errorf("storage %s: entry %s: %v", key, e.Name, err)
+		}
+		loaded[key] = s
+		return s, nil
+	}
+	obj, err := safepickle.Load(raw, resolveTorch, persistent)
+	if err != nil {
+		return nil, fmt.Errorf("interop: %s: %v", path, err)
+	}
+	items, err := dictEntries(obj)
 	if err != nil {
 		return nil, fmt.Errorf("interop: %s: %v", path, err)
 	}
 	// A checkpoint dict: the state dict is under "state_dict".
-	for _, e := range entries {
+	for _, e := range items {
 		if k, ok := e.key.(string); ok && k == "state_dict" {
-			if entries, err = dictEntries(e.value); err != nil {
+			if items, err = dictEntries(e.value); err != nil {
 				return nil, fmt.Errorf("interop: %s: state_dict: %v", path, err)
 			}
 			break
 		}
 	}
-	sd = &StateDict{Path: path, Format: "pytorch", Tensors: map[string]Tensor{}}
-	for _, e := range entries {
+	sd := &StateDict{Path: path, Format: "pytorch", Tensors: map[string]Tensor{}}
+	for _, e := range items {
 		name, ok := e.key.(string)
 		if !ok {
 			continue
@@ -163,10 +324,11 @@ func dictEntries(obj any) ([]entry, error) {
 	return nil, fmt.Errorf("the file holds a %T, not a dict of tensors", obj)
 }
 
-// maxElements bounds a tensor read from a foreign file (a stride-0 view can
-// claim any number of elements over a small storage): the largest tensor of
-// the widest network advbench builds (width 4, a 2048x2048x3x3 convolution)
-// has under 2^26 elements.
+// maxElements bounds a tensor, and a storage, read from a foreign file (a
+// stride-0 view can claim any number of elements over a small storage; a
+// storage any number over a small entry): the largest tensor of the widest
+// network advbench builds (width 4, a 2048x2048x3x3 convolution) has under
+// 2^26 elements.
 const maxElements = 1 << 27
 
 // tensorOf reads a PyTorch tensor's elements in row-major order, following
@@ -434,4 +596,19 @@ func Export(m *resnet.Model, path string, meta map[string]string) error {
 		return fmt.Errorf("interop: %w", err)
 	}
 	return nil
+}
+
+// readEntry reads a zip entry whose declared size has been checked; the
+// buffer grows with the bytes that arrive.
+func readEntry(f *zip.File) ([]byte, error) {
+	r, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Name, err)
+	}
+	defer r.Close()
+	raw, err := io.ReadAll(r) // archive/zip stops at the declared size
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", f.Name, err)
+	}
+	return raw, nil
 }

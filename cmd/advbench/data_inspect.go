@@ -31,7 +31,7 @@ func newDataInspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "count records and classes, channel statistics, and a PNG contact sheet",
-		ArgsUsage: "[DIR|FILE|builtin]",
+		ArgsUsage: "[DIR|TARBALL|FILE|builtin]",
 		Description: `Prints the record count, the count of each class and the per-channel mean and
 standard deviation of pixel values in [0,1], and with --sheet writes a PNG
 contact sheet of the first images (row by row, the first image top left) so
@@ -43,7 +43,7 @@ Examples:
   advbench data inspect --split train --sheet builtin.png
   advbench data inspect --split train --format json`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "split", Value: "test", Usage: "for a directory or builtin: train or test", Destination: &opts.Split},
+			&cli.StringFlag{Name: "split", Value: "test", Usage: "for a directory, a tarball or builtin: train or test", Destination: &opts.Split},
 			&cli.StringFlag{Name: "sheet", Usage: "write a PNG contact sheet of the first images to `FILE`", Destination: &opts.Sheet},
 			&cli.IntFlag{Name: "grid", Value: 8, Usage: "the sheet shows grid x grid images", Destination: &opts.Grid},
 			&cli.IntFlag{Name: "scale", Value: 3, Usage: "pixels per image pixel in the sheet", Destination: &opts.Scale},

@@ -19,12 +19,14 @@ func newDataVerifyCommand() *cli.Command {
 	var opts dataVerifyOptions
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "check CIFAR-10 files against the official sha256 sums",
-		ArgsUsage: "DIR|FILE",
-		Description: `For a directory, checks the six files of the official layout; for a file, that
-file. Each file is parsed (a whole number of 3073-byte records, labels 0-9) and
-its sha256 compared with the official one for its name. A file can be readable
-but not official (a subset, say): that is reported, not an error.
+		Usage:     "check CIFAR-10 files against the official release",
+		ArgsUsage: "DIR|TARBALL|FILE",
+		Description: `For a directory or a tarball, checks the six batch files of its release's
+layout; for a file, that file. Each file is decoded (whole 3072-byte images,
+one label 0-9 each) and its records are compared with the official ones of
+its name (the sha256 of their binary layout; the python release holds the
+same records). A file can be readable but not official (a subset, say): that
+is reported, not an error.
 
 Exit code 1 when any file is missing or unreadable.
 

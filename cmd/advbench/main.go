@@ -90,8 +90,9 @@ normalization slots swap between BN, ModeNorm, AuxBN, SaAuxBN and more, PGD-10 /
 PGD-20 attacks (L-inf, eps 8/255, step 2/255) and AdvProp dual-loss training.
 
 Without --data every command uses the built-in synthetic dataset (CIFAR-10's
-shape, generated from a seed in well under a second). Give --data DIR for real
-CIFAR-10 in the official binary layout; 'advbench data download' fetches it.
+shape, generated from a seed in well under a second). Give --data PATH for real
+CIFAR-10: either official release, unpacked or as its tarball ('advbench data
+--help'); 'advbench data download' fetches the binary one.
 
 Results go to stdout, progress and logs to stderr. Exit codes: 0 success,
 1 failure, 2 usage error.`,

@@ -28,7 +28,7 @@ type reproduceOptions struct {
 func planFlags(opts *reproduceOptions) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "preset", Value: "smoke", Usage: "training preset: " + strings.Join(train.PresetNames(), ", "), Destination: &opts.Plan.Preset},
-		&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory or file (default: the built-in data)", Destination: &opts.Plan.Data},
+		&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory, tarball or batch file (default: the built-in data)", Destination: &opts.Plan.Data},
 		&cli.StringFlag{Name: "norms", Value: strings.Join(study.DefaultNorms, ","), Usage: "comma-separated norms", Destination: &opts.norms},
 		&cli.StringFlag{Name: "seeds", Value: "1", Usage: "comma-separated train seeds", Destination: &opts.seeds},
 		&cli.IntFlag{Name: "eval-n", Usage: "test images evaluated (0: the preset's)", Destination: &opts.Plan.EvalN},

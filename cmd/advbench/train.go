@@ -101,7 +101,7 @@ var trainConfigFlags = []configFlag{
 	floatField("width", "width multiplier (1 = 64/128/256/512 channels)", func(c *train.Config) *float64 { return &c.Width }),
 	stringField("objective", "advprop, madry or clean", func(c *train.Config) *string { return &c.Objective }),
 	uintField("seed", "seed of the weights, shuffling, augmentation and attack starts", func(c *train.Config) *uint64 { return &c.Seed }),
-	stringField("data", "CIFAR-10 directory or .bin file; empty or builtin for the built-in data", func(c *train.Config) *string { return &c.Data }),
+	stringField("data", "CIFAR-10 directory, tarball or batch file (see 'advbench data --help'); empty or builtin for the built-in data", func(c *train.Config) *string { return &c.Data }),
 	floatField("val-fraction", "fraction of the training set held out for validation (0.1 = 45k/5k)", func(c *train.Config) *float64 { return &c.ValFraction }),
 	uintField("split-seed", "seed of the train/validation split", func(c *train.Config) *uint64 { return &c.SplitSeed }),
 	intField("train-n", "training images (first n of the training part; 0 = all)", func(c *train.Config) *int { return &c.TrainN }),

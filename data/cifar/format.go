@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 )
 
@@ -26,7 +25,8 @@ var ClassNames = [NumClasses]string{
 	"dog", "frog", "horse", "ship", "truck",
 }
 
-// TrainFiles and TestFile are the member names of the official binary release.
+// TrainFiles and TestFile are the member names of the official binary
+// release; the python release's are the same without ".bin" (PythonName).
 var (
 	TrainFiles = []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"}
 	TestFile   = "test_batch.bin"
@@ -143,7 +143,18 @@ func Encode(d *Dataset) []byte {
 	return out
 }
 
-// ReadFile reads one CIFAR-10 binary file.
+// Decode decodes one batch file of either release: a pickle of the python
+// release (ParsePickle) when its first byte is a pickle's PROTO opcode,
+// which no binary file has (labels are 0..9), the binary layout (Parse)
+// otherwise. name is used in error messages only.
+func Decode(name string, raw []byte) (*Dataset, error) {
+	if len(raw) > 0 && raw[0] == pickleMagic {
+		return ParsePickle(name, raw)
+	}
+	return Parse(name, raw)
+}
+
+// ReadFile reads one batch file of either release (Decode).
 func ReadFile(path string) (*Dataset, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -152,49 +163,15 @@ func ReadFile(path string) (*Dataset, error) {
 		}
 		return nil, fmt.Errorf("cifar: %s: %w", path, err)
 	}
-	return Parse(path, raw)
+	return Decode(path, raw)
 }
 
 // Split names which part of a directory in the official layout to read.
 type Split string
 
 const (
-	// Train is data_batch_1.bin .. data_batch_5.bin, concatenated in order.
+	// Train is data_batch_1 .. data_batch_5, concatenated in order.
 	Train Split = "train"
-	// Test is test_batch.bin.
+	// Test is test_batch.
 	Test Split = "test"
 )
-
-// Load reads a split from a path. If path is a directory in the official layout
-// the split's files are read (all five training files must exist for Train);
-// if it is a single file, that file is returned whatever the split.
-func Load(path string, split Split) (*Dataset, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("cifar: %s: no such file or directory", path)
-		}
-		return nil, fmt.Errorf("cifar: %w", err)
-	}
-	if !st.IsDir() {
-		return ReadFile(path)
-	}
-	var names []string
-	switch split {
-	case Train:
-		names = TrainFiles
-	case Test:
-		names = []string{TestFile}
-	default:
-		return nil, fmt.Errorf("cifar: unknown split %q (want %q or %q)", split, Train, Test)
-	}
-	out := &Dataset{}
-	for _, n := range names {
-		d, err := ReadFile(filepath.Join(path, n))
-		if err != nil {
-			return nil, err
-		}
-		out.Append(d)
-	}
-	return out, nil
-}

@@ -4,15 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 )
 
 // OfficialSHA256 maps each member of the official cifar-10-binary.tar.gz to
-// the sha256 of its bytes.
+// the sha256 of its bytes, which are exactly its records in the binary
+// layout.
 var OfficialSHA256 = map[string]string{
 	"data_batch_1.bin": "cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5",
 	"data_batch_2.bin": "a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed",
@@ -22,25 +23,33 @@ var OfficialSHA256 = map[string]string{
 	"test_batch.bin":   "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b",
 }
 
-// FileReport is the verification result of one file.
+// FileReport is the verification result of one batch file.
 type FileReport struct {
-	Name     string `json:"name"`
-	Path     string `json:"path"`
-	Present  bool   `json:"present"`
-	Records  int    `json:"records"`
-	SHA256   string `json:"sha256,omitempty"`
-	Official bool   `json:"official"`
-	// Problem is empty for a readable file in the official format (official
-	// or not); otherwise it says what is wrong.
+	Name string `json:"name"`
+	// Path is the file's path, or for a tarball's member "TARBALL: MEMBER".
+	Path    string `json:"path"`
+	Present bool   `json:"present"`
+	Records int    `json:"records"`
+	// SHA256 is the sha256 of the file's bytes as stored.
+	SHA256 string `json:"sha256,omitempty"`
+	// Official says that the file's records, labels and images in order,
+	// are those of the official release's file of its name: their binary
+	// layout has the sha256 OfficialSHA256 lists (for a binary file, its
+	// bytes; for a python pickle, the records it decodes to, which the
+	// python release shares with the binary one).
+	Official bool `json:"official"`
+	// Problem is empty for a readable batch file (official or not);
+	// otherwise it says what is wrong.
 	Problem string `json:"problem,omitempty"`
 }
 
-// VerifyFile reads one file, checks that it parses as CIFAR-10 records and
-// compares its sha256 with the official value for its base name.
+// VerifyFile reads one batch file of either release, checks that it
+// decodes as CIFAR-10 records and compares them with the official ones for
+// its base name.
 func VerifyFile(path string) FileReport {
-	r := FileReport{Name: filepath.Base(path), Path: path}
 	raw, err := os.ReadFile(path)
 	if err != nil {
+		r := FileReport{Name: filepath.Base(path), Path: path}
 		if errors.Is(err, os.ErrNotExist) {
 			r.Problem = "missing"
 		} else {
@@ -48,23 +57,33 @@ func VerifyFile(path string) FileReport {
 		}
 		return r
 	}
-	r.Present = true
+	return verifyBytes(filepath.Base(path), path, raw)
+}
+
+// verifyBytes verifies one batch file's bytes; name is its base name.
+func verifyBytes(name, path string, raw []byte) FileReport {
+	r := FileReport{Name: name, Path: path, Present: true}
 	sum := sha256.Sum256(raw)
 	r.SHA256 = hex.EncodeToString(sum[:])
-	r.Official = OfficialSHA256[r.Name] == r.SHA256
-	d, err := Parse(path, raw)
+	d, err := Decode(path, raw)
 	if err != nil {
 		r.Problem = err.Error()
 		return r
 	}
 	r.Records = d.Len()
+	if want, ok := OfficialSHA256[PythonName(name)+".bin"]; ok {
+		rec := sha256.Sum256(Encode(d))
+		r.Official = hex.EncodeToString(rec[:]) == want
+	}
 	return r
 }
 
-// VerifyDir verifies the six files of the official layout in dir, in the
-// order data_batch_1..5, test_batch.
+// VerifyDir verifies the six batch files of the release whose layout dir
+// holds (the binary one when it holds neither), in the order
+// data_batch_1..5, test_batch.
 func VerifyDir(dir string) []FileReport {
-	names := append(append([]string{}, TrainFiles...), TestFile)
+	f, _, _ := dirFormat(dir)
+	names := allNames(f == PythonDir)
 	out := make([]FileReport, 0, len(names))
 	for _, n := range names {
 		out = append(out, VerifyFile(filepath.Join(dir, n)))
@@ -72,20 +91,43 @@ func VerifyDir(dir string) []FileReport {
 	return out
 }
 
-// Verify verifies path: the official layout when it is a directory, the file
-// itself otherwise.
-func Verify(path string) ([]FileReport, error) {
-	st, err := os.Stat(path)
+// verifyTarball verifies the six batch files of a tarball's layout, in the
+// order data_batch_1..5, test_batch; a member it lacks is reported missing.
+func verifyTarball(tarPath string) ([]FileReport, error) {
+	reps := map[string]FileReport{}
+	found, py, err := scanTarball(tarPath, func(string) bool { return true }, func(m tarMember, raw []byte) error {
+		base := path.Base(m.name)
+		reps[base] = verifyBytes(base, tarPath+": "+m.name, raw)
+		return nil
+	})
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("cifar: %s: no such file or directory", path)
+		return nil, err
+	}
+	var out []FileReport
+	for _, n := range allNames(py) {
+		if _, ok := found[n]; !ok {
+			out = append(out, FileReport{Name: n, Path: tarPath, Problem: "missing"})
+			continue
 		}
-		return nil, fmt.Errorf("cifar: %w", err)
+		out = append(out, reps[n])
 	}
-	if st.IsDir() {
-		return VerifyDir(path), nil
+	return out, nil
+}
+
+// Verify verifies path (Resolve): the six batch files of a directory or a
+// tarball, or the one batch file.
+func Verify(path string) ([]FileReport, error) {
+	p, f, err := Resolve(path)
+	if err != nil {
+		return nil, err
 	}
-	return []FileReport{VerifyFile(path)}, nil
+	switch f {
+	case BatchFile:
+		return []FileReport{VerifyFile(p)}, nil
+	case Tarball:
+		return verifyTarball(p)
+	}
+	return VerifyDir(p), nil
 }
 
 // sha256Hex hashes everything r yields.

@@ -1,12 +1,13 @@
 // Package source resolves what a command's --data flag names into datasets:
-// the built-in synthetic dataset when it is empty (or "builtin"), otherwise a
-// CIFAR-10 directory in the official layout or a single binary file. It
-// records the provenance so results can say what data produced them.
+// the built-in synthetic dataset when it is empty (or "builtin"), otherwise
+// CIFAR-10 in any form package cifar reads (a directory of either release's
+// batch files, a directory holding one, an official tarball, or a single
+// batch file). It records the provenance so results can say what data
+// produced them.
 package source
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/advbench/advbench/data/cifar"
 	"github.com/advbench/advbench/data/synth"
@@ -16,7 +17,7 @@ import (
 const Builtin = "builtin"
 
 // Spec names a dataset: Path empty or "builtin" selects the synthetic data
-// described by Synth; anything else is a CIFAR-10 directory or file.
+// described by Synth; anything else is a CIFAR-10 path (cifar.Resolve).
 type Spec struct {
 	Path  string
 	Synth synth.Config
@@ -25,15 +26,17 @@ type Spec struct {
 // IsBuiltin reports whether the spec selects the built-in data.
 func (s Spec) IsBuiltin() bool { return s.Path == "" || s.Path == Builtin }
 
-// IsFile reports whether the spec names a single CIFAR-10 file rather than
-// the built-in data or a directory. A single file is one split only: a run
-// trains and validates on it, and tests on other data.
+// IsFile reports whether the spec names a single CIFAR-10 batch file
+// (binary or pickled) rather than the built-in data, a directory or a
+// tarball. A single batch file is one split only: a run trains and
+// validates on it, and tests on other data. A tarball is a file too, but it
+// holds both splits.
 func (s Spec) IsFile() bool {
 	if s.IsBuiltin() {
 		return false
 	}
-	st, err := os.Stat(s.Path)
-	return err == nil && !st.IsDir()
+	_, f, err := cifar.Resolve(s.Path)
+	return err == nil && f == cifar.BatchFile
 }
 
 // Describe returns a one-line provenance, e.g. "builtin synth (seed 1, 10000 train, 2000 test)".

@@ -32,3 +32,21 @@ func TestBuiltinAndPath(t *testing.T) {
 	_, err = Load(Spec{Path: filepath.Join(t.TempDir(), "missing")}, cifar.Test)
 	assert.ErrorContains(t, err, "no such file or directory")
 }
+
+// TestIsFile: a single batch file of either release is one split; a
+// tarball is a file that holds both, and a directory holds both.
+func TestIsFile(t *testing.T) {
+	const formats = "../cifar/testdata/formats"
+	for p, want := range map[string]bool{
+		formats + "/bin/test_batch.bin":     true,
+		formats + "/py/test_batch":          true,
+		formats + "/test_p4.pickle":         true,
+		formats + "/cifar-10-python.tar.gz": false,
+		formats + "/cifar-10-binary.tar.gz": false,
+		formats + "/py":                     false,
+		Builtin:                             false,
+		formats + "/no-such-file":           false,
+	} {
+		assert.Equal(t, want, Spec{Path: p}.IsFile(), p)
+	}
+}
