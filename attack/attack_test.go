@@ -224,6 +224,38 @@ func TestEvaluateLinear(t *testing.T) {
 	assert.Empty(t, res.Warnings)
 }
 
+// scripted is an attack that fools the examples its script names and
+// leaves x as it was (eps 0, so the loss and subset checks skip it).
+type scripted struct {
+	name   string
+	fooled []bool
+}
+
+func (s scripted) Name() string   { return s.name }
+func (s scripted) Params() Params { return Params{Name: s.name, Eps255: "0/255", Loss: "ce"} }
+func (s scripted) Perturb(_ Model, x []float32, y []int, _ Setting, _ *rand.Rand) (*Outcome, error) {
+	return &Outcome{XAdv: append([]float32(nil), x...), Fooled: s.fooled, ZeroGrad: make([]bool, len(y))}, nil
+}
+
+// TestWorstCaseIsPerExample: two attacks that fool different examples. An
+// example is robust in the worst case only if it is clean-correct and
+// survives both, so the worst-case RA (2 of 6, counted by hand) is below
+// either attack's RA (3 of 6): not the smaller RA, nor one attack's flags.
+func TestWorstCaseIsPerExample(t *testing.T) {
+	x := images(rand.New(rand.NewPCG(13, 13)), 6)
+	y := []int{0, 0, 0, 0, 0, 1} // the recorder predicts class 0: example 5 is clean-wrong
+	a := scripted{"a", []bool{true, true, false, false, false, false}}
+	b := scripted{"b", []bool{false, true, true, false, false, false}}
+	batches := func(fn func(x []float32, y []int) error) error { return fn(x, y) }
+	res, err := Evaluate(&recorder{}, batches, []Attack{a, b}, EvalConfig{Setting: evalSetting})
+	require.NoError(t, err)
+	assert.InDelta(t, 5.0/6, res.SA, 1e-15)
+	assert.InDelta(t, 3.0/6, res.Attacks[0].RA, 1e-15, "a: robust 2, 3, 4")
+	assert.InDelta(t, 3.0/6, res.Attacks[1].RA, 1e-15, "b: robust 0, 3, 4")
+	assert.Equal(t, []bool{false, false, false, true, true, false}, res.PerExample.WorstCase)
+	assert.InDelta(t, 2.0/6, res.WorstCaseRA, 1e-15, "robust under both: 3 and 4")
+}
+
 func argmax(v []float64) int {
 	b := 0
 	for i := range v {
