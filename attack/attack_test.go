@@ -224,6 +224,38 @@ func TestEvaluateLinear(t *testing.T) {
 	assert.Empty(t, res.Warnings)
 }
 
+// scripted is an attack that fools the examples its script names and
+// leaves x as it was (eps 0, so the loss and subset checks skip it).
+type scripted struct {
+	name   string
+	fooled []bool
+}
+
+func (s scripted) Name() string   { return s.name }
+func (s scripted) Params() Params { return Params{Name: s.name, Eps255: "0/255", Loss: "ce"} }
+func (s scripted) Perturb(_ Model, x []float32, y []int, _ Setting, _ *rand.Rand) (*Outcome, error) {
+	return &Outcome{XAdv: append([]float32(nil), x...), Fooled: s.fooled, ZeroGrad: make([]bool, len(y))}, nil
+}
+
+// TestWorstCaseIsPerExample: two attacks that fool different examples. An
+// example is robust in the worst case only if it is clean-correct and
+// survives both, so the worst-case RA (2 of 6, counted by hand) is below
+// either attack's RA (3 of 6): not the smaller RA, nor one attack's flags.
+func TestWorstCaseIsPerExample(t *testing.T) {
+	x := images(rand.New(rand.NewPCG(13, 13)), 6)
+	y := []int{0, 0, 0, 0, 0, 1} // the recorder predicts class 0: example 5 is clean-wrong
+	a := scripted{"a", []bool{true, true, false, false, false, false}}
+	b := scripted{"b", []bool{false, true, true, false, false, false}}
+	batches := func(fn func(x []float32, y []int) error) error { return fn(x, y) }
+	res, err := Evaluate(&recorder{}, batches, []Attack{a, b}, EvalConfig{Setting: evalSetting})
+	require.NoError(t, err)
+	assert.InDelta(t, 5.0/6, res.SA, 1e-15)
+	assert.InDelta(t, 3.0/6, res.Attacks[0].RA, 1e-15, "a: robust 2, 3, 4")
+	assert.InDelta(t, 3.0/6, res.Attacks[1].RA, 1e-15, "b: robust 0, 3, 4")
+	assert.Equal(t, []bool{false, false, false, true, true, false}, res.PerExample.WorstCase)
+	assert.InDelta(t, 2.0/6, res.WorstCaseRA, 1e-15, "robust under both: 3 and 4")
+}
+
 func argmax(v []float64) int {
 	b := 0
 	for i := range v {
@@ -246,6 +278,9 @@ func TestChecksFire(t *testing.T) {
 	assert.Contains(t, res.Warnings[len(res.Warnings)-1], "training mode")
 }
 
+// TestSweep: on the two-class linear model each point of the curve is the
+// accuracy under the optimal attack at that point's eps (counted from
+// linear.optimal), the curve falls to 0, and a masked model is warned about.
 func TestSweep(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	m := newLinear(2, 0.004, rng)
@@ -256,15 +291,32 @@ func TestSweep(t *testing.T) {
 		y[i] = argmax(z[2*i : 2*i+2])
 	}
 	batches := func(fn func(x []float32, y []int) error) error { return fn(x, y) }
-	eps := []float64{0, 2.0 / 255, 8.0 / 255, 32.0 / 255}
+	eps := []float64{0, 0.5 / 255, 1.0 / 255, 2.0 / 255, 8.0 / 255, 32.0 / 255}
 	s, err := Sweep(m, batches, 10, DefaultOptions(), eps, 2, EvalConfig{Setting: evalSetting})
 	require.NoError(t, err)
-	require.Len(t, s.Points, 4)
-	assert.Equal(t, 1.0, s.Points[0].Accuracy)
-	for i := 1; i < 4; i++ {
-		assert.LessOrEqual(t, s.Points[i].Accuracy, s.Points[i-1].Accuracy)
+	require.Len(t, s.Points, len(eps))
+	// Each point is the accuracy under the optimal attack at its eps (10
+	// steps of eps/4 reach the optimal corner from any start in the ball).
+	partial := 0
+	for i, e := range eps {
+		zo := m.logits(m.optimal(x, y, e))
+		robust := 0
+		for j := range y {
+			if argmax(zo[2*j:2*j+2]) == y[j] {
+				robust++
+			}
+		}
+		want := float64(robust) / float64(len(y))
+		assert.InDelta(t, e, s.Points[i].Eps, 1e-15)
+		assert.Equal(t, Eps255(e), s.Points[i].Eps255)
+		assert.InDelta(t, want, s.Points[i].Accuracy, 1e-12, "eps %s", Eps255(e))
+		if want > 0 && want < 1 {
+			partial++
+		}
 	}
-	assert.Equal(t, 0.0, s.Points[3].Accuracy, "the curve falls to zero")
+	require.Positive(t, partial, "some eps of the grid fools only some examples")
+	assert.Equal(t, 1.0, s.Points[0].Accuracy)
+	assert.Equal(t, 0.0, s.Points[len(eps)-1].Accuracy, "the curve falls to zero")
 	assert.Empty(t, s.Warnings)
 
 	// A model whose gradient is masked (always zero) is never fooled: warned.

@@ -42,6 +42,16 @@ func TestRoundTripAndLayout(t *testing.T) {
 	assert.Equal(t, []any{2.0, 1.0, 3.0, 3.0}, e["shape"])
 	assert.Equal(t, []any{0.0, 72.0}, e["data_offsets"])
 	assert.Equal(t, uint64(len(raw))-8-n, uint64(72+24), "raw data follows the header")
+	// The data as the safetensors format defines it (little-endian, row
+	// major), decoded here rather than by Read, so that a writer and reader
+	// wrong in the same way do not pass.
+	data := raw[8+n:]
+	for i := 0; i < 18; i++ {
+		assert.Equal(t, float32(float64(i)*0.25-1), math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])), "conv1.weight[%d]", i)
+	}
+	for i, want := range []float64{1.5, -2, 3e-9} {
+		assert.Equal(t, want, math.Float64frombits(binary.LittleEndian.Uint64(data[72+8*i:])), "linear.bias[%d]", i)
+	}
 
 	f, err := Read(path)
 	require.NoError(t, err)

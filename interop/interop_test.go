@@ -46,13 +46,15 @@ func assertLogits(t *testing.T, m *resnet.Model, x []float32, want map[string][]
 				worst = math.Max(worst, math.Abs(float64(got[i*len(row)+j])-v))
 			}
 		}
-		assert.Less(t, worst, 1e-4, "%s branch %s: max |logit - PyTorch's|", what, name)
+		// Float32 rounding leaves 2.4e-7 here, whichever GEMM kernel runs;
+		// BN's eps at 2e-5 instead of PyTorch's 1e-5 moves logits 1.7e-6.
+		assert.Less(t, worst, 1e-6, "%s branch %s: max |logit - PyTorch's|", what, name)
 		t.Logf("%s, %s branch: max |logit - PyTorch's| = %.2g", what, name, worst)
 	}
 }
 
 // TestPyTorchLogits: every fixture, from the torch.save file and from the
-// safetensors file, gives PyTorch's logits on both branches within 1e-4.
+// safetensors file, gives PyTorch's logits on both branches within 1e-6.
 func TestPyTorchLogits(t *testing.T) {
 	x, logits := fixtureInputs(t)
 	for _, norm := range []string{"bn", "auxbn", "saauxbn"} {

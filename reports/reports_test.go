@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -99,7 +100,10 @@ func readFixtures(t *testing.T) []Source {
 }
 
 // TestGoldens renders the fixtures in every format, with and without the
-// published values, and compares with testdata/golden.
+// published values, and compares with testdata/golden: regression goldens
+// of the rendering, written by the code (-update). The numbers they hold
+// are checked against independent values by TestReportNumbers,
+// TestCellIntervalsPublished and the McNemar tests.
 func TestGoldens(t *testing.T) {
 	srcs := readFixtures(t)
 	for _, paper := range []bool{false, true} {
@@ -127,8 +131,8 @@ func TestGoldens(t *testing.T) {
 }
 
 // TestReportNumbers checks cells against independent computations from
-// the fixtures: seed means, the Wilson interval of a single run, the paper
-// column and the McNemar marker.
+// the fixtures: seed means, the paper column and the McNemar marker (the
+// intervals' values: TestCellIntervalsPublished).
 func TestReportNumbers(t *testing.T) {
 	fx := fixtures()
 	var srcs []Source
@@ -172,6 +176,39 @@ func TestReportNumbers(t *testing.T) {
 	aux := r.Table4.Rows[1].Cells[col(r.Table4, "auxbn")]
 	require.NotNil(t, aux.PValue)
 	assert.True(t, aux.Significant, "auxbn RA 0.44 against saauxbn 0.55 on 200 paired examples: p = %v", *aux.PValue)
+}
+
+// TestCellIntervalsPublished: a cell's interval against published values.
+// One run of 81 correct of 263: Newcombe (1998), Table I, method 3 (Wilson
+// score), [0.2553, 0.3662]. Two seeds at 80/200 and 84/200: mean 0.41,
+// s = 0.02/√2, t(0.975, 1) = 12.706205 (tables), so 0.41 ± 12.706205·0.01.
+func TestCellIntervalsPublished(t *testing.T) {
+	one, err := Build([]Source{
+		{"saauxbn.json", flagged("saauxbn", 1, flags(100, 263))},
+		{"modenorm.json", flagged("modenorm", 1, flags(81, 263))},
+	}, Options{})
+	require.NoError(t, err)
+	require.Equal(t, "modenorm", one.Table3.Columns[0].Norm)
+	w := one.Table3.Rows[0].Cells[0]
+	assert.Equal(t, "wilson", w.Interval)
+	assert.InDelta(t, 81.0/263, w.Mean, 1e-12)
+	assert.InDelta(t, 0.2553, w.Lo, 5e-5, "Wilson lower bound")
+	assert.InDelta(t, 0.3662, w.Hi, 5e-5, "Wilson upper bound")
+
+	two, err := Build([]Source{
+		{"saauxbn.json", flagged("saauxbn", 1, flags(100, 200))},
+		{"bn-s1.json", flagged("bn", 1, flags(80, 200))},
+		{"bn-s2.json", flagged("bn", 2, flags(84, 200))},
+	}, Options{})
+	require.NoError(t, err)
+	require.Equal(t, "bn", two.Table3.Columns[0].Norm)
+	c := two.Table3.Rows[0].Cells[0]
+	assert.Equal(t, "t", c.Interval)
+	assert.Equal(t, 2, c.Runs)
+	assert.InDelta(t, 0.41, c.Mean, 1e-12)
+	assert.InDelta(t, 0.02/math.Sqrt2, c.Std, 1e-12, "sample standard deviation of 0.40 and 0.42")
+	assert.InDelta(t, 0.41-12.706205*0.01, c.Lo, 1e-6, "t lower bound")
+	assert.InDelta(t, 0.41+12.706205*0.01, c.Hi, 1e-6, "t upper bound")
 }
 
 func TestBuildRefusals(t *testing.T) {

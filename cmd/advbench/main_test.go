@@ -147,8 +147,9 @@ func TestBench(t *testing.T) {
 	assert.Greater(t, st.Size(), int64(0), "a CPU profile was written")
 	var r benchResult
 	require.NoError(t, json.Unmarshal([]byte(out), &r))
-	assert.Len(t, r.Runs, 2)
+	require.Len(t, r.Runs, 2)
 	assert.Greater(t, r.Median, 0.0)
+	assert.InDelta(t, (r.Runs[0]+r.Runs[1])/2, r.Median, 1e-9*r.Median, "the median of two runs is their mean")
 	assert.InDelta(t, r.Median*float64(r.MACsPerImage)*6/1e9, r.GFLOPs, 1e-9)
 	assert.Greater(t, r.PeakRSSMiB, 1.0)
 	assert.Contains(t, stderr, "run 2/2")

@@ -26,14 +26,20 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 	}
 	mom := nn.NewVar(OptimizerPrefix+"momentum.conv1.weight", tensor.Float32, 4, 3, 3, 3)
-	mom.SetFloat64s(make([]float64, 108))
+	momentum := make([]float64, 108)
+	for i := range momentum {
+		momentum[i] = float64(i)/64 - 0.75 // values that say whether they came back
+	}
+	mom.SetFloat64s(momentum)
 	path := filepath.Join(t.TempDir(), "ck.safetensors")
 	require.NoError(t, m.Save(path, []*nn.Var{mom}, map[string]string{"epoch": "7"}))
 
 	back, f, err := Load(path)
 	require.NoError(t, err)
 	assert.Equal(t, "7", f.Meta["epoch"])
-	assert.True(t, f.Has(OptimizerPrefix+"momentum.conv1.weight"))
+	e, ok := f.Entry(OptimizerPrefix + "momentum.conv1.weight")
+	require.True(t, ok, "the optimizer tensor is stored")
+	assert.Equal(t, momentum, e.Float64s(), "with its values")
 	assert.Equal(t, m.Config(), back.Config())
 	for _, b := range []nn.Branch{nn.Clean, nn.Adv} {
 		want, err := m.Logits(x, b, nn.Eval)

@@ -202,28 +202,70 @@ func TestEvalModeIsPerExample(t *testing.T) {
 	assert.Greater(t, diff, 1e-4, "batch statistics couple the examples")
 }
 
+// TestInputGradientMatchesFiniteDifference checks the float32 input-gradient
+// program attacks use (LossGrad), cross-entropy on a single-branch norm and
+// the CW margin on a two-branch norm's adversarial branch, in eval mode, against fourth-order central differences of
+// the loss of the same network in float64 (a float64 model holding the
+// float32 one's weights and running statistics): relative error (infinity
+// norm over a sample of pixels) ≤ 1e-4. The pixel gradients of a batch-mean
+// loss are small (1e-6 to 1e-2 here), so the error is relative to the
+// largest one: a zeroed, negated or rescaled gradient is off by 0.5 or more.
+// Pixels are multiples of 2⁻¹² and the steps 2⁻¹² and 2⁻¹⁵ (ReLU kinks
+// inside the stencil are re-differenced), so every perturbed input is exact
+// in the float32 batch LossGrad takes.
 func TestInputGradientMatchesFiniteDifference(t *testing.T) {
-	// The float32 program attacks use, against a float64 finite difference of
-	// the same network in eval mode (BN running statistics).
-	m, err := New(Config{Norm: "bn", Width: 1.0 / 16, Seed: 7})
-	require.NoError(t, err)
-	rng := rand.New(rand.NewPCG(8, 8))
-	x := randImages(rng, 2)
-	y := []int{3, 9}
-	_, _, grad, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
-	require.NoError(t, err)
-	loss := func(x []float32) float64 {
-		l, _, _, err := m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
-		require.NoError(t, err)
-		return l
-	}
-	for _, i := range []int{0, 100, 1500, 4000, 6143} {
-		xp := append([]float32(nil), x...)
-		xm := append([]float32(nil), x...)
-		xp[i] += 1e-2
-		xm[i] -= 1e-2
-		num := (loss(xp) - loss(xm)) / 2e-2
-		assert.InDelta(t, num, float64(grad[i]), 2e-3*math.Max(1e-2, math.Abs(num))+2e-4, "element %d", i)
+	for _, tc := range []struct {
+		norm   string
+		branch nn.Branch
+		loss   nn.Loss
+	}{{"bn", nn.Clean, nn.CE}, {"saauxbn", nn.Adv, nn.CWMargin}} {
+		t.Run(fmt.Sprintf("%s/%s/%s", tc.norm, tc.branch, tc.loss), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(8, 8))
+			m32, err := New(Config{Norm: tc.norm, Width: 1.0 / 16, Seed: 7})
+			require.NoError(t, err)
+			perturbParams(m32, rng)
+			y := []int{3, 9}
+			for k := 0; k < 2; k++ { // running statistics of their own
+				_, err := m32.AdvProp(randImages(rng, 2), randImages(rng, 2), y)
+				require.NoError(t, err)
+			}
+			m64, err := New(Config{Norm: tc.norm, Width: 1.0 / 16, Seed: 7, Dtype: tensor.Float64})
+			require.NoError(t, err)
+			p32, b32 := m32.State()
+			p64, b64 := m64.State()
+			dst := append(p64, b64...)
+			for i, v := range append(p32, b32...) {
+				require.Equal(t, v.Name, dst[i].Name)
+				dst[i].SetFloat64s(v.Float64s())
+			}
+
+			x := make([]float64, 2*3*32*32)
+			for i := range x {
+				x[i] = float64(rng.IntN(4097)) / 4096
+			}
+			batch := func() []float32 {
+				out := make([]float32, len(x))
+				for i, v := range x {
+					out[i] = float32(v)
+				}
+				return out
+			}
+			_, _, grad, err := m32.LossGrad(batch(), y, tc.loss, tc.branch, nn.Eval)
+			require.NoError(t, err)
+			analytic := make([]float64, len(grad))
+			for i, g := range grad {
+				analytic[i] = float64(g)
+			}
+			loss := func() (float64, error) {
+				l, _, _, err := m64.LossGrad(batch(), y, tc.loss, tc.branch, nn.Eval)
+				return l, err
+			}
+			res, err := gradcheck.CheckFunc(loss, []gradcheck.Tensor{{Name: "x", Data: x, Grad: analytic}},
+				gradcheck.Options{H: 1.0 / 4096, Sample: 12, Kinks: true, Rand: rng})
+			require.NoError(t, err)
+			require.Greater(t, res[0].MaxGrad, 0.0, "the sampled pixels have a gradient")
+			gradcheck.Assert(t, res, 1e-4)
+		})
 	}
 }
 
@@ -325,8 +367,8 @@ func TestAdvPropLossFromPlainPasses(t *testing.T) {
 // TestAdvPropGradients checks AdvProp's mean gradient, assembled from two
 // training passes, against fourth-order central differences of its loss in
 // float64, for a single-branch norm and two two-branch ones (whose branch
-// parameters appear in one pass only): a sample of the stem, the first norm
-// slot's parameters and the classifier.
+// parameters appear in one pass only): a sample of the last convolution,
+// the last norm slot's parameters and the classifier.
 func TestAdvPropGradients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("AdvProp gradient check skipped in -short")
