@@ -3,8 +3,11 @@
 // evaluation mode, white-box on the evaluated branch (the attack uses the
 // branch being scored), through attack.Evaluation. An evaluation saves its
 // state after every batch, so a killed one resumes where it stopped and
-// writes the identical result; a finished result of the same evaluation is
-// reused rather than recomputed.
+// writes the identical result. Each job here (Run, Sweep, SaveGradStats)
+// writes one file per branch or model and applies one rule to it before
+// any attack runs (results.Identity, through existing): a file of the same
+// evaluation is reused rather than recomputed, one of another is refused
+// unless Options.Force.
 package evaluate
 
 import (
@@ -120,6 +123,11 @@ type Options struct {
 	// AfterBatch, when set, is called after every saved batch (tests
 	// interrupt evaluations with it).
 	AfterBatch func(branch string, batch int)
+	// Force recomputes and replaces result files that exist, whether they
+	// hold this evaluation or another, and starts over from a saved state
+	// of another evaluation (a saved state of this one is continued).
+	// Without it a file of another evaluation is refused.
+	Force bool
 }
 
 // Outcome is one branch's evaluation: where its result is and whether it
@@ -295,8 +303,49 @@ func load(targetPath, sel, data string, testN int) (*loaded, error) {
 }
 
 // Run evaluates the branches the spec names and returns one outcome per
-// result file written or reused.
+// result file written or reused. Everything that would make it fail is
+// found before the first attack: a finished result of the same evaluation
+// (results.Identity) is reused, a saved state of it continued, and a file
+// of another evaluation refused (*results.OtherEvaluationError) unless
+// o.Force.
 func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
+	j, err := prepare(s, o)
+	if err != nil {
+		return nil, err
+	}
+	return j.run(ctx, o)
+}
+
+// Check does what Run does before its first attack (loads the model and
+// the test data, applies the identity rule to every result file and saved
+// state Run would use) and returns the error Run would, without computing
+// or writing anything.
+func Check(s Spec, o Options) error {
+	_, err := prepare(s, o)
+	return err
+}
+
+// evalJob is an evaluation checked and ready to run.
+type evalJob struct {
+	ld       *loaded
+	attacks  []attack.Attack
+	batch    int
+	dir      string
+	branches []branchJob
+}
+
+// branchJob is one branch's part: its result file, the evaluation it must
+// hold, and what was found there.
+type branchJob struct {
+	branch nn.Branch
+	path   string
+	base   results.File
+	want   results.Identity
+	reused *results.File // a finished result of this evaluation
+	state  *partial      // a saved state of this evaluation, to continue
+}
+
+func prepare(s Spec, o Options) (*evalJob, error) {
 	if s.Batch == 0 {
 		s.Batch = 128
 	}
@@ -310,20 +359,20 @@ func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
 	if s.Options != nil {
 		opts = *s.Options
 	}
-	var attacks []attack.Attack
+	j := &evalJob{batch: s.Batch}
 	for _, name := range s.Attacks {
 		a, err := attack.New(name, opts)
 		if err != nil {
 			return nil, err
 		}
-		attacks = append(attacks, a)
+		j.attacks = append(j.attacks, a)
 	}
 	ld, err := loadSpec(s)
 	if err != nil {
 		return nil, err
 	}
-	m, test := ld.model, ld.test
-	branches, err := branchesOf(s.Branch, m.Branches())
+	j.ld = ld
+	branches, err := branchesOf(s.Branch, ld.model.Branches())
 	if err != nil {
 		return nil, err
 	}
@@ -335,21 +384,41 @@ func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
 	if single && len(branches) > 1 {
 		return nil, fmt.Errorf("evaluate: --out %s names one file, but %d branches are evaluated: give a directory or one --branch", out, len(branches))
 	}
-	dir := out
+	j.dir = out
 	if single {
-		dir = filepath.Dir(out)
+		j.dir = filepath.Dir(out)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	for _, b := range branches {
+		bj := branchJob{branch: b.branch, path: out}
+		if !single {
+			bj.path = filepath.Join(j.dir, b.name+".json")
+		}
+		bj.base = results.File{Provenance: ld.provenance(results.Schema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Batch: s.Batch}
+		bj.want = identityOf(bj.base, j.attacks, ld.test.Len())
+		if bj.reused, _, err = existing(bj.path, results.Read, bj.want, o.Force); err != nil {
+			return nil, err
+		}
+		if bj.reused == nil {
+			if bj.state, err = savedState(partialPath(bj.path), bj.want, j.attacks, o.Force); err != nil {
+				return nil, err
+			}
+		}
+		j.branches = append(j.branches, bj)
+	}
+	return j, nil
+}
+
+func (j *evalJob) run(ctx context.Context, o Options) ([]Outcome, error) {
+	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	var outcomes []Outcome
-	for _, b := range branches {
-		path := out
-		if !single {
-			path = filepath.Join(dir, b.name+".json")
+	for _, b := range j.branches {
+		if b.reused != nil {
+			outcomes = append(outcomes, Outcome{Path: b.path, File: b.reused, Reused: true})
+			continue
 		}
-		base := results.File{Provenance: ld.provenance(results.Schema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed}
-		oc, err := evaluateBranch(ctx, m, attacks, b.branch, test, s.Batch, base, path, o)
+		oc, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, o)
 		if err != nil {
 			return outcomes, err
 		}
@@ -407,74 +476,66 @@ func fileSHA256(path string) (string, error) {
 
 // partial is the saved state of an evaluation in progress.
 type partial struct {
-	Identity identity           `json:"identity"`
+	Identity results.Identity   `json:"identity"`
 	State    *attack.Evaluation `json:"state"`
 	Seconds  float64            `json:"seconds"`
 }
 
-// identity is what makes two evaluations the same one.
-type identity struct {
-	Checkpoint string                 `json:"checkpoint_sha256"`
-	Data       string                 `json:"data_sha256"`
-	Branch     string                 `json:"branch"`
-	Seed       uint64                 `json:"seed"`
-	Batch      int                    `json:"batch"`
-	Attacks    []results.AttackParams `json:"attacks"`
-}
-
-func identityOf(f results.File, attacks []attack.Attack, batch int) identity {
-	id := identity{Checkpoint: f.Checkpoint.SHA256, Data: f.Data.SHA256, Branch: f.Branch, Seed: f.Seed, Batch: batch}
+// identityOf is the identity of the result an evaluation of base's
+// branch with the attacks on n test images writes.
+func identityOf(base results.File, attacks []attack.Attack, n int) results.Identity {
+	f := base
+	f.Examples, f.Attacks = n, nil
 	for _, a := range attacks {
-		id.Attacks = append(id.Attacks, a.Params())
+		f.Attacks = append(f.Attacks, results.AttackResult{AttackParams: a.Params()})
 	}
-	return id
+	return f.Identity()
 }
 
 func partialPath(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial")
 }
 
-// sameAs reports whether a finished result is the evaluation id describes.
-func sameAs(f *results.File, id identity) bool {
-	if f.Checkpoint.SHA256 != id.Checkpoint || f.Data.SHA256 != id.Data || f.Branch != id.Branch || f.Seed != id.Seed || len(f.Attacks) != len(id.Attacks) {
-		return false
+// savedState reads the saved state at pp of the evaluation want describes:
+// nil when there is none; one of another evaluation, or unreadable, is an
+// error unless force, which starts over.
+func savedState(pp string, want results.Identity, attacks []attack.Attack, force bool) (*partial, error) {
+	raw, err := os.ReadFile(pp)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	for i, a := range f.Attacks {
-		if a.AttackParams != id.Attacks[i] {
-			return false
+	var st partial
+	if err := json.Unmarshal(raw, &st); err != nil || st.State == nil {
+		if force {
+			return nil, nil
 		}
+		return nil, fmt.Errorf("evaluate: %s: unreadable saved state (remove it to start over): %v", pp, err)
 	}
-	return true
+	if err := results.Same(pp, st.Identity, want); err != nil {
+		if force {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if err := st.State.Check(attacks); err != nil {
+		return nil, fmt.Errorf("evaluate: %s: %w (remove it to start over)", pp, err)
+	}
+	return &st, nil
 }
 
-func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, b nn.Branch, test *cifar.Dataset, batch int, base results.File, path string, o Options) (Outcome, error) {
-	id := identityOf(base, attacks, batch)
-	if old, err := results.Read(path); err == nil {
-		if sameAs(old, id) {
-			return Outcome{Path: path, File: old, Reused: true}, nil
-		}
-		return Outcome{}, fmt.Errorf("evaluate: %s holds another evaluation (checkpoint, data, seed or attacks differ): remove it or choose another --out", path)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return Outcome{}, err
-	}
-	pp := partialPath(path)
+func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, o Options) (Outcome, error) {
+	base, path, pp := bj.base, bj.path, partialPath(bj.path)
 	var st partial
-	if raw, err := os.ReadFile(pp); err == nil {
-		if err := json.Unmarshal(raw, &st); err != nil || st.State == nil {
-			return Outcome{}, fmt.Errorf("evaluate: %s: unreadable saved state (remove it to start over): %v", pp, err)
-		}
-		if !equalIdentity(st.Identity, id) {
-			return Outcome{}, fmt.Errorf("evaluate: %s is the saved state of another evaluation: remove it to start over", pp)
-		}
-		if err := st.State.Check(attacks); err != nil {
-			return Outcome{}, fmt.Errorf("evaluate: %s: %w (remove it to start over)", pp, err)
-		}
+	if bj.state != nil {
+		st = *bj.state
 	} else {
-		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: b, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})
+		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: bj.branch, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})
 		if err != nil {
 			return Outcome{}, err
 		}
-		st = partial{Identity: id, State: ev}
+		st = partial{Identity: bj.want, State: ev}
 	}
 	ld, err := loader.New(test, loader.Config{BatchSize: batch})
 	if err != nil {
@@ -528,10 +589,4 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 	}
 	os.Remove(pp)
 	return Outcome{Path: path, File: &f}, nil
-}
-
-func equalIdentity(a, b identity) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return string(x) == string(y)
 }

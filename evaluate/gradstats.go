@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/data/loader"
@@ -32,6 +34,10 @@ type GradSpec struct {
 	Steps   int
 	Options *attack.Options
 	Seed    uint64
+	// Out is the statistics' file for SaveGradStats (default
+	// GradStatsFile in the target's result directory: RUN_DIR/results, or
+	// a results folder beside a checkpoint file).
+	Out string
 }
 
 // StageParams are the last convolution of each stage, whose gradients the
@@ -41,8 +47,29 @@ var StageParams = []string{"layer1.1.conv2.weight", "layer2.1.conv2.weight", "la
 // gradStream seeds the analysis attack's random starts per batch.
 const gradStream = 0x6772 << 32 // "gr"
 
-// GradStats computes the gradient statistics of a model.
-func GradStats(ctx context.Context, s GradSpec, progressOut ProgressWriter) (*results.GradStats, error) {
+// GradStatsFile is the name of the gradient statistics in a result
+// directory.
+const GradStatsFile = "gradstats.json"
+
+// GradOutcome is where a model's gradient statistics are and whether they
+// were computed now or found finished.
+type GradOutcome struct {
+	Path   string
+	Stats  *results.GradStats
+	Reused bool
+}
+
+// gradJob is a gradient analysis checked and ready to compute.
+type gradJob struct {
+	s    GradSpec
+	mode nn.Mode
+	pgd  *attack.PGD
+	ld   *loaded
+}
+
+// newGradJob applies the spec's defaults, refuses what cannot run and
+// loads the model and the test images.
+func newGradJob(s GradSpec) (*gradJob, error) {
 	if s.N == 0 {
 		s.N = 512
 	}
@@ -71,9 +98,90 @@ func GradStats(ctx context.Context, s GradSpec, progressOut ProgressWriter) (*re
 	if err != nil {
 		return nil, err
 	}
-	pgd := attack.NewPGD(s.Steps, o)
-	out := &results.GradStats{Provenance: ld.provenance(results.GradSchema),
-		AttackMode: mode.String(), Attack: pgd.Params(), Seed: s.Seed, Batch: s.Batch}
+	return &gradJob{s: s, mode: mode, pgd: attack.NewPGD(s.Steps, o), ld: ld}, nil
+}
+
+// base is the file the analysis writes, before its statistics.
+func (j *gradJob) base() *results.GradStats {
+	return &results.GradStats{Provenance: j.ld.provenance(results.GradSchema),
+		AttackMode: j.mode.String(), Attack: j.pgd.Params(), Seed: j.s.Seed, Examples: j.ld.test.Len(), Batch: j.s.Batch}
+}
+
+// path is where the statistics go: the spec's Out, or GradStatsFile in
+// the target's result directory.
+func (j *gradJob) path() string {
+	if j.s.Out != "" {
+		return j.s.Out
+	}
+	return filepath.Join(j.ld.outDir, GradStatsFile)
+}
+
+// prepareGrad loads the model and applies the identity rule to the file
+// the statistics would be written to.
+func prepareGrad(s GradSpec, o Options) (*gradJob, *results.GradStats, error) {
+	j, err := newGradJob(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	old, _, err := existing(j.path(), results.ReadGradStats, j.base().Identity(), o.Force)
+	return j, old, err
+}
+
+// CheckGradStats does what SaveGradStats does before its first attack and
+// returns the file it would write and the error it would, without
+// computing or writing anything.
+func CheckGradStats(s GradSpec, o Options) (path string, err error) {
+	j, _, err := prepareGrad(s, o)
+	if j != nil {
+		path = j.path()
+	}
+	return path, err
+}
+
+// SaveGradStats computes a model's gradient statistics into their file
+// (GradSpec.Out, default GradStatsFile in the target's result directory).
+// A file of the same analysis (results.Identity: checkpoint, test images,
+// attack and its mode, seed, batch) is reused; one of another is refused
+// with a *results.OtherEvaluationError unless o.Force, checked before any
+// attack runs.
+func SaveGradStats(ctx context.Context, s GradSpec, o Options) (GradOutcome, error) {
+	j, old, err := prepareGrad(s, o)
+	if err != nil {
+		return GradOutcome{}, err
+	}
+	path := j.path()
+	if old != nil {
+		return GradOutcome{Path: path, Stats: old, Reused: true}, nil
+	}
+	var progressOut ProgressWriter
+	if o.Progress != nil {
+		progressOut = o.Progress
+	}
+	g, err := j.compute(ctx, progressOut)
+	if err != nil {
+		return GradOutcome{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return GradOutcome{}, fmt.Errorf("evaluate: %w", err)
+	}
+	if err := results.WriteJSON(path, g); err != nil {
+		return GradOutcome{}, err
+	}
+	return GradOutcome{Path: path, Stats: g}, nil
+}
+
+// GradStats computes the gradient statistics of a model, writing nothing.
+func GradStats(ctx context.Context, s GradSpec, progressOut ProgressWriter) (*results.GradStats, error) {
+	j, err := newGradJob(s)
+	if err != nil {
+		return nil, err
+	}
+	return j.compute(ctx, progressOut)
+}
+
+func (j *gradJob) compute(ctx context.Context, progressOut ProgressWriter) (*results.GradStats, error) {
+	s, ld, pgd, mode := j.s, j.ld, j.pgd, j.mode
+	out := j.base()
 	perStage := make([][]results.BatchStats, len(StageParams))
 	l, err := loader.New(ld.test, loader.Config{BatchSize: s.Batch})
 	if err != nil {

@@ -22,9 +22,16 @@ type SweepSpec struct {
 	Eps   []float64
 }
 
+// SweepFile is the name of a branch's sweep in a result directory.
+func SweepFile(branch string) string { return "sweep-" + branch + ".json" }
+
 // Sweep measures robust accuracy at each eps for every branch asked for and
-// writes sweep-BRANCH.json into the output directory; a finished sweep of
-// the same checkpoint, data, seed and grid is reused.
+// writes sweep-BRANCH.json into the output directory. Everything that would
+// make it fail is found before the first attack: a grid or options
+// attack.CheckSweep refuses, and a sweep file of another evaluation
+// (results.Identity: checkpoint, data, seed, batch, mode, and the PGD at
+// each eps of the grid), which is refused unless o.Force; one of the same
+// evaluation is reused.
 func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 	if s.Steps == 0 {
 		s.Steps = 10
@@ -41,6 +48,12 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 	if s.Options != nil {
 		opts = *s.Options
 	}
+	if err := attack.CheckSweep(s.Steps, opts, s.Eps); err != nil {
+		return nil, err
+	}
+	if s.Batch < 1 || s.TestN < 0 {
+		return nil, fmt.Errorf("evaluate: batch %d and test-n %d must be positive", s.Batch, s.TestN)
+	}
 	ld, err := loadSpec(s.Spec)
 	if err != nil {
 		return nil, err
@@ -53,14 +66,36 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 	if dir == "" {
 		dir = ld.outDir
 	}
+	pgds := attack.SweepAttacks(s.Steps, opts, s.Eps)
+	type job struct {
+		b      branchSpec
+		path   string
+		base   results.Sweep
+		reused bool
+	}
+	var jobs []job
+	for _, b := range branches {
+		jb := job{b: b, path: filepath.Join(dir, SweepFile(b.name)),
+			base: results.Sweep{Provenance: ld.provenance(results.SweepSchema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Batch: s.Batch,
+				Attack: pgds[0].Name(), StepRatio: opts.Step / opts.Eps, Examples: ld.test.Len()}}
+		want := jb.base
+		for _, a := range pgds {
+			want.Points = append(want.Points, results.SweepPoint{AttackParams: a.Params()})
+		}
+		_, found, err := existing(jb.path, results.ReadSweep, want.Identity(), o.Force)
+		if err != nil {
+			return nil, err
+		}
+		jb.reused = found
+		jobs = append(jobs, jb)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	var paths []string
-	for _, b := range branches {
-		path := filepath.Join(dir, "sweep-"+b.name+".json")
-		if old, err := results.ReadSweep(path); err == nil && old.Checkpoint.SHA256 == ld.ckpt.SHA256 && old.Data.SHA256 == ld.data.SHA256 && old.Seed == s.Seed && sameGrid(old.Points, s.Eps) {
-			paths = append(paths, path)
+	for _, jb := range jobs {
+		if jb.reused {
+			paths = append(paths, jb.path)
 			continue
 		}
 		batches := func(fn func(x []float32, y []int) error) error {
@@ -75,35 +110,20 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 				return fn(bt.X, bt.Y)
 			})
 		}
-		cfg := attack.EvalConfig{Setting: attack.Setting{Branch: b.branch, Mode: nn.Eval}, Seed: s.Seed, Model: ld.ckpt.Path, Data: ld.data.Source}
+		cfg := attack.EvalConfig{Setting: attack.Setting{Branch: jb.b.branch, Mode: nn.Eval}, Seed: s.Seed, Model: ld.ckpt.Path, Data: ld.data.Source}
 		r, err := attack.Sweep(ld.model, batches, s.Steps, opts, s.Eps, ld.model.Config().Classes, cfg)
 		if err != nil {
 			return paths, err
 		}
-		out := results.Sweep{Provenance: ld.provenance(results.SweepSchema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Attack: r.Attack, StepRatio: opts.Step / opts.Eps,
-			Examples: r.Examples, Chance: r.Chance, Warnings: r.Warnings}
-		for _, p := range r.Points {
-			out.Points = append(out.Points, results.SweepPoint{Eps: p.Eps, Eps255: p.Eps255, Accuracy: p.Accuracy})
-		}
-		if err := results.WriteJSON(path, &out); err != nil {
+		out := jb.base
+		out.Examples, out.Chance, out.Warnings, out.Points = r.Examples, r.Chance, r.Warnings, r.Points
+		if err := results.WriteJSON(jb.path, &out); err != nil {
 			return paths, err
 		}
-		paths = append(paths, path)
+		paths = append(paths, jb.path)
 		if o.AfterBatch != nil {
-			o.AfterBatch(b.name, len(out.Points))
+			o.AfterBatch(jb.b.name, len(out.Points))
 		}
 	}
 	return paths, nil
-}
-
-func sameGrid(points []results.SweepPoint, eps []float64) bool {
-	if len(points) != len(eps) {
-		return false
-	}
-	for i, p := range points {
-		if p.Eps != eps[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -21,9 +21,12 @@ type GradStats struct {
 	AttackMode string       `json:"attack_mode"`
 	Attack     AttackParams `json:"attack"`
 	Seed       uint64       `json:"seed"`
-	Batch      int          `json:"batch"`
-	Batches    int          `json:"batches"`
-	Stages     []StageStats `json:"stages"`
+	// Examples is the number of test images analysed (0 in files
+	// written before it was recorded).
+	Examples int          `json:"examples,omitempty"`
+	Batch    int          `json:"batch"`
+	Batches  int          `json:"batches"`
+	Stages   []StageStats `json:"stages"`
 }
 
 // StageStats are one stage's statistics over the batches.

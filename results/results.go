@@ -52,6 +52,9 @@ type File struct {
 	Branch string `json:"branch"`
 	Mode   string `json:"mode"`
 	Seed   uint64 `json:"seed"`
+	// Batch is the evaluation batch size (0 in files written before it
+	// was recorded): the attacks' random starts are drawn per batch.
+	Batch int `json:"batch,omitempty"`
 	Measurement
 	WallSeconds float64 `json:"wall_seconds"`
 }

@@ -8,9 +8,12 @@ const SweepSchema = "advbench.sweep/v1"
 // stays above chance at 16/255 and beyond, warns of gradient masking.
 type Sweep struct {
 	Provenance
-	Branch    string       `json:"branch"`
-	Mode      string       `json:"mode"`
-	Seed      uint64       `json:"seed"`
+	Branch string `json:"branch"`
+	Mode   string `json:"mode"`
+	Seed   uint64 `json:"seed"`
+	// Batch is the batch size (0 in files written before it was
+	// recorded): the random starts are drawn per batch.
+	Batch     int          `json:"batch,omitempty"`
 	Attack    string       `json:"attack"` // e.g. pgd-10
 	StepRatio float64      `json:"step_ratio"`
 	Examples  int          `json:"examples"`
@@ -19,9 +22,10 @@ type Sweep struct {
 	Warnings  []string     `json:"warnings"`
 }
 
-// SweepPoint is the robust accuracy at one eps.
+// SweepPoint is the robust accuracy at one eps, with the attack that
+// measured it (its Eps and Eps255 are the point's eps; files written before
+// the other parameters were recorded hold only those two).
 type SweepPoint struct {
-	Eps      float64 `json:"eps"`
-	Eps255   string  `json:"eps_255"`
+	AttackParams
 	Accuracy float64 `json:"robust_accuracy"`
 }

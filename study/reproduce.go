@@ -166,20 +166,77 @@ func (o Options) logf(format string, args ...any) {
 	}
 }
 
-// RunCell trains, evaluates and analyses one cell, redoing nothing that
-// is finished: a finished run is kept, a partial one resumed, finished
-// results reused.
-func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
+// evalSpec and gradSpec are what a cell's evaluation and gradient
+// analysis measure.
+func (p Plan) evalSpec(c Cell) evaluate.Spec {
+	evalN, _ := p.sizes()
+	return evaluate.Spec{Target: c.Dir, TestN: evalN}
+}
+
+func (p Plan) gradSpec(c Cell) evaluate.GradSpec {
+	_, gradN := p.sizes()
+	return evaluate.GradSpec{Target: c.Dir, N: gradN}
+}
+
+// cellFiles are the files of a cell's results directory that a
+// reproduction writes.
+var cellFiles = []string{results.BranchClean + ".json", results.BranchAdv + ".json", results.BranchShared + ".json", GradStatsFile}
+
+// CheckCell refuses, before any work, what would make RunCell fail after
+// training: a run directory of another configuration, and result files
+// that are not this plan's measurement of the cell (results.Identity),
+// which a reproduction neither reuses nor replaces. A finished run's
+// results are checked against its checkpoint; an unfinished run's must not
+// exist yet, since the training it resumes replaces the checkpoint they
+// measured.
+func (p Plan) CheckCell(c Cell) error {
 	cfg, err := p.Config(c)
 	if err != nil {
 		return err
 	}
-	evalN, gradN := p.sizes()
-	to := train.Options{Progress: o.Progress}
-	if rec, err := train.ReadRecord(c.Dir); err == nil {
-		if !reflect.DeepEqual(rec.Config, cfg) {
-			return fmt.Errorf("study: %s holds a run of another configuration than this plan's cell (%s, seed %d, preset %s): choose another --out", c.Dir, c.Norm, c.Seed, p.Preset)
+	rec, err := train.ReadRecord(c.Dir)
+	if errors.Is(err, train.ErrNoRecord) || errors.Is(err, os.ErrNotExist) {
+		return nil // nothing trained, nothing measured
+	} else if err != nil {
+		return err
+	}
+	if !reflect.DeepEqual(rec.Config, cfg) {
+		return fmt.Errorf("study: %s holds a run of another configuration than this plan's cell (%s, seed %d, preset %s): choose another --out", c.Dir, c.Norm, c.Seed, p.Preset)
+	}
+	log, err := train.ReadLog(c.Dir)
+	if err != nil {
+		return err
+	}
+	if len(log) < cfg.Epochs {
+		for _, name := range cellFiles {
+			path := filepath.Join(c.Dir, ResultsDir, name)
+			if _, err := os.Stat(path); err == nil {
+				return fmt.Errorf("study: %s measures a checkpoint of the unfinished run %s (%d of %d epochs), which the training replaces: remove it", path, c.Dir, len(log), cfg.Epochs)
+			}
 		}
+		return nil
+	}
+	if err := evaluate.Check(p.evalSpec(c), evaluate.Options{}); err != nil {
+		return err
+	}
+	_, err = evaluate.CheckGradStats(p.gradSpec(c), evaluate.Options{})
+	return err
+}
+
+// RunCell trains, evaluates and analyses one cell, redoing nothing that
+// is finished: a finished run is kept, a partial one resumed, finished
+// results of the same measurement reused (results.Identity); results of
+// another measurement are refused (CheckCell, before any work).
+func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
+	if err := p.CheckCell(c); err != nil {
+		return err
+	}
+	cfg, err := p.Config(c)
+	if err != nil {
+		return err
+	}
+	to := train.Options{Progress: o.Progress}
+	if _, err := train.ReadRecord(c.Dir); err == nil {
 		o.logf("reproduce: cell %d %s seed %d: training (resuming %s)", c.Index, c.Norm, c.Seed, c.Dir)
 		if _, err := train.Resume(ctx, c.Dir, to); err != nil {
 			return err
@@ -192,22 +249,17 @@ func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
 	}
 	o.logf("reproduce: cell %d %s seed %d: evaluating", c.Index, c.Norm, c.Seed)
 	eo := evaluate.Options{Progress: o.Progress}
-	if _, err := evaluate.Run(ctx, evaluate.Spec{Target: c.Dir, TestN: evalN}, eo); err != nil {
+	if _, err := evaluate.Run(ctx, p.evalSpec(c), eo); err != nil {
 		return err
 	}
-	gpath := filepath.Join(c.Dir, ResultsDir, GradStatsFile)
-	if _, err := results.ReadGradStats(gpath); err == nil {
-		return nil
-	}
 	o.logf("reproduce: cell %d %s seed %d: gradient statistics", c.Index, c.Norm, c.Seed)
-	g, err := evaluate.GradStats(ctx, evaluate.GradSpec{Target: c.Dir, N: gradN}, o.Progress)
-	if err != nil {
+	if _, err := evaluate.SaveGradStats(ctx, p.gradSpec(c), eo); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return evaluate.ErrInterrupted
 		}
 		return err
 	}
-	return results.WriteJSON(gpath, g)
+	return nil
 }
 
 // Outcome is what a reproduction wrote.
@@ -224,6 +276,12 @@ type Outcome struct {
 func Reproduce(ctx context.Context, p Plan, o Options) (*Outcome, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	// Every cell is checked before any is worked on.
+	for _, c := range p.Cells() {
+		if err := p.CheckCell(c); err != nil {
+			return nil, fmt.Errorf("study: cell %d (%s, seed %d): %w", c.Index, c.Norm, c.Seed, err)
+		}
 	}
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("study: %w", err)

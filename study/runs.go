@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/train"
@@ -21,7 +22,7 @@ import (
 // Files of a run's results directory besides the evaluation results.
 const (
 	ResultsDir    = "results"
-	GradStatsFile = "gradstats.json"
+	GradStatsFile = evaluate.GradStatsFile
 	sweepPrefix   = "sweep-"
 )
 

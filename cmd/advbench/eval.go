@@ -27,6 +27,8 @@ type evalOptions struct {
 	Sweep      bool
 	SweepEps   string
 	SweepSteps int
+	// Force recomputes and replaces result files that exist.
+	Force bool
 }
 
 func newEvalCommand() *cli.Command {
@@ -50,7 +52,10 @@ that holds any (by the images' fingerprints) is refused, e.g. the run's own
 single-file --data. The evaluation saves its state after every batch:
 a killed or interrupted one (exit 130) continues where it stopped when the
 same command is run again, and gives the identical result. A finished result
-of the same evaluation is reused, one of another is never overwritten.
+of the same evaluation (the same checkpoint contents, branch, test images,
+mode, seed, batch size and attacks with every setting) is reused; a result
+file of another evaluation is refused, naming the first setting that
+differs, unless --force, which recomputes and replaces it.
 
 Attacks: ` + strings.Join(attack.Names(), ", ") + `
 
@@ -58,6 +63,9 @@ Attacks: ` + strings.Join(attack.Names(), ", ") + `
 steps at each of --sweep-eps, in /255, with the step --step/--eps of eps)
 into results/sweep-BRANCH.json, for 'advbench plot'. A curve that rises, or
 stays above chance at 16/255, is reported as a sign of gradient masking.
+The grid must increase (each eps once; 0 is the standard accuracy) and
+--eps and --step be positive; a sweep of the same evaluation is reused and
+one of another grid, steps or step refused, as above.
 
 Examples:
   advbench eval runs/saauxbn-advprop-quick-s1
@@ -84,6 +92,7 @@ Examples:
 			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
+			forceFlag(&opts.Force),
 			formatFlag(&opts.Format),
 		},
 		Subcommands: []*cli.Command{newEvalTablesCommand()},
@@ -164,16 +173,20 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	}
 	opts.Spec.Options = &o
 	if opts.Sweep {
-		return runSweep(ctx, opts, stdout, stderr)
+		ss, err := sweepSpec(opts)
+		if err != nil {
+			return err
+		}
+		return runSweep(ctx, ss, opts, stdout, stderr)
 	}
-	outs, err := evaluate.Run(ctx, opts.Spec, evaluate.Options{Progress: stderr})
+	outs, err := evaluate.Run(ctx, opts.Spec, evaluate.Options{Progress: stderr, Force: opts.Force})
 	for _, oc := range outs {
 		for _, w := range oc.File.Warnings {
 			fmt.Fprintf(stderr, "eval: %s: warning: %s\n", oc.Path, w)
 		}
 	}
 	if err != nil {
-		return dataHint(err)
+		return forceHint(dataHint(err))
 	}
 	if opts.Format == "json" {
 		files := make([]any, len(outs))
@@ -218,7 +231,9 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	return nil
 }
 
-func runSweep(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) error {
+// sweepSpec reads --sweep-eps and refuses, naming the flag and its value,
+// a sweep that attack.CheckSweep refuses, before anything is loaded.
+func sweepSpec(opts evalOptions) (evaluate.SweepSpec, error) {
 	ss := evaluate.SweepSpec{Spec: opts.Spec, Steps: opts.SweepSteps}
 	for _, f := range strings.Split(opts.SweepEps, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -226,16 +241,31 @@ func runSweep(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) e
 		}
 		v, err := attack.ParseEps(f + "/255")
 		if err != nil {
-			return usagef("--sweep-eps %q: %v", opts.SweepEps, err)
+			return ss, usagef("--sweep-eps %q: %v", opts.SweepEps, err)
 		}
 		ss.Eps = append(ss.Eps, v)
 	}
-	if ss.Steps < 1 || len(ss.Eps) == 0 {
-		return usagef("eval: --sweep needs --sweep-steps >= 1 and eps values")
+	err := attack.CheckSweep(ss.Steps, *opts.Spec.Options, ss.Eps)
+	var bad *attack.SweepError
+	if errors.As(err, &bad) {
+		switch bad.Field {
+		case "steps":
+			return ss, usagef("--sweep-steps %d: %v", opts.SweepSteps, err)
+		case "eps":
+			return ss, usagef("--eps %q: %v", opts.Eps, err)
+		case "step":
+			return ss, usagef("--step %q: %v", opts.Step, err)
+		default:
+			return ss, usagef("--sweep-eps %q: %v", opts.SweepEps, err)
+		}
 	}
-	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr})
+	return ss, err
+}
+
+func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdout, stderr io.Writer) error {
+	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr, Force: opts.Force})
 	if err != nil {
-		return dataHint(err)
+		return forceHint(dataHint(err))
 	}
 	var sweeps []*results.Sweep
 	for _, p := range paths {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/advbench/advbench/attack"
+	"github.com/advbench/advbench/results"
 	"github.com/urfave/cli/v2"
 )
 
@@ -68,6 +69,17 @@ func refuseOverwrite(flag, path string, force bool) error {
 		return usagef("--%s %s: the file exists; give --force to replace it", flag, path)
 	}
 	return nil
+}
+
+// forceHint turns a refusal to replace a file of another evaluation
+// (results.Identity) into a usage error (exit 2) that names --force; other
+// errors pass unchanged.
+func forceHint(err error) error {
+	var other *results.OtherEvaluationError
+	if errors.As(err, &other) {
+		return usagef("%v; give --force to recompute and replace it", err)
+	}
+	return err
 }
 
 // checkAtLeast refuses an integer flag below min.

@@ -22,6 +22,8 @@ type gradstatsOptions struct {
 	Step    string
 	Plot    string
 	Format  string
+	// Force recomputes and replaces statistics files that exist.
+	Force bool
 }
 
 func newGradstatsCommand() *cli.Command {
@@ -39,9 +41,12 @@ balanced) and the cosine similarity of the two gradients (the paper's
 gradient-direction measure, Eq. 4/5, for the two branches), as mean ± std
 over batches. Every batch starts from the checkpoint's running statistics.
 
-Each target's statistics go to its results/gradstats.json (replacing an
-earlier one); the table compares the targets, and --plot DIR draws them
-(gradstats and gradcos, PNG and SVG).
+Each target's statistics go to its results/gradstats.json; the table
+compares the targets, and --plot DIR draws them (gradstats and gradcos, PNG
+and SVG). A file of the same analysis (the same checkpoint contents, test
+images, attack and its mode, seed and batch size) is reused; one of another
+is refused, naming the first setting that differs, unless --force, which
+recomputes and replaces it. Every target is checked before any is computed.
 
 Examples:
   advbench gradstats runs/bn-advprop-quick-s1 runs/saauxbn-advprop-quick-s1
@@ -58,6 +63,7 @@ Examples:
 			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best, reference (epoch-190, what the reference's test scripts score) or epoch-NNN", Destination: &opts.Spec.Select},
 			&cli.StringFlag{Name: "plot", Usage: "also draw the statistics into `DIR`", Destination: &opts.Plot},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, markdown, csv or json", Destination: &opts.Format},
+			forceFlag(&opts.Force),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -69,14 +75,6 @@ Examples:
 			return runGradstats(ctx, opts, c.App.Writer, c.App.ErrWriter)
 		},
 	}
-}
-
-// gradstatsPath is where a target's statistics are written.
-func gradstatsPath(target string) string {
-	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		return filepath.Join(target, study.ResultsDir, study.GradStatsFile)
-	}
-	return filepath.Join(filepath.Dir(target), study.ResultsDir, study.GradStatsFile)
 }
 
 func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.Writer) error {
@@ -102,23 +100,36 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		return err
 	}
 	opts.Spec.Options = &o
+	eo := evaluate.Options{Progress: stderr, Force: opts.Force}
+	// Every target is checked before any is computed; two targets whose
+	// statistics would share one file are refused.
+	written := map[string]string{}
+	for _, t := range opts.Targets {
+		s := opts.Spec
+		s.Target = t
+		path, err := evaluate.CheckGradStats(s, eo)
+		if err != nil {
+			return forceHint(dataHint(err))
+		}
+		if other, ok := written[path]; ok {
+			return usagef("gradstats: %s and %s would both write %s: give them one at a time", other, t, path)
+		}
+		written[path] = t
+	}
 	var all []*results.GradStats
 	for _, t := range opts.Targets {
 		s := opts.Spec
 		s.Target = t
-		g, err := evaluate.GradStats(ctx, s, stderr)
+		oc, err := evaluate.SaveGradStats(ctx, s, eo)
 		if err != nil {
-			return dataHint(err)
+			return forceHint(dataHint(err))
 		}
-		path := gradstatsPath(t)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
+		if oc.Reused {
+			fmt.Fprintf(stderr, "gradstats: %s already there (the same analysis)\n", oc.Path)
+		} else {
+			fmt.Fprintf(stderr, "gradstats: wrote %s\n", oc.Path)
 		}
-		if err := results.WriteJSON(path, g); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "gradstats: wrote %s\n", path)
-		all = append(all, g)
+		all = append(all, oc.Stats)
 	}
 	srcs := gradSources(all)
 	rep, err := reports.BuildGrad(srcs)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/study"
 	"github.com/advbench/advbench/train"
 	"github.com/urfave/cli/v2"
@@ -127,6 +129,16 @@ Examples:
 	}
 }
 
+// keepHint turns a cell's result file of another evaluation into a usage
+// error (exit 2): a reproduction neither reuses nor replaces it.
+func keepHint(err error) error {
+	var other *results.OtherEvaluationError
+	if errors.As(err, &other) {
+		return usagef("%v; a reproduction neither reuses nor replaces it: move it away, or give another --out", err)
+	}
+	return err
+}
+
 func runReproduce(ctx context.Context, opts reproduceOptions, stdout, stderr io.Writer) error {
 	p, err := opts.plan()
 	if err != nil {
@@ -156,7 +168,7 @@ func runReproduce(ctx context.Context, opts reproduceOptions, stdout, stderr io.
 		c := cells[k]
 		fmt.Fprintf(stderr, "reproduce: cell %d of %d (%s, seed %d) into %s\n", k, len(cells), c.Norm, c.Seed, c.Dir)
 		if err := p.RunCell(ctx, c, study.Options{Progress: stderr}); err != nil {
-			return err
+			return keepHint(err)
 		}
 		_, err = fmt.Fprintf(stdout, "cell %d (%s, seed %d) done: %s\n", k, c.Norm, c.Seed, c.Dir)
 		return err
@@ -164,7 +176,7 @@ func runReproduce(ctx context.Context, opts reproduceOptions, stdout, stderr io.
 	fmt.Fprintf(stderr, "reproduce: preset %s, %d cells (%s x seeds %s) into %s\n", p.Preset, len(p.Cells()), strings.Join(p.Norms, ","), opts.seeds, p.Out)
 	out, err := study.Reproduce(ctx, p, study.Options{Progress: stderr})
 	if err != nil {
-		return err
+		return keepHint(err)
 	}
 	fmt.Fprint(stdout, out.Tables)
 	fmt.Fprintf(stdout, "\nreport: %s\nplots: %s\n", out.Report, filepath.Join(p.Out, "plots"))

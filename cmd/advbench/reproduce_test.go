@@ -60,7 +60,7 @@ func TestReproduceSmoke(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, listing, filepath.Join(figs, "gradcos.svg"))
 
-	code, grad, stderr := runCLI(t, "gradstats", filepath.Join(out, "bn-s1"), filepath.Join(out, "saauxbn-s1"), "--n", "16", "--batch", "8", "--steps", "2", "--format", "csv", "--plot", figs)
+	code, grad, stderr := runCLI(t, "gradstats", filepath.Join(out, "bn-s1"), filepath.Join(out, "saauxbn-s1"), "--n", "16", "--batch", "8", "--steps", "2", "--format", "csv", "--plot", figs, "--force")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Equal(t, 1+4*2, strings.Count(grad, "\n"), "a header and 4 stages x 2 models:\n%s", grad)
 	assert.Contains(t, stderr, "wrote "+filepath.Join(out, "bn-s1", "results", "gradstats.json"))
