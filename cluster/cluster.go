@@ -12,34 +12,13 @@ import (
 	"strings"
 
 	"github.com/advbench/advbench/study"
+	"github.com/advbench/advbench/train"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
-
-// Cost is what one cell of a preset needs, as measured (see Measured).
-type Cost struct {
-	// CPUHours of a whole cell (train, evaluate both branches, gradient
-	// statistics) on the 2-core machine it was measured on.
-	CPUHours float64
-	// CPUs a task requests, and its memory in MiB (peak RSS with headroom).
-	CPUs   int
-	MemMiB int
-	// Measured says where the figure comes from.
-	Measured string
-}
-
-// Costs are per preset, measured on the 2-core AMD EPYC (AVX2) development
-// machine; AVX-512 machines run about 2.5 times faster.
-var Costs = map[string]Cost{
-	"smoke": {CPUHours: 2 * 12.0 / 3600, CPUs: 2, MemMiB: 512, Measured: "a smoke cell: ~12 s wall on 2 cores, peak RSS < 200 MiB"},
-	"ci":    {CPUHours: 2 * 90.0 / 3600, CPUs: 2, MemMiB: 1024, Measured: "a ci cell on CIFAR-10: ~90 s wall on 2 cores, peak RSS < 400 MiB"},
-	"quick": {CPUHours: 2 * 15.0 / 60, CPUs: 2, MemMiB: 1024, Measured: "a quick cell on CIFAR-10: training 11 min 45 s (peak RSS 558 MiB) plus ~3 min evaluation, on 2 cores"},
-	"paper": {CPUHours: 2 * 720, CPUs: 2, MemMiB: 3072,
-		Measured: "extrapolated: an AdvProp iteration at width 1 ran at 3.6 images/s on 2 cores (peak RSS 1.3 GiB), 45000 images x 200 epochs = 694 h, plus evaluation of 10000 test images"},
-}
 
 // Options configure a plan's manifest.
 type Options struct {
@@ -191,16 +170,13 @@ func Slurm(p study.Plan, o Options) (string, error) {
 
 // placed points the plan's output at root/name, validates it and looks up
 // the preset's measured cost.
-func placed(p study.Plan, root, name string) (study.Plan, Cost, error) {
+func placed(p study.Plan, root, name string) (study.Plan, train.Cost, error) {
 	p.Out = strings.TrimSuffix(root, "/") + "/" + name
 	if err := p.Validate(); err != nil {
-		return p, Cost{}, err
+		return p, train.Cost{}, err
 	}
-	cost, ok := Costs[p.Preset]
-	if !ok {
-		return p, Cost{}, fmt.Errorf("cluster: no measured cost for preset %q", p.Preset)
-	}
-	return p, cost, nil
+	spec, err := train.LookupPreset(p.Preset)
+	return p, spec.Cost, err
 }
 
 // shellQuote quotes a word for bash when it needs it.
@@ -215,7 +191,8 @@ func shellQuote(s string) string {
 
 // Summary lists the cells and the estimated CPU-hours.
 func Summary(p study.Plan) string {
-	cost := Costs[p.Preset]
+	spec, _ := train.LookupPreset(p.Preset)
+	cost := spec.Cost
 	var b strings.Builder
 	cells := p.Cells()
 	fmt.Fprintf(&b, "# %d cells, preset %s, about %.1f CPU-hours each (%s); %.1f CPU-hours in all\n", len(cells), p.Preset, cost.CPUHours, cost.Measured, cost.CPUHours*float64(len(cells)))

@@ -32,18 +32,9 @@ type Plan struct {
 	Seeds  []uint64 `json:"seeds"`
 	Out    string   `json:"-"`
 	// EvalN and GradN are the test images evaluated and analysed; 0 takes
-	// the preset's (PresetSizes).
+	// the preset's (train.PresetSpec).
 	EvalN int `json:"eval_n"`
 	GradN int `json:"grad_n"`
-}
-
-// PresetSizes are the test images each preset evaluates (0: the whole test
-// set) and analyses.
-var PresetSizes = map[string]struct{ Eval, Grad int }{
-	"smoke": {256, 128},
-	"ci":    {500, 128},
-	"quick": {1000, 512},
-	"paper": {0, 1024},
 }
 
 // DefaultNorms are the paper's four columns.
@@ -70,8 +61,8 @@ func (p Plan) Cells() []Cell {
 
 // sizes returns the evaluation and analysis sizes.
 func (p Plan) sizes() (evalN, gradN int) {
-	d := PresetSizes[p.Preset]
-	evalN, gradN = d.Eval, d.Grad
+	d, _ := train.LookupPreset(p.Preset)
+	evalN, gradN = d.EvalN, d.GradN
 	if p.EvalN != 0 {
 		evalN = p.EvalN
 	}
@@ -93,7 +84,7 @@ func (p Plan) Config(c Cell) (train.Config, error) {
 
 // Validate reports a plan that cannot run.
 func (p Plan) Validate() error {
-	if _, ok := PresetSizes[p.Preset]; !ok {
+	if _, err := train.LookupPreset(p.Preset); err != nil {
 		return fmt.Errorf("study: preset %q: want one of %v", p.Preset, train.PresetNames())
 	}
 	if p.EvalN < 0 || p.GradN < 0 {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/models/resnet"
@@ -88,70 +87,6 @@ type Config struct {
 	// SaveSteps steps inside an epoch (always at the end of one); 0 writes
 	// it at epoch ends only.
 	SaveSteps int `json:"save_steps"`
-}
-
-// presets are the named configurations. Every field is set.
-var presets = map[string]Config{
-	// smoke proves the machinery in seconds: tests and CI.
-	"smoke": {
-		Preset: "smoke", Norm: "saauxbn", Width: 1.0 / 16, Objective: "advprop", Seed: 1,
-		ValFraction: 0.1, SplitSeed: 10, TrainN: 256, ValN: 64, TestN: 64, Augment: true,
-		Epochs: 2, Batch: 64, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{1}, LRDecay: 0.1, WarmupIters: 4,
-		TrainSteps: 3, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 3,
-		SaveEvery: 1, SaveSteps: 2,
-	},
-	// ci is the regression gate's run: small enough that four norms train
-	// and evaluate in minutes on 2 cores, large enough to learn (a
-	// width-1/8 network, 2048 images, 4 epochs, PGD-5), so that a broken
-	// norm shows in SA and RA.
-	"ci": {
-		Preset: "ci", Norm: "saauxbn", Width: 0.125, Objective: "advprop", Seed: 1,
-		ValFraction: 0.1, SplitSeed: 10, TrainN: 2048, ValN: 128, TestN: 128, Augment: true,
-		Epochs: 4, Batch: 64, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{3}, LRDecay: 0.1, WarmupIters: 32,
-		TrainSteps: 5, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 5,
-		SaveEvery: 0, SaveSteps: 0,
-	},
-	// quick is real CIFAR-10 on a 2-core CPU in under a quarter of an hour
-	// per norm (measured on the slowest machine seen, an AVX2 AMD EPYC: see
-	// the README): a quarter-width network, 4000 training images, the
-	// paper's PGD-10, its milestones scaled to 6 epochs (50/200 and 150/200
-	// of 6, rounded) and the warm-up to one epoch's 31 iterations.
-	"quick": {
-		Preset: "quick", Norm: "saauxbn", Width: 0.25, Objective: "advprop", Seed: 1,
-		ValFraction: 0.1, SplitSeed: 10, TrainN: 4000, ValN: 256, TestN: 256, Augment: true,
-		Epochs: 6, Batch: 128, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{2, 5}, LRDecay: 0.1, WarmupIters: 31,
-		TrainSteps: 10, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 10,
-		SaveEvery: 2, SaveSteps: 10,
-	},
-	// paper is the paper's recipe: width 1, the whole 45k/5k split, 200
-	// epochs, milestones 50 and 150, PGD-10, a checkpoint every 10 epochs.
-	"paper": {
-		Preset: "paper", Norm: "saauxbn", Width: 1, Objective: "advprop", Seed: 1,
-		ValFraction: 0.1, SplitSeed: 10, TrainN: 0, ValN: 0, TestN: 0, Augment: true,
-		Epochs: 200, Batch: 128, LastBatch: "keep", LR: 0.1, Momentum: 0.9, WeightDecay: 5e-4, Milestones: []int{50, 150}, LRDecay: 0.1, WarmupIters: 200,
-		TrainSteps: 10, Eps: 8.0 / 255, Step: 2.0 / 255, AttackMode: "train", EvalSteps: 10,
-		SaveEvery: 10, SaveSteps: 10,
-	},
-}
-
-// PresetNames returns the preset names, sorted.
-func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Preset returns a copy of the named preset.
-func Preset(name string) (Config, error) {
-	c, ok := presets[name]
-	if !ok {
-		return Config{}, fmt.Errorf("train: unknown preset %q (known: %v)", name, PresetNames())
-	}
-	c.Milestones = slices.Clone(c.Milestones)
-	return c, nil
 }
 
 // LastBatchPolicies are the values of Config.LastBatch.

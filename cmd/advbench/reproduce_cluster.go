@@ -35,8 +35,9 @@ existing batch system, one task per (norm, seed) cell, each running
                   PersistentVolumeClaim mounted at /results
   --target slurm  an sbatch script with an array of the same size
 
-It also lists the cells and their estimated CPU-hours (measured here: see
-'cluster.Costs'). When all tasks are done: advbench reproduce merge DIR.
+It also lists the cells and their estimated CPU-hours (the preset table:
+measured for smoke, ci and quick; estimated for paper from measured
+throughputs, training and every epoch's evaluation). When all tasks are done: advbench reproduce merge DIR.
 
 Examples:
   advbench reproduce plan --preset paper --seeds 1,2,3 --target k8s --image registry.example/advbench:0.1 --results advbench-pvc --data /results/cifar10
