@@ -12,6 +12,11 @@ func init() {
 // FGSM is the fast gradient sign method: x_adv = clamp(x + eps·sign(∇x loss),
 // 0, 1), one step, no random start (Options.Step, Restarts and the start
 // options are ignored).
+//
+// Paper: Goodfellow et al., "Explaining and Harnessing Adversarial
+// Examples", ICLR 2015, arXiv:1412.6572. It implements the paper's
+// perturbation η = ε·sign(∇x J(θ, x, y)), x_adv = x + η, followed by a clip
+// to the pixel range [0,1] that the paper's equation leaves out.
 type FGSM struct{ Options }
 
 var _ Attack = (*FGSM)(nil)

@@ -10,12 +10,19 @@ func init() {
 	register("pgd-20", "PGD, 20 steps: the paper's stronger evaluation attack", func(o Options) Attack { return newPGD("pgd-20", 20, o) })
 }
 
-// PGD is projected gradient descent on the loss in the L-inf ball (Madry et
-// al. 2018): from a random start x + U(−eps, eps) (optionally clamped to
-// [0,1]; the reference code does not clamp), Steps times x ← Π(x + Step ·
-// sign(∇x loss)), Π projecting onto the eps-ball around the clean input and
-// onto [0,1]. With several restarts an example counts as robust only if it
-// survives all of them. Untargeted; the loss is cross-entropy or the CW margin.
+// PGD is projected gradient descent on the loss in the L-inf ball: from a
+// random start x + U(−eps, eps) (optionally clamped to [0,1]; the reference
+// code does not clamp), Steps times x ← Π(x + Step · sign(∇x loss)), Π
+// projecting onto the eps-ball around the clean input and onto [0,1]. With
+// several restarts an example counts as robust only if it survives all of
+// them. Untargeted; the loss is cross-entropy or the CW margin.
+//
+// Paper: Madry et al., "Towards Deep Learning Models Resistant to
+// Adversarial Attacks", ICLR 2018, arXiv:1706.06083. It implements the
+// paper's PGD update x^{t+1} = Π_{x+S}(x^t + α·sgn(∇x L(θ, x^t, y))) with S
+// the L-inf ball of radius eps (Eps) and α the step (Step), from a random
+// start in S as in the paper's experiments; Π here also projects every
+// iterate onto the valid pixel range [0,1].
 //
 // Fields are used as given (eps 0 is the identity attack); the registered
 // pgd-10 and pgd-20 take DefaultOptions: eps 8/255, step 2/255, 1 restart.

@@ -19,4 +19,30 @@
 // in evaluation mode. Running statistics and parameters belong to the layer
 // (nn.Var), not to a graph, so attack, training and evaluation graphs share
 // them. The same code runs in float32 (speed) and float64 (gradient checks).
+//
+// # Usage
+//
+// A layer is built by name and applied to an (N,C,H,W) node of an nn.Graph
+// for a branch and a mode; its State holds the parameters and running
+// statistics under the reference PyTorch names:
+//
+//	n, err := norms.New("saauxbn", norms.Config{Prefix: "layer1.0.bn1", Channels: 64})
+//	if err != nil { ... }
+//	y, err := n.Apply(g, x, nn.Adv, nn.Train) // batch statistics of branch 1, running ones updated
+//	params, buffers := n.State()             // embed.weight, bn_list.{0,1}.running_mean/var
+//
+// # References
+//
+// Each layer's file cites its paper and the equation it implements:
+//
+//   - bn: Ioffe and Szegedy, "Batch Normalization: Accelerating Deep Network
+//     Training by Reducing Internal Covariate Shift", arXiv:1502.03167.
+//   - auxbn: Xie et al., "Adversarial Examples Improve Image Recognition"
+//     (AdvProp), arXiv:1911.09665.
+//   - ccbn, sabn, saauxbn: Gong et al., "Sandwich Batch Normalization: A
+//     Drop-In Replacement for Feature Distribution Heterogeneity",
+//     arXiv:2102.11382 (ccbn Eq. 2, saauxbn Eq. 8).
+//   - modenorm: Deecke et al., "Mode Normalization", arXiv:1810.05466.
+//   - switchnorm: Luo et al., "Differentiable Learning-to-Normalize via
+//     Switchable Normalization", arXiv:1806.10779.
 package norms

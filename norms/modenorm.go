@@ -27,6 +27,13 @@ func init() {
 // gate.weight (K, C) initialised 1/K + 0.01·N(0,1), gate.bias (K) with
 // PyTorch's Linear default U(±1/sqrt(C)), alpha (C) = 1, beta (C) = 0;
 // buffers x_ra and x2_ra (K, C).
+//
+// Paper: Deecke et al., "Mode Normalization", ICLR 2019, arXiv:1810.05466.
+// It implements the paper's mode normalisation (gates from a linear map of
+// the spatial means, gate-weighted per-mode estimators μ_k and σ²_k, a
+// gate-weighted sum of the per-mode normalisations, running estimators at
+// inference) as the reference code mn-torch computes it, with one affine
+// (α, β) after the sum.
 type ModeNorm struct {
 	cfg              Config
 	gateW, gateB     *nn.Var

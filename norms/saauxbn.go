@@ -15,6 +15,11 @@ func init() {
 // bn_list.{i}.running_mean/var and one embedding embed.weight of shape
 // (branches+1, 2C) whose row i is [γ_i | β_i] and whose last row is the
 // shared [γ_sa | β_sa]; every γ ~ N(1, 0.02), every β = 0.
+//
+// Paper: Gong et al., "Sandwich Batch Normalization: A Drop-In Replacement
+// for Feature Distribution Heterogeneity", arXiv:2102.11382, Eq. 8
+// (SaAuxBN: AdvProp's per-branch statistics, arXiv:1911.09665, with the
+// sandwich affine), the layer of its adversarial-robustness experiment.
 func newSaAuxBN(cfg Config) Norm {
 	e := embedding(cfg, cfg.Branches+1)
 	f := &bnFamily{cfg: cfg, branches: cfg.Branches, params: []*nn.Var{e}}

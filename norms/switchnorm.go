@@ -23,6 +23,12 @@ func init() {
 // variance; advbench keeps the BN convention throughout). Names as the SN
 // reference: weight (C) = 1, bias (C) = 0, mean_weight (3) = 1, var_weight
 // (3) = 1 in the order IN, LN, BN; buffers running_mean, running_var.
+//
+// Paper: Luo et al., "Differentiable Learning-to-Normalize via Switchable
+// Normalization", ICLR 2019, arXiv:1806.10779. It implements the paper's SN
+// transform ĥ = γ·(h − Σ_k w_k·μ_k)/sqrt(Σ_k w'_k·σ²_k + ε) + β over
+// k ∈ {IN, LN, BN}, w = softmax(mean_weight), w' = softmax(var_weight), with
+// the LN and BN statistics computed from the IN ones as the paper does.
 type SwitchNorm struct {
 	cfg                   Config
 	weight, bias          *nn.Var

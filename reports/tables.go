@@ -1,9 +1,3 @@
-// Package reports renders evaluation results (package results) as the
-// paper's tables: Table 3 (standard accuracy of the clean branch) and
-// Table 4 (standard and robust accuracy of the adversarial branch), each
-// cell with a 95% interval and, against SaAuxBN, McNemar's exact test on
-// the per-example outcomes. It never runs a model: everything it shows is
-// in the result files.
 package reports
 
 import (

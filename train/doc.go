@@ -14,6 +14,19 @@
 // from a generator seeded by the run's seed and its position (epoch, step),
 // so the position is the whole random state a checkpoint has to keep.
 //
-// Configurations are complete values: start from a preset (smoke, quick,
-// paper) and override fields; config.json records the result.
+// Configurations are complete values: start from a preset (smoke, ci,
+// quick, paper) and override fields; config.json records the result.
+//
+// # Usage
+//
+//	c, err := train.Preset("quick")
+//	if err != nil { ... }
+//	c.Norm, c.Data, c.Seed = "auxbn", "/data/cifar-10-batches-bin", 2 // overrides
+//	if err := c.Validate(); err != nil { ... } // a *ConfigError names the field
+//	sum, err := train.Start(ctx, c, "runs/auxbn-s2", train.Options{Progress: os.Stderr})
+//	if errors.Is(err, train.ErrInterrupted) {
+//		sum, err = train.Resume(ctx, "runs/auxbn-s2", train.Options{Progress: os.Stderr})
+//	}
+//	if err != nil { ... }
+//	fmt.Println(sum.BestEpoch, sum.BestRA, sum.Final.Val.Adv.RA)
 package train
