@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/results"
 )
 
@@ -225,36 +224,16 @@ func (r *ExactReport) Failures() []string {
 
 // RenderExact writes the exact layer's table in a format of Formats.
 func RenderExact(w io.Writer, r *ExactReport, format string) error {
-	verdict := func(row ExactRow) string {
-		if row.Differing > 0 {
-			return fmt.Sprintf("DIFFERS (%d)", row.Differing)
-		}
-		return "identical"
-	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	case "markdown":
-		fmt.Fprintln(w, "| fixture | branch | metric | expected % | now % | verdict |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	header := []string{"fixture", "branch", "metric", "expected %", "now %", "per example"}
+	return render(w, r, format, header, func(bool) [][]string {
+		var rows [][]string
 		for _, row := range r.Rows {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", row.Fixture, row.Branch, row.Metric, pp(row.Expected), pp(row.Now), verdict(row))
+			v := "identical"
+			if row.Differing > 0 {
+				v = fmt.Sprintf("DIFFERS (%d)", row.Differing)
+			}
+			rows = append(rows, []string{row.Fixture, row.Branch, row.Metric, pp(row.Expected), pp(row.Now), v})
 		}
-		_, err := fmt.Fprintf(w, "\n%s\n", r.Summary())
-		return err
-	case "table":
-		t := texttable.New(w)
-		t.Header("fixture", "branch", "metric", "expected %", "now %", "per example")
-		for _, row := range r.Rows {
-			t.Append(row.Fixture, row.Branch, row.Metric, pp(row.Expected), pp(row.Now), verdict(row))
-		}
-		if err := t.Render(); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintln(w, r.Summary())
-		return err
-	}
-	return fmt.Errorf("regress: format %q: want one of %s", format, strings.Join(Formats, ", "))
+		return rows
+	}, r.Summary())
 }

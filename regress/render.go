@@ -59,35 +59,48 @@ func (r *Report) Failures() []string {
 
 // Render writes the difference table in a format.
 func Render(w io.Writer, r *Report, format string) error {
+	header := []string{"model", "metric", "baseline %", "now %", "difference", "band", "verdict"}
+	return render(w, r, format, header, func(markdown bool) [][]string {
+		var rows [][]string
+		for _, row := range r.Rows {
+			name, metric := label(row.Metric)
+			v := row.Verdict
+			if markdown && v != OK {
+				v = "**" + v + "**"
+			}
+			rows = append(rows, []string{name, metric, pp(row.Value), pp(row.Now), signedPP(row.Diff), "±" + pp(row.Band), v})
+		}
+		return rows
+	}, r.Summary())
+}
+
+// render writes a report in a format of Formats: v itself as JSON, or a
+// table (text or Markdown) of header and rows followed by the summary line.
+func render(w io.Writer, v any, format string, header []string, rows func(markdown bool) [][]string, summary string) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return enc.Encode(v)
 	case "markdown":
-		fmt.Fprintln(w, "| model | metric | baseline % | now % | difference | band | verdict |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
-		for _, row := range r.Rows {
-			name, metric := label(row.Metric)
-			v := row.Verdict
-			if v != OK {
-				v = "**" + v + "**"
-			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | ±%s | %s |\n", name, metric, pp(row.Value), pp(row.Now), signedPP(row.Diff), pp(row.Band), v)
+		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+		for _, row := range rows(true) {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
 		}
-		_, err := fmt.Fprintf(w, "\n%s\n", r.Summary())
+		_, err := fmt.Fprintf(w, "\n%s\n", summary)
 		return err
 	case "table":
 		t := texttable.New(w)
-		t.Header("model", "metric", "baseline %", "now %", "difference", "band", "verdict")
-		for _, row := range r.Rows {
-			name, metric := label(row.Metric)
-			t.Append(name, metric, pp(row.Value), pp(row.Now), signedPP(row.Diff), "±"+pp(row.Band), row.Verdict)
+		t.Header(header)
+		for _, row := range rows(false) {
+			if err := t.Append(row); err != nil {
+				return err
+			}
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintln(w, r.Summary())
+		_, err := fmt.Fprintln(w, summary)
 		return err
 	}
 	return fmt.Errorf("regress: format %q: want one of %s", format, strings.Join(Formats, ", "))

@@ -1,9 +1,10 @@
 package train
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/models/resnet"
@@ -89,12 +90,7 @@ var objectives = map[string]objective{
 
 // ObjectiveNames returns the objectives, sorted.
 func ObjectiveNames() []string {
-	names := make([]string, 0, len(objectives))
-	for n := range objectives {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(objectives))
 }
 
 // ObjectiveSummary describes an objective in one line ("" when unknown).

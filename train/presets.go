@@ -2,8 +2,8 @@ package train
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 )
 
 // PresetSpec is everything a preset fixes, in one place: the training
@@ -97,12 +97,7 @@ var paperConfig = Config{
 
 // PresetNames returns the preset names, sorted.
 func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(presets))
 }
 
 // LookupPreset returns the named preset's whole specification.
