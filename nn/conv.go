@@ -3,11 +3,8 @@ package nn
 import (
 	"fmt"
 	"hash"
-	"maps"
-	"runtime"
-	"slices"
-	"sync"
 
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -158,7 +155,7 @@ func planes[T Float](t []T, m []T, i0, i1, c, p int, toMatrix bool) {
 func convForward[T Float](x, w, y []T, n int, g convGeom) {
 	in, p := g.c*g.h*g.w, g.colCols()
 	size, count := chunks(n, p)
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		col := make([]T, g.colRows()*size*p)
 		out := make([]T, g.cout*size*p)
 		for ch := lo; ch < hi; ch++ {
@@ -177,7 +174,7 @@ func convForward[T Float](x, w, y []T, n int, g convGeom) {
 func convBackwardData[T Float](w, dy, dx []T, n int, g convGeom) {
 	in, p := g.c*g.h*g.w, g.colCols()
 	size, count := chunks(n, p)
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		col := make([]T, g.colRows()*size*p)
 		dyc := make([]T, g.cout*size*p)
 		for ch := lo; ch < hi; ch++ {
@@ -198,7 +195,7 @@ func convBackwardData[T Float](w, dy, dx []T, n int, g convGeom) {
 func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 	in, p := g.c*g.h*g.w, g.colCols()
 	size, count := chunks(n, p)
-	sumOverWorkers(dw, count, func(lo, hi int, acc []T) {
+	parallel.Sum(dw, count, func(lo, hi int, acc []T) {
 		col := make([]T, g.colRows()*size*p)
 		dyc := make([]T, g.cout*size*p)
 		for ch := lo; ch < hi; ch++ {
@@ -211,33 +208,6 @@ func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 			gemm(false, true, g.cout, g.colRows(), cols, 1, dyc[:g.cout*cols], col[:g.colRows()*cols], 1, acc)
 		}
 	})
-}
-
-// sumOverWorkers sets dst to the sum of what fn accumulates over chunks
-// [0, count) split into one share per worker: fn(lo, hi, acc) adds a share's
-// chunks into acc (dst itself for the first share, a zeroed buffer for the
-// others). The shares are added in order, so the result is the same on every
-// run with the same number of workers, whichever worker computed a share.
-func sumOverWorkers[T Float](dst []T, count int, fn func(lo, hi int, acc []T)) {
-	parts := map[int][]T{} // by first chunk
-	var mu sync.Mutex
-	clear(dst)
-	forPieces(count, min(count, runtime.GOMAXPROCS(0)), func(lo, hi int) {
-		if lo == 0 {
-			fn(lo, hi, dst)
-			return
-		}
-		acc := make([]T, len(dst))
-		fn(lo, hi, acc)
-		mu.Lock()
-		parts[lo] = acc
-		mu.Unlock()
-	})
-	for _, lo := range slices.Sorted(maps.Keys(parts)) {
-		for i, v := range parts[lo] {
-			dst[i] += v
-		}
-	}
 }
 
 // convPart says which of the convolution's three computations an op does.

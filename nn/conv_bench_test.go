@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/advbench/advbench/internal/parallel"
 )
 
 // stages are the 3x3 stride-1 convolutions of a width-0.25 ResNet-18, one
@@ -74,7 +76,7 @@ func BenchmarkPatchesLoad(b *testing.B) {
 			rows := patchRows(g)
 			size, count := chunks(n, g.colCols())
 			for b.Loop() {
-				ParallelFor(count, func(lo, hi int) {
+				parallel.For(count, func(lo, hi int) {
 					pt := newPatches(g, rows)
 					defer pt.done()
 					for ch := lo; ch < hi; ch++ {

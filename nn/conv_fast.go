@@ -3,6 +3,7 @@ package nn
 import (
 	"sync"
 
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/advbench/advbench/internal/vec"
 )
@@ -352,7 +353,7 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 	size, count := chunks(n, p)
 	direct := p%16 == 0
 	off := func(j int) int { return (j/p)*out + j%p }
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		var tmp []float32
 		b := newPatches(g, rows)
 		defer b.done()
@@ -506,7 +507,7 @@ func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp *phases) 
 	}
 	size, count := chunks(n, p)
 	planeKey := scratchKey{"phase-planes", g}
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		pt := newPatches(dg, nil)
 		defer pt.done()
 		planes := scratch(planeKey, 4*g.c*size*p)
@@ -556,7 +557,7 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 	defer giveBuf(packKey, a.Buffer())
 	rows := patchRows(g)
 	size, count := chunks(n, p)
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		pt := newScratchPatches(g, rows)
 		defer pt.done()
 		b := &batchRows{d: dy, rows: g.cout, p: p}
@@ -760,7 +761,7 @@ func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
 	k, p := g.colRows(), g.colCols()
 	rows := patchRows(g)
 	size, count := chunks(n, p)
-	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
+	parallel.Sum(dw, count, func(lo, hi int, acc []float32) {
 		pt := newPatches(g, rows)
 		defer pt.done()
 		a := &batchRows{d: dy, rows: g.cout, p: p}
@@ -803,7 +804,7 @@ func convBackwardWeightDot(x, dy, dw []float32, n int, g convGeom) {
 	perImage := 4 * (g.cout*p + g.c*g.stride*g.stride*ph*pw)
 	size := min(n, max(1, dotChunkBytes/perImage))
 	count := (n + size - 1) / size
-	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
+	parallel.Sum(dw, count, func(lo, hi int, acc []float32) {
 		pt := newPatches(g, rows)
 		defer pt.done()
 		var aoff, boff []int32

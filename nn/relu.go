@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -69,15 +70,14 @@ func reluDo[T Float](op *reluOp, first []T, vals []gorgonia.Value, out []T) {
 	if op.grad {
 		dy = vals[1].Data().([]T)
 	}
-	ParallelFor((len(first)+block-1)/block, func(lo, hi int) {
-		end := min(hi*block, len(first))
+	parallel.ForBlocks(len(first), block, func(lo, hi int) {
 		if !op.grad {
-			for i := lo * block; i < end; i++ {
+			for i := lo; i < hi; i++ {
 				out[i] = max(first[i], 0)
 			}
 			return
 		}
-		for i := lo * block; i < end; i++ {
+		for i := lo; i < hi; i++ {
 			if first[i] > 0 {
 				out[i] = dy[i]
 			}
