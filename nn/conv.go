@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/advbench/advbench/internal/gemm"
 	"github.com/advbench/advbench/internal/parallel"
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/chewxy/hm"
@@ -164,7 +165,7 @@ func convForward[T Float](x, w, y []T, n int, g convGeom) {
 			for i := i0; i < i1; i++ {
 				im2col(x[i*in:(i+1)*in], g, col, cols, (i-i0)*p)
 			}
-			gemm(false, false, g.cout, cols, g.colRows(), 1, w, col[:g.colRows()*cols], 0, out[:g.cout*cols])
+			gemm.Mul(false, false, g.cout, cols, g.colRows(), 1, w, col[:g.colRows()*cols], 0, out[:g.cout*cols])
 			planes(y, out, i0, i1, g.cout, p, false)
 		}
 	})
@@ -181,7 +182,7 @@ func convBackwardData[T Float](w, dy, dx []T, n int, g convGeom) {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			cols := (i1 - i0) * p
 			planes(dy, dyc, i0, i1, g.cout, p, true)
-			gemm(true, false, g.colRows(), cols, g.cout, 1, w, dyc[:g.cout*cols], 0, col[:g.colRows()*cols])
+			gemm.Mul(true, false, g.colRows(), cols, g.cout, 1, w, dyc[:g.cout*cols], 0, col[:g.colRows()*cols])
 			for i := i0; i < i1; i++ {
 				dst := dx[i*in : (i+1)*in]
 				clear(dst)
@@ -205,7 +206,7 @@ func convBackwardWeight[T Float](x, dy, dw []T, n int, g convGeom) {
 				im2col(x[i*in:(i+1)*in], g, col, cols, (i-i0)*p)
 			}
 			planes(dy, dyc, i0, i1, g.cout, p, true)
-			gemm(false, true, g.cout, g.colRows(), cols, 1, dyc[:g.cout*cols], col[:g.colRows()*cols], 1, acc)
+			gemm.Mul(false, true, g.cout, g.colRows(), cols, 1, dyc[:g.cout*cols], col[:g.colRows()*cols], 1, acc)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/advbench/advbench/internal/gemm"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -176,17 +177,17 @@ func linearDo[T Float](op *linearOp, vals []gorgonia.Value) (gorgonia.Value, err
 		for i := 0; i < n; i++ {
 			copy(y[i*op.out:(i+1)*op.out], b)
 		}
-		gemm(false, true, n, op.out, op.in, 1, data(0), data(1), 1, y)
+		gemm.Mul(false, true, n, op.out, op.in, 1, data(0), data(1), 1, y)
 		return tensor.New(tensor.WithShape(n, op.out), tensor.WithBacking(y)), nil
 	case linDx:
 		n := vals[1].Shape()[0]
 		dx := make([]T, n*op.in)
-		gemm(false, false, n, op.in, op.out, 1, data(1), data(0), 0, dx)
+		gemm.Mul(false, false, n, op.in, op.out, 1, data(1), data(0), 0, dx)
 		return tensor.New(tensor.WithShape(n, op.in), tensor.WithBacking(dx)), nil
 	case linDw:
 		n := vals[0].Shape()[0]
 		dw := make([]T, op.out*op.in)
-		gemm(true, false, op.out, op.in, n, 1, data(1), data(0), 0, dw)
+		gemm.Mul(true, false, op.out, op.in, n, 1, data(1), data(0), 0, dw)
 		return tensor.New(tensor.WithShape(op.out, op.in), tensor.WithBacking(dw)), nil
 	}
 	dy := data(0)
