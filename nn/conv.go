@@ -41,7 +41,7 @@ const (
 
 // convOp is one of the convolution's computations; all take two 4-D inputs.
 type convOp struct {
-	pureOp
+	PureOp
 	g    conv.Geom
 	part convPart
 }
@@ -81,7 +81,7 @@ func (op *convOp) String() string {
 	return [...]string{"conv2d", "conv2d-dx", "conv2d-dw"}[op.part] + "(" + op.g.String() + ")"
 }
 func (op *convOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *convOp) Hashcode() uint32      { return hash32(op) }
+func (op *convOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *convOp) DiffWRT(int) []bool    { return []bool{true, true} }
 
 func (op *convOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
@@ -89,7 +89,7 @@ func (op *convOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return op.UsePreallocDo(newLike(a, op.outShape(vals[op.batchInput()].Shape()[0])...), vals...)
+	return op.UsePreallocDo(NewLike(a, op.outShape(vals[op.batchInput()].Shape()[0])...), vals...)
 }
 
 // UsePreallocDo writes the result into prealloc (any contents: every element

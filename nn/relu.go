@@ -17,7 +17,7 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 type reluOp struct {
-	pureOp
+	PureOp
 	dims int
 	grad bool // (y, dy) -> dx
 }
@@ -44,7 +44,7 @@ func (op *reluOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 func (op *reluOp) String() string        { return fmt.Sprintf("relu(grad=%v)", op.grad) }
 func (op *reluOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *reluOp) Hashcode() uint32      { return hash32(op) }
+func (op *reluOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *reluOp) DiffWRT(int) []bool    { return []bool{true} }
 func (op *reluOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := gorgonia.ApplyOp(&reluOp{dims: op.dims, grad: true}, out, grad)
@@ -52,7 +52,7 @@ func (op *reluOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia
 }
 func (op *reluOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(tensor.Tensor)
-	y := newLike(x, x.Shape().Clone()...)
+	y := NewLike(x, x.Shape().Clone()...)
 	switch xd := x.Data().(type) {
 	case []float32:
 		reluDo(op, xd, vals, y.Data().([]float32))
