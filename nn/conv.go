@@ -14,7 +14,10 @@ import (
 // w (Cout, C, k, k), square kernel, the given stride and zero padding, no
 // bias, as PyTorch's Conv2d. The op checks shapes and builds its backward
 // graph; the three passes (forward, input and weight gradient) are package
-// internal/conv's kernels.
+// internal/conv's kernels: in float32 on an assembly GEMM kernel, packed
+// weights times patches read in place from padded images (the input
+// gradient as convolutions of the output gradient, one per pixel parity at
+// stride 2), otherwise im2col and GEMM.
 func Conv2d(x, w *gorgonia.Node, stride, pad int) (*gorgonia.Node, error) {
 	if x.Dims() != 4 || w.Dims() != 4 {
 		return nil, fmt.Errorf("nn: conv2d: want x (N,C,H,W) and w (Cout,C,k,k), got %v and %v", x.Shape(), w.Shape())

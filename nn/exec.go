@@ -228,8 +228,8 @@ func isAdd(op gorgonia.Op) bool {
 	return ok && b.IsBinary() && op.String() == "+ false"
 }
 
-// parallelAdd runs an add step on both cores with package vec's loop
-// (gorgonia's is single-threaded): a + b into an arena buffer, rounded as
+// parallelAdd runs an add step on internal/parallel's workers with package
+// vec's loop (gorgonia's is single-threaded): a + b into an arena buffer, rounded as
 // gorgonia rounds it. ok is false, and nothing is done, unless both inputs
 // are dense tensors of the output's shape and a float type.
 func (p *Program) parallelAdd(st *step) (v gorgonia.Value, ok bool, err error) {
