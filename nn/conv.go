@@ -27,7 +27,7 @@ func Conv2d(x, w *gorgonia.Node, stride, pad int) (*gorgonia.Node, error) {
 		return nil, fmt.Errorf("nn: conv2d: weight %v does not fit input %v", ws, xs)
 	}
 	g := conv.Geom{C: xs[1], H: xs[2], W: xs[3], Cout: ws[0], K: ws[2], Stride: stride, Pad: pad}
-	if g.OutH() < 1 || g.OutW() < 1 || stride < 1 || pad < 0 {
+	if stride < 1 || pad < 0 || g.OutH() < 1 || g.OutW() < 1 { // stride first: OutH divides by it
 		return nil, fmt.Errorf("nn: conv2d: kernel %d stride %d pad %d does not fit %dx%d input", g.K, stride, pad, g.H, g.W)
 	}
 	return gorgonia.ApplyOp(&convOp{g: g}, x, w)
