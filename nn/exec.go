@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/advbench/advbench/internal/vec"
 
 	"gorgonia.org/gorgonia"
@@ -227,8 +228,8 @@ func isAdd(op gorgonia.Op) bool {
 	return ok && b.IsBinary() && op.String() == "+ false"
 }
 
-// parallelAdd runs an add step on both cores with package vec's loop
-// (gorgonia's is single-threaded): a + b into an arena buffer, rounded as
+// parallelAdd runs an add step on internal/parallel's workers with package
+// vec's loop (gorgonia's is single-threaded): a + b into an arena buffer, rounded as
 // gorgonia rounds it. ok is false, and nothing is done, unless both inputs
 // are dense tensors of the output's shape and a float type.
 func (p *Program) parallelAdd(st *step) (v gorgonia.Value, ok bool, err error) {
@@ -259,8 +260,7 @@ func (p *Program) parallelAdd(st *step) (v gorgonia.Value, ok bool, err error) {
 // addParallel writes dst = a + b split over the workers.
 func addParallel[T Float](dst, a, b []T) {
 	const block = 1 << 14
-	ParallelFor((len(a)+block-1)/block, func(lo, hi int) {
-		lo, hi = lo*block, min(hi*block, len(a))
+	parallel.ForBlocks(len(a), block, func(lo, hi int) {
 		vec.Add(dst[lo:hi], a[lo:hi], b[lo:hi])
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/advbench/advbench/internal/gemm"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -23,7 +24,7 @@ func GlobalAvgPool(x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 type poolOp struct {
-	pureOp
+	PureOp
 	c, h, w int
 }
 
@@ -37,12 +38,12 @@ func (op *poolOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 func (op *poolOp) String() string        { return fmt.Sprintf("avgpool(%dx%dx%d)", op.c, op.h, op.w) }
 func (op *poolOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *poolOp) Hashcode() uint32      { return hash32(op) }
+func (op *poolOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *poolOp) DiffWRT(int) []bool    { return []bool{true} }
 func (op *poolOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(tensor.Tensor)
 	n, hw := x.Shape()[0], op.h*op.w
-	y := newLike(x, n, op.c)
+	y := NewLike(x, n, op.c)
 	switch xd := x.Data().(type) {
 	case []float32:
 		poolForward(xd, y.Data().([]float32), hw)
@@ -78,11 +79,11 @@ func (op *poolGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) 
 }
 func (op *poolGradOp) String() string        { return "avgpool-grad" + op.poolOp.String() }
 func (op *poolGradOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *poolGradOp) Hashcode() uint32      { return hash32(op) }
+func (op *poolGradOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *poolGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	dy := vals[0].(tensor.Tensor)
 	n, hw := dy.Shape()[0], op.h*op.w
-	dx := newLike(dy, n, op.c, op.h, op.w)
+	dx := NewLike(dy, n, op.c, op.h, op.w)
 	switch d := dy.Data().(type) {
 	case []float32:
 		poolBackward(d, dx.Data().([]float32), hw)
@@ -122,7 +123,7 @@ const (
 )
 
 type linearOp struct {
-	pureOp
+	PureOp
 	in, out int
 	part    linearPart
 }
@@ -154,7 +155,7 @@ func (op *linearOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 func (op *linearOp) String() string        { return fmt.Sprintf("linear-%d(%d->%d)", op.part, op.in, op.out) }
 func (op *linearOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *linearOp) Hashcode() uint32      { return hash32(op) }
+func (op *linearOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *linearOp) DiffWRT(int) []bool    { return []bool{true, true, true} }
 func (op *linearOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	switch vals[0].Dtype() {
@@ -176,17 +177,17 @@ func linearDo[T Float](op *linearOp, vals []gorgonia.Value) (gorgonia.Value, err
 		for i := 0; i < n; i++ {
 			copy(y[i*op.out:(i+1)*op.out], b)
 		}
-		gemm(false, true, n, op.out, op.in, 1, data(0), data(1), 1, y)
+		gemm.Mul(false, true, n, op.out, op.in, 1, data(0), data(1), 1, y)
 		return tensor.New(tensor.WithShape(n, op.out), tensor.WithBacking(y)), nil
 	case linDx:
 		n := vals[1].Shape()[0]
 		dx := make([]T, n*op.in)
-		gemm(false, false, n, op.in, op.out, 1, data(1), data(0), 0, dx)
+		gemm.Mul(false, false, n, op.in, op.out, 1, data(1), data(0), 0, dx)
 		return tensor.New(tensor.WithShape(n, op.in), tensor.WithBacking(dx)), nil
 	case linDw:
 		n := vals[0].Shape()[0]
 		dw := make([]T, op.out*op.in)
-		gemm(true, false, op.out, op.in, n, 1, data(1), data(0), 0, dw)
+		gemm.Mul(true, false, op.out, op.in, n, 1, data(1), data(0), 0, dw)
 		return tensor.New(tensor.WithShape(op.out, op.in), tensor.WithBacking(dw)), nil
 	}
 	dy := data(0)
@@ -228,7 +229,7 @@ func Standardize(x *gorgonia.Node, mean, std []float64) (*gorgonia.Node, error) 
 }
 
 type standardizeOp struct {
-	pureOp
+	PureOp
 	mean, std []float64
 	grad      bool // the backward: dx = dy / std
 }
@@ -245,12 +246,12 @@ func (op *standardizeOp) String() string {
 	return fmt.Sprintf("standardize(grad=%v,%v,%v)", op.grad, op.mean, op.std)
 }
 func (op *standardizeOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *standardizeOp) Hashcode() uint32      { return hash32(op) }
+func (op *standardizeOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *standardizeOp) DiffWRT(int) []bool    { return []bool{true} }
 func (op *standardizeOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(tensor.Tensor)
 	s := x.Shape()
-	y := newLike(x, s...)
+	y := NewLike(x, s...)
 	c, hw := s[1], s[2]*s[3]
 	switch xd := x.Data().(type) {
 	case []float32:

@@ -58,7 +58,7 @@ func CrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
 // lossOp is (logits, labels) -> batch-mean loss, or with grad
 // (logits, labels, dLoss) -> dlogits.
 type lossOp struct {
-	pureOp
+	PureOp
 	kind Loss
 	grad bool
 }
@@ -85,7 +85,7 @@ func (op *lossOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 func (op *lossOp) String() string        { return fmt.Sprintf("%s-loss(grad=%v)", op.kind, op.grad) }
 func (op *lossOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *lossOp) Hashcode() uint32      { return hash32(op) }
+func (op *lossOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *lossOp) DiffWRT(int) []bool    { return []bool{true, false} }
 func (op *lossOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	d, err := gorgonia.ApplyOp(&lossOp{kind: op.kind, grad: true}, in[0], in[1], grad)

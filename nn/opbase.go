@@ -9,20 +9,28 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// pureOp holds the methods every advbench op shares: it returns a fresh
-// value (no pointer into an input), overwrites nothing and calls no extern.
-type pureOp struct{}
+// PureOp holds the gorgonia.Op methods every advbench op shares (embed it):
+// the op returns a fresh value (no pointer into an input), overwrites no
+// input and calls no extern.
+type PureOp struct{}
 
-func (pureOp) ReturnsPtr() bool     { return false }
-func (pureOp) CallsExtern() bool    { return false }
-func (pureOp) OverwritesInput() int { return -1 }
+// ReturnsPtr reports false: the result is a value of its own.
+func (PureOp) ReturnsPtr() bool { return false }
+
+// CallsExtern reports false: the op runs in Go.
+func (PureOp) CallsExtern() bool { return false }
+
+// OverwritesInput reports -1: no input is written.
+func (PureOp) OverwritesInput() int { return -1 }
 
 // hashOp hashes an op by its String(), which must identify it fully.
 func hashOp(op fmt.Stringer, h hash.Hash) { fmt.Fprint(h, op.String()) }
 
-func hash32(op fmt.Stringer) uint32 {
+// Hashcode returns the 32-bit FNV-1a hash of what op's WriteHash writes:
+// the Hashcode of every advbench op.
+func Hashcode(op interface{ WriteHash(hash.Hash) }) uint32 {
 	h := fnv.New32a()
-	hashOp(op, h)
+	op.WriteHash(h)
 	return h.Sum32()
 }
 
@@ -35,8 +43,8 @@ func dense(op string, v gorgonia.Value) (*tensor.Dense, error) {
 	return d, nil
 }
 
-// newLike returns a zero tensor of the given shape and the dtype of t.
-func newLike(t tensor.Tensor, shape ...int) *tensor.Dense {
+// NewLike returns a zero tensor of the given shape and the dtype of t.
+func NewLike(t tensor.Tensor, shape ...int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.Of(t.Dtype()))
 }
 

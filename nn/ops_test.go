@@ -224,3 +224,31 @@ func TestReLU(t *testing.T) {
 	require.NoError(t, m.RunAll())
 	assert.Equal(t, []float32{0, 0, 2, 0}, y.Value().Data())
 }
+
+// TestConv2dRejectsBadShapes checks that Conv2d answers shapes and settings
+// that make no convolution with an error naming them (a stride of 0 must
+// not reach the output-size division).
+func TestConv2dRejectsBadShapes(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		x, w        tensor.Shape
+		stride, pad int
+		want        string
+	}{
+		{"3-D input", tensor.Shape{3, 8, 8}, tensor.Shape{4, 3, 3, 3}, 1, 1, "want x (N,C,H,W)"},
+		{"channels", tensor.Shape{2, 3, 8, 8}, tensor.Shape{4, 2, 3, 3}, 1, 1, "weight (4, 2, 3, 3) does not fit input (2, 3, 8, 8)"},
+		{"non-square kernel", tensor.Shape{2, 3, 8, 8}, tensor.Shape{4, 3, 3, 2}, 1, 1, "weight (4, 3, 3, 2) does not fit input (2, 3, 8, 8)"},
+		{"stride 0", tensor.Shape{2, 3, 8, 8}, tensor.Shape{4, 3, 3, 3}, 0, 1, "kernel 3 stride 0 pad 1 does not fit 8x8 input"},
+		{"negative padding", tensor.Shape{2, 3, 8, 8}, tensor.Shape{4, 3, 3, 3}, 1, -1, "kernel 3 stride 1 pad -1 does not fit 8x8 input"},
+		{"kernel larger than input", tensor.Shape{2, 3, 2, 2}, tensor.Shape{4, 3, 5, 5}, 1, 1, "kernel 5 stride 1 pad 1 does not fit 2x2 input"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := gorgonia.NewGraph()
+			x := gorgonia.NewTensor(g, tensor.Float64, c.x.Dims(), gorgonia.WithShape(c.x...), gorgonia.WithName("x"))
+			w := gorgonia.NewTensor(g, tensor.Float64, c.w.Dims(), gorgonia.WithShape(c.w...), gorgonia.WithName("w"))
+			_, err := Conv2d(x, w, c.stride, c.pad)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, "nn: conv2d: "+c.want)
+		})
+	}
+}

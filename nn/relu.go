@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -16,7 +17,7 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 type reluOp struct {
-	pureOp
+	PureOp
 	dims int
 	grad bool // (y, dy) -> dx
 }
@@ -43,7 +44,7 @@ func (op *reluOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 func (op *reluOp) String() string        { return fmt.Sprintf("relu(grad=%v)", op.grad) }
 func (op *reluOp) WriteHash(h hash.Hash) { hashOp(op, h) }
-func (op *reluOp) Hashcode() uint32      { return hash32(op) }
+func (op *reluOp) Hashcode() uint32      { return Hashcode(op) }
 func (op *reluOp) DiffWRT(int) []bool    { return []bool{true} }
 func (op *reluOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := gorgonia.ApplyOp(&reluOp{dims: op.dims, grad: true}, out, grad)
@@ -51,7 +52,7 @@ func (op *reluOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia
 }
 func (op *reluOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(tensor.Tensor)
-	y := newLike(x, x.Shape().Clone()...)
+	y := NewLike(x, x.Shape().Clone()...)
 	switch xd := x.Data().(type) {
 	case []float32:
 		reluDo(op, xd, vals, y.Data().([]float32))
@@ -69,15 +70,14 @@ func reluDo[T Float](op *reluOp, first []T, vals []gorgonia.Value, out []T) {
 	if op.grad {
 		dy = vals[1].Data().([]T)
 	}
-	ParallelFor((len(first)+block-1)/block, func(lo, hi int) {
-		end := min(hi*block, len(first))
+	parallel.ForBlocks(len(first), block, func(lo, hi int) {
 		if !op.grad {
-			for i := lo * block; i < end; i++ {
+			for i := lo; i < hi; i++ {
 				out[i] = max(first[i], 0)
 			}
 			return
 		}
-		for i := lo * block; i < end; i++ {
+		for i := lo; i < hi; i++ {
 			if first[i] > 0 {
 				out[i] = dy[i]
 			}

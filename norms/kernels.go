@@ -1,6 +1,7 @@
 package norms
 
 import (
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/advbench/advbench/internal/vec"
 	"github.com/advbench/advbench/nn"
 )
@@ -12,7 +13,7 @@ import (
 // moments computes, for every (n, c) plane of x, the mean mu and the centred
 // (biased) variance v.
 func moments[T nn.Float](x []T, s shape, mu, v []float64) {
-	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
+	parallel.For(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			plane := x[p*s.hw : (p+1)*s.hw]
 			m := vec.Sum(plane) / float64(s.hw)
@@ -24,7 +25,7 @@ func moments[T nn.Float](x []T, s shape, mu, v []float64) {
 // scaleShift writes y = a*x + b with one (a, b) per plane, then max(y, 0)
 // when relu is set.
 func scaleShift[T nn.Float](x, y []T, s shape, a, b []float64, relu bool) {
-	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
+	parallel.For(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			vec.ScaleShift(y[p*s.hw:(p+1)*s.hw], x[p*s.hw:(p+1)*s.hw], T(a[p]), T(b[p]), relu)
 		}
@@ -42,7 +43,7 @@ func plane[T nn.Float](t []T, p, hw int) []T {
 // reduceGrad computes per plane A = Σ g and B = Σ g*(x-mu), where g is the
 // output gradient masked by the fused ReLU's output y (nil: no ReLU).
 func reduceGrad[T nn.Float](x, g, y []T, s shape, mu, A, B []float64) {
-	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
+	parallel.For(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			A[p], B[p] = vec.GradSums(plane(x, p, s.hw), plane(g, p, s.hw), plane(y, p, s.hw), mu[p])
 		}
@@ -54,7 +55,7 @@ func reduceGrad[T nn.Float](x, g, y []T, s shape, mu, A, B []float64) {
 // the plane's mean and centred variance.
 func inputGrad[T nn.Float](x, g, y, dx []T, s shape, a, mu, dmu, dv []float64) {
 	hw := float64(s.hw)
-	nn.ParallelFor(s.n*s.c, func(lo, hi int) {
+	parallel.For(s.n*s.c, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			k2 := 2 * dv[p] / hw
 			k0 := dmu[p]/hw - k2*mu[p]

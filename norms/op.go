@@ -3,7 +3,6 @@ package norms
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"sync/atomic"
 
 	"github.com/advbench/advbench/nn"
@@ -106,6 +105,7 @@ type opCache struct {
 
 // normOp is the fused forward op: inputs x then the spec's parameters.
 type normOp struct {
+	nn.PureOp
 	spec
 	id    uint64
 	cache *opCache
@@ -131,23 +131,13 @@ func (op *normOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op *normOp) ReturnsPtr() bool      { return false }
-func (op *normOp) CallsExtern() bool     { return false }
-func (op *normOp) OverwritesInput() int  { return -1 }
 func (op *normOp) String() string        { return op.label }
 func (op *normOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "norm-%s-%d", op.label, op.id) }
-func (op *normOp) Hashcode() uint32      { return hashOf(op) }
-
-func hashOf(op gorgonia.Op) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *normOp) Hashcode() uint32      { return nn.Hashcode(op) }
 
 func (op *normOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(*tensor.Dense)
-	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
-	return op.UsePreallocDo(out, vals...)
+	return op.UsePreallocDo(nn.NewLike(x, x.Shape().Clone()...), vals...)
 }
 
 // UsePreallocDo writes the output into prealloc when it has the right shape
@@ -301,7 +291,10 @@ func (op *normOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 
 // normGradOp computes the input gradient (x, dy) -> dx, or (x, dy, y) -> dx
 // with a fused ReLU.
-type normGradOp struct{ fwd *normOp }
+type normGradOp struct {
+	nn.PureOp
+	fwd *normOp
+}
 
 func (op *normGradOp) Arity() int {
 	if op.fwd.relu {
@@ -319,15 +312,12 @@ func (op *normGradOp) Type() hm.Type {
 func (op *normGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op *normGradOp) ReturnsPtr() bool      { return false }
-func (op *normGradOp) CallsExtern() bool     { return false }
-func (op *normGradOp) OverwritesInput() int  { return -1 }
 func (op *normGradOp) String() string        { return op.fwd.label + "-grad" }
 func (op *normGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "normgrad-%d", op.fwd.id) }
-func (op *normGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *normGradOp) Hashcode() uint32      { return nn.Hashcode(op) }
 func (op *normGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vals[0].(tensor.Tensor)
-	return op.UsePreallocDo(tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype())), vals...)
+	return op.UsePreallocDo(nn.NewLike(x, x.Shape().Clone()...), vals...)
 }
 
 // UsePreallocDo writes dx into prealloc (every element is overwritten).
@@ -347,6 +337,7 @@ func (op *normGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Va
 // paramGradOp returns the gradient of parameter i computed by the last
 // normGradOp run of the same forward op. Its input is that op's output.
 type paramGradOp struct {
+	nn.PureOp
 	fwd *normOp
 	i   int
 }
@@ -359,21 +350,18 @@ func (op *paramGradOp) Type() hm.Type {
 func (op *paramGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	return op.fwd.params[op.i].Value.Shape().Clone(), nil
 }
-func (op *paramGradOp) ReturnsPtr() bool     { return false }
-func (op *paramGradOp) CallsExtern() bool    { return false }
-func (op *paramGradOp) OverwritesInput() int { return -1 }
 func (op *paramGradOp) String() string {
 	return fmt.Sprintf("%s-grad-%s", op.fwd.label, op.fwd.params[op.i].Name)
 }
 func (op *paramGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "normparamgrad-%d-%d", op.fwd.id, op.i) }
-func (op *paramGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *paramGradOp) Hashcode() uint32      { return nn.Hashcode(op) }
 func (op *paramGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	c := op.fwd.cache
 	if op.i >= len(c.dp) {
 		return nil, fmt.Errorf("norms: %s: parameter gradient read before the backward pass", op.String())
 	}
 	p := op.fwd.params[op.i].Value
-	out := tensor.New(tensor.WithShape(p.Shape().Clone()...), tensor.Of(p.Dtype()))
+	out := nn.NewLike(p, p.Shape().Clone()...)
 	nn.FromFloat64(out, c.dp[op.i])
 	return out, nil
 }

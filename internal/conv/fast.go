@@ -1,8 +1,9 @@
-package nn
+package conv
 
 import (
 	"sync"
 
+	"github.com/advbench/advbench/internal/parallel"
 	"github.com/advbench/advbench/internal/sgemm"
 	"github.com/advbench/advbench/internal/vec"
 )
@@ -18,8 +19,10 @@ import (
 // of a stride-1 convolution is the convolution of the output gradient with
 // the flipped, transposed kernel, so it takes the same path and needs no
 // col2im; at stride 2 each parity phase of the input gradient is such a
-// product over the taps of that parity. Other shapes use the im2col path of
-// conv.go.
+// product over the taps of that parity; other input gradients add Wᵀ·dy
+// back along the runs the forward pass reads (backwardDataScatter). Every
+// geometry takes this path on such a CPU; the im2col path of im2col.go is
+// the float64 one and the reference the tests hold it to.
 
 // patches is the implicit patch matrix of a chunk of images, read from a
 // zero-padded copy of them (so no read needs a bounds test): depth row r =
@@ -31,7 +34,7 @@ import (
 // stride 1 the one plane is the padded image. One value serves every chunk
 // a worker takes (load).
 type patches struct {
-	g      convGeom
+	g      Geom
 	pad    []float32 // the chunk's images: per channel, stride² phase planes
 	ph, pw int       // phase plane height and width
 	rows   []int32   // per depth row: offset of its tap in a padded image
@@ -39,23 +42,23 @@ type patches struct {
 }
 
 // phasePlane returns the height and width of one phase plane of g.
-func (g convGeom) phasePlane() (ph, pw int) {
-	return (g.h + 2*g.pad + g.stride - 1) / g.stride, (g.w + 2*g.pad + g.stride - 1) / g.stride
+func (g Geom) phasePlane() (ph, pw int) {
+	return (g.H + 2*g.Pad + g.Stride - 1) / g.Stride, (g.W + 2*g.Pad + g.Stride - 1) / g.Stride
 }
 
 // newPatches returns the operand for geometry g with tap offsets rows
 // (patchRows); load fills it. Its buffer comes from the ones earlier calls
 // of the same geometry gave back (done), whose padding is still zero.
-func newPatches(g convGeom, rows []int32) *patches { return patchesFrom(g, rows, g) }
+func newPatches(g Geom, rows []int32) *patches { return patchesFrom(g, rows, g) }
 
 // newScratchPatches is newPatches for a caller that writes the padding
 // (and clears it itself): its buffers are kept apart from the zero-padded
 // ones.
-func newScratchPatches(g convGeom, rows []int32) *patches {
+func newScratchPatches(g Geom, rows []int32) *patches {
 	return patchesFrom(g, rows, scratchKey{"written-pad", g})
 }
 
-func patchesFrom(g convGeom, rows []int32, key any) *patches {
+func patchesFrom(g Geom, rows []int32, key any) *patches {
 	ph, pw := g.phasePlane()
 	return &patches{g: g, ph: ph, pw: pw, rows: rows, pad: takeBuf(key), key: key}
 }
@@ -74,7 +77,7 @@ var bufPools sync.Map // key -> *sync.Pool of *[]float32
 // what it uses), by purpose and geometry.
 type scratchKey struct {
 	what string
-	g    convGeom
+	g    Geom
 }
 
 // takeBuf returns a buffer given back under key, or nil.
@@ -106,7 +109,7 @@ func giveBuf(key any, b []float32) {
 }
 
 // channelSize is the floats one padded channel takes (its phase planes).
-func (pt *patches) channelSize() int { return pt.g.stride * pt.g.stride * pt.ph * pt.pw }
+func (pt *patches) channelSize() int { return pt.g.Stride * pt.g.Stride * pt.ph * pt.pw }
 
 // load pads images [i0, i1) of x into the operand. The buffer is only ever
 // written where pixels go, so once allocated (zero) its padding stays zero
@@ -119,7 +122,7 @@ func (pt *patches) load(x []float32, i0, i1 int) {
 // reserve sizes the buffer for a chunk of the given number of images; a
 // buffer it allocates is zero.
 func (pt *patches) reserve(images int) {
-	need := images * pt.g.c * pt.channelSize()
+	need := images * pt.g.C * pt.channelSize()
 	if cap(pt.pad) < need {
 		pt.pad = make([]float32, need)
 	}
@@ -139,17 +142,17 @@ type rowPiece struct{ y, x0, n, off int }
 func (pt *patches) pieces() []rowPiece {
 	return cached(&pieceTables, pt.g, func() (pieces []rowPiece) {
 		g := pt.g
-		s, pp := g.stride, pt.ph*pt.pw
-		for y := 0; y < g.h; y++ {
-			py := y + g.pad
+		s, pp := g.Stride, pt.ph*pt.pw
+		for y := 0; y < g.H; y++ {
+			py := y + g.Pad
 			for fx := 0; fx < s; fx++ {
 				// Pixels x with (x+pad)%s == fx sit in plane (py%s, fx).
-				x0 := ((fx-g.pad)%s + s) % s
-				if x0 >= g.w {
+				x0 := ((fx-g.Pad)%s + s) % s
+				if x0 >= g.W {
 					continue
 				}
-				off := ((py%s)*s+fx)*pp + (py/s)*pt.pw + (x0+g.pad)/s
-				pieces = append(pieces, rowPiece{y: y, x0: x0, n: (g.w - x0 + s - 1) / s, off: off})
+				off := ((py%s)*s+fx)*pp + (py/s)*pt.pw + (x0+g.Pad)/s
+				pieces = append(pieces, rowPiece{y: y, x0: x0, n: (g.W - x0 + s - 1) / s, off: off})
 			}
 		}
 		return pieces
@@ -159,42 +162,42 @@ func (pt *patches) pieces() []rowPiece {
 // move copies the pixels of images [i0, i1) between x and the operand.
 func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 	g := pt.g
-	s, cs := g.stride, pt.channelSize()
-	hw := g.h * g.w
+	s, cs := g.Stride, pt.channelSize()
+	hw := g.H * g.W
 	pieces := pt.pieces()
 	for i := i0; i < i1; i++ {
-		for c := 0; c < g.c; c++ {
-			img := x[(i*g.c+c)*hw : (i*g.c+c+1)*hw]
-			ch := pt.pad[((i-i0)*g.c+c)*cs : ((i-i0)*g.c+c+1)*cs]
+		for c := 0; c < g.C; c++ {
+			img := x[(i*g.C+c)*hw : (i*g.C+c+1)*hw]
+			ch := pt.pad[((i-i0)*g.C+c)*cs : ((i-i0)*g.C+c+1)*cs]
 			if s == 1 { // the rows lie pw apart from the first one's place
 				at := ch[pieces[0].off:]
 				if toPad {
-					vec.CopyRows(at, pt.pw, img, g.w, g.h, g.w)
+					vec.CopyRows(at, pt.pw, img, g.W, g.H, g.W)
 				} else {
-					vec.CopyRows(img, g.w, at, pt.pw, g.h, g.w)
+					vec.CopyRows(img, g.W, at, pt.pw, g.H, g.W)
 				}
 				continue
 			}
-			if s == 2 && g.w%2 == 0 {
+			if s == 2 && g.W%2 == 0 {
 				// Image rows of one parity lie pw apart in the same two
 				// phase planes (pieces 2y and 2y+1 of row y): their even and
 				// odd pixels are split (joined) in one pass.
-				for y0 := 0; y0 < min(2, g.h); y0++ {
+				for y0 := 0; y0 < min(2, g.H); y0++ {
 					even, odd := pieces[2*y0], pieces[2*y0+1]
 					if even.x0 != 0 {
 						even, odd = odd, even
 					}
-					rows, row := (g.h-y0+1)/2, img[y0*g.w:]
+					rows, row := (g.H-y0+1)/2, img[y0*g.W:]
 					if toPad {
-						vec.Deinterleave(ch[even.off:], pt.pw, ch[odd.off:], pt.pw, row, 2*g.w, rows, g.w/2)
+						vec.Deinterleave(ch[even.off:], pt.pw, ch[odd.off:], pt.pw, row, 2*g.W, rows, g.W/2)
 					} else {
-						vec.Interleave(row, 2*g.w, ch[even.off:], pt.pw, ch[odd.off:], pt.pw, rows, g.w/2)
+						vec.Interleave(row, 2*g.W, ch[even.off:], pt.pw, ch[odd.off:], pt.pw, rows, g.W/2)
 					}
 				}
 				continue
 			}
 			for _, r := range pieces {
-				row := img[r.y*g.w : (r.y+1)*g.w]
+				row := img[r.y*g.W : (r.y+1)*g.W]
 				padded := ch[r.off : r.off+r.n]
 				if toPad {
 					for t := range padded {
@@ -212,17 +215,17 @@ func (pt *patches) move(x []float32, i0, i1 int, toPad bool) {
 
 // patchRows returns each depth row's tap offset in a padded image (made
 // once per geometry; callers only read it).
-func patchRows(g convGeom) []int32 {
+func patchRows(g Geom) []int32 {
 	return cached(&rowTables, g, func() []int32 { return buildPatchRows(g) })
 }
 
-func buildPatchRows(g convGeom) []int32 {
+func buildPatchRows(g Geom) []int32 {
 	ph, pw := g.phasePlane()
-	s, pp := g.stride, ph*pw
+	s, pp := g.Stride, ph*pw
 	rows := make([]int32, 0, g.colRows())
-	for c := 0; c < g.c; c++ {
-		for ky := 0; ky < g.k; ky++ {
-			for kx := 0; kx < g.k; kx++ {
+	for c := 0; c < g.C; c++ {
+		for ky := 0; ky < g.K; ky++ {
+			for kx := 0; kx < g.K; kx++ {
 				phase := (ky%s)*s + kx%s
 				rows = append(rows, int32((c*s*s+phase)*pp+(ky/s)*pw+kx/s))
 			}
@@ -237,7 +240,7 @@ func buildPatchRows(g convGeom) []int32 {
 // when rows are 8 (4) wide and no tile crosses an image.
 func (pt *patches) Indirect() sgemm.Segments {
 	g := pt.g
-	wo := g.outW()
+	wo := g.OutW()
 	switch {
 	case g.colCols()%16 != 0:
 		return sgemm.Segments{}
@@ -262,9 +265,9 @@ func (pt *patches) BOffsets() []int32 { return pt.rows }
 // channel 0, in phase plane (0, 0)).
 func (pt *patches) origin(j int) int {
 	g := pt.g
-	wo, p := g.outW(), g.colCols()
+	wo, p := g.OutW(), g.colCols()
 	pos := j % p
-	return (j/p)*g.c*pt.channelSize() + (pos/wo)*pt.pw + pos%wo
+	return (j/p)*g.C*pt.channelSize() + (pos/wo)*pt.pw + pos%wo
 }
 
 // run is a stretch of n consecutive columns (or positions) starting t0
@@ -274,7 +277,7 @@ type run struct{ t0, n, base int }
 
 // runs appends to dst the runs covering columns [j0, j0+count).
 func (pt *patches) runs(dst []run, j0, count int) []run {
-	wo, p := pt.g.outW(), pt.g.colCols()
+	wo, p := pt.g.OutW(), pt.g.colCols()
 	for t := 0; t < count; {
 		j := j0 + t
 		ox := j % p % wo
@@ -289,7 +292,7 @@ func (pt *patches) runs(dst []run, j0, count int) []run {
 func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 	const nr = 16
 	g := pt.g
-	wo := g.outW()
+	wo := g.OutW()
 	rows := pt.rows[pc : pc+kcur]
 	var buf [nr]run
 	for q := 0; q*nr < ncur; q++ {
@@ -335,24 +338,24 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 	}
 }
 
-// convForwardFast computes y = conv(x, w) for n images.
-func convForwardFast(x, w, y []float32, n int, g convGeom) {
+// forwardFast computes y = conv(x, w) for n images.
+func forwardFast(x, w, y []float32, n int, g Geom) {
 	key := scratchKey{"packed-w", g}
 	buf := takeBuf(key)
-	a := sgemm.PackInto(buf, false, g.cout, g.colRows(), w, g.colRows(), 1)
-	convPacked(x, a, y, n, g)
+	a := sgemm.PackInto(buf, false, g.Cout, g.colRows(), w, g.colRows(), 1)
+	forwardPacked(x, a, y, n, g)
 	giveBuf(key, a.Buffer())
 }
 
-// convPacked computes y = conv(x, weights packed as a) for n images.
-func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
+// forwardPacked computes y = conv(x, weights packed as a) for n images.
+func forwardPacked(x []float32, a *sgemm.Packed, y []float32, n int, g Geom) {
 	k, p := g.colRows(), g.colCols()
-	out := g.cout * p
+	out := g.Cout * p
 	rows := patchRows(g)
 	size, count := chunks(n, p)
 	direct := p%16 == 0
 	off := func(j int) int { return (j/p)*out + j%p }
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		var tmp []float32
 		b := newPatches(g, rows)
 		defer b.done()
@@ -361,15 +364,15 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 			cols := (i1 - i0) * p
 			b.load(x, i0, i1)
 			if direct {
-				sgemm.GemmSet(g.cout, cols, k, a, b, y[i0*out:i1*out], p, off)
+				sgemm.GemmSet(g.Cout, cols, k, a, b, y[i0*out:i1*out], p, off)
 				continue
 			}
 			if tmp == nil {
-				tmp = scratch(scratchKey{"conv-out", g}, g.cout*size*p)
+				tmp = scratch(scratchKey{"conv-out", g}, g.Cout*size*p)
 				defer giveBuf(scratchKey{"conv-out", g}, tmp)
 			}
-			sgemm.GemmSet(g.cout, cols, k, a, b, tmp[:g.cout*cols], cols, nil)
-			planes(y, tmp, i0, i1, g.cout, p, false)
+			sgemm.GemmSet(g.Cout, cols, k, a, b, tmp[:g.Cout*cols], cols, nil)
+			planes(y, tmp, i0, i1, g.Cout, p, false)
 		}
 	})
 }
@@ -377,21 +380,21 @@ func convPacked(x []float32, a *sgemm.Packed, y []float32, n int, g convGeom) {
 // transposedGeom is the geometry of the stride-1 convolution that maps the
 // output gradient of g to its input gradient: Cout channels of Ho x Wo in,
 // C out, the same kernel size, padding k-1-pad.
-func (g convGeom) transposedGeom() (convGeom, bool) {
-	if g.stride != 1 || g.pad > g.k-1 {
-		return convGeom{}, false
+func (g Geom) transposedGeom() (Geom, bool) {
+	if g.Stride != 1 || g.Pad > g.K-1 {
+		return Geom{}, false
 	}
-	return convGeom{c: g.cout, h: g.outH(), w: g.outW(), cout: g.c, k: g.k, stride: 1, pad: g.k - 1 - g.pad}, true
+	return Geom{C: g.Cout, H: g.OutH(), W: g.OutW(), Cout: g.C, K: g.K, Stride: 1, Pad: g.K - 1 - g.Pad}, true
 }
 
 // flipTranspose writes w' (C, Cout, k, k) with w'[c][o][ky][kx] =
 // w[o][c][k-1-ky][k-1-kx] into out (of w's length).
-func flipTranspose(out, w []float32, g convGeom) {
-	kk := g.k * g.k
-	for o := 0; o < g.cout; o++ {
-		for c := 0; c < g.c; c++ {
-			src := w[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
-			dst := out[(c*g.cout+o)*kk : (c*g.cout+o+1)*kk]
+func flipTranspose(out, w []float32, g Geom) {
+	kk := g.K * g.K
+	for o := 0; o < g.Cout; o++ {
+		for c := 0; c < g.C; c++ {
+			src := w[(o*g.C+c)*kk : (o*g.C+c+1)*kk]
+			dst := out[(c*g.Cout+o)*kk : (c*g.Cout+o+1)*kk]
 			for t := range dst {
 				dst[t] = src[kk-1-t]
 			}
@@ -399,27 +402,27 @@ func flipTranspose(out, w []float32, g convGeom) {
 	}
 }
 
-// convBackwardDataFast computes dx from w and dy. At stride 1 it is the
+// backwardDataFast computes dx from w and dy. At stride 1 it is the
 // convolution of dy with the flipped, transposed kernel; at stride 2 with
 // even input sizes, each of the four phases of dx (pixels of one row and
 // column parity) is such a convolution with the taps of that parity
-// (convBackwardDataPhases); otherwise the patch-space product Wᵀ·dy is added
+// (backwardDataPhases); otherwise the patch-space product Wᵀ·dy is added
 // back at the patch positions of phase-plane padded images
-// (convBackwardDataScatter).
-func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
+// (backwardDataScatter).
+func backwardDataFast(w, dy, dx []float32, n int, g Geom) {
 	if tg, ok := g.transposedGeom(); ok {
 		key := scratchKey{"flipped-w", g}
 		wt := scratch(key, len(w))
 		flipTranspose(wt, w, g)
-		convForwardFast(dy, wt, dx, n, tg)
+		forwardFast(dy, wt, dx, n, tg)
 		giveBuf(key, wt)
 		return
 	}
 	if pp := phasePlan(g); pp != nil {
-		convBackwardDataPhases(w, dy, dx, n, g, pp)
+		backwardDataPhases(w, dy, dx, n, g, pp)
 		return
 	}
-	convBackwardDataScatter(w, dy, dx, n, g)
+	backwardDataScatter(w, dy, dx, n, g)
 }
 
 // phases is how a stride-2 convolution's input gradient splits into four
@@ -429,7 +432,7 @@ func convBackwardDataFast(w, dy, dx []float32, n int, g convGeom) {
 // read in place from a copy padded by pad on every side (geometry dg, a
 // stride-1 convolution of kernel 2·pad+1 whose output is dy's size).
 type phases struct {
-	dg   convGeom
+	dg   Geom
 	taps [4][]phaseTap // by phase 2·gy+gx; none where no tap has its parity
 	// rows are each phase's depth rows: row o·len(taps)+t reads channel o of
 	// the padded dy at tap t's offset (pad+dv)·pw + pad+dh from a position's
@@ -444,9 +447,9 @@ type phaseTap struct{ ky, kx, dv, dh int }
 // where it does not apply: it needs stride 2, even input sizes (so every
 // phase has dy's size) and dy rows the in-place GEMM reads (16k or 8 or 4
 // wide).
-func phasePlan(g convGeom) *phases {
-	ho, wo := g.outH(), g.outW()
-	if g.stride != 2 || g.h != 2*ho || g.w != 2*wo || (ho*wo)%16 != 0 || wo%16 != 0 && wo != 8 && wo != 4 {
+func phasePlan(g Geom) *phases {
+	ho, wo := g.OutH(), g.OutW()
+	if g.Stride != 2 || g.H != 2*ho || g.W != 2*wo || (ho*wo)%16 != 0 || wo%16 != 0 && wo != 8 && wo != 4 {
 		return nil
 	}
 	return cached(&phasePlans, g, func() *phases {
@@ -454,19 +457,19 @@ func phasePlan(g convGeom) *phases {
 		pad := 0
 		for gy := 0; gy < 2; gy++ {
 			for gx := 0; gx < 2; gx++ {
-				for ky := (gy + g.pad) % 2; ky < g.k; ky += 2 {
-					for kx := (gx + g.pad) % 2; kx < g.k; kx += 2 {
-						t := phaseTap{ky: ky, kx: kx, dv: (gy + g.pad - ky) / 2, dh: (gx + g.pad - kx) / 2}
+				for ky := (gy + g.Pad) % 2; ky < g.K; ky += 2 {
+					for kx := (gx + g.Pad) % 2; kx < g.K; kx += 2 {
+						t := phaseTap{ky: ky, kx: kx, dv: (gy + g.Pad - ky) / 2, dh: (gx + g.Pad - kx) / 2}
 						pad = max(pad, t.dv, -t.dv, t.dh, -t.dh)
 						pp.taps[2*gy+gx] = append(pp.taps[2*gy+gx], t)
 					}
 				}
 			}
 		}
-		pp.dg = convGeom{c: g.cout, h: ho, w: wo, cout: g.c, k: 2*pad + 1, stride: 1, pad: pad}
+		pp.dg = Geom{C: g.Cout, H: ho, W: wo, Cout: g.C, K: 2*pad + 1, Stride: 1, Pad: pad}
 		ph, pw := pp.dg.phasePlane()
 		for i, taps := range pp.taps {
-			for o := 0; o < g.cout; o++ {
+			for o := 0; o < g.Cout; o++ {
 				for _, t := range taps {
 					pp.rows[i] = append(pp.rows[i], int32(o*ph*pw+(pad+t.dv)*pw+pad+t.dh))
 				}
@@ -476,65 +479,65 @@ func phasePlan(g convGeom) *phases {
 	})
 }
 
-// convBackwardDataPhases computes dx as four products per chunk of images,
+// backwardDataPhases computes dx as four products per chunk of images,
 // one per phase: rows = input channels, depth = (output channel, tap of the
 // phase), columns = dy positions, B read in place from the padded dy; each
 // phase is written into its own plane buffer and the four are interleaved
 // into dx.
-func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp *phases) {
+func backwardDataPhases(w, dy, dx []float32, n int, g Geom, pp *phases) {
 	dg := pp.dg
 	p := dg.colCols()
-	kk := g.k * g.k
+	kk := g.K * g.K
 	var packed [4]*sgemm.Packed
 	for ph, taps := range pp.taps {
 		if len(taps) == 0 {
 			continue
 		}
-		depth := g.cout * len(taps)
+		depth := g.Cout * len(taps)
 		matKey, key := scratchKey{"phase-w", g}, scratchKey{phasePacked[ph], g}
-		mat := scratch(matKey, g.c*depth)
-		for c := 0; c < g.c; c++ {
-			for o := 0; o < g.cout; o++ {
+		mat := scratch(matKey, g.C*depth)
+		for c := 0; c < g.C; c++ {
+			for o := 0; o < g.Cout; o++ {
 				for t, tp := range taps {
-					mat[c*depth+o*len(taps)+t] = w[(o*g.c+c)*kk+tp.ky*g.k+tp.kx]
+					mat[c*depth+o*len(taps)+t] = w[(o*g.C+c)*kk+tp.ky*g.K+tp.kx]
 				}
 			}
 		}
-		packed[ph] = sgemm.PackInto(takeBuf(key), false, g.c, depth, mat, depth, 1)
+		packed[ph] = sgemm.PackInto(takeBuf(key), false, g.C, depth, mat, depth, 1)
 		giveBuf(matKey, mat)
 		defer giveBuf(key, packed[ph].Buffer())
 	}
 	size, count := chunks(n, p)
 	planeKey := scratchKey{"phase-planes", g}
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		pt := newPatches(dg, nil)
 		defer pt.done()
-		planes := scratch(planeKey, 4*g.c*size*p)
+		planes := scratch(planeKey, 4*g.C*size*p)
 		defer giveBuf(planeKey, planes)
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			cols := (i1 - i0) * p
 			pt.load(dy, i0, i1)
-			out := func(ph int) []float32 { return planes[ph*g.c*size*p : ph*g.c*size*p+g.c*cols] }
+			out := func(ph int) []float32 { return planes[ph*g.C*size*p : ph*g.C*size*p+g.C*cols] }
 			for ph := range pp.taps {
 				if packed[ph] == nil {
 					clear(out(ph))
 					continue
 				}
 				pt.rows = pp.rows[ph]
-				sgemm.GemmSet(g.c, cols, len(pt.rows), packed[ph], pt, out(ph), cols, nil)
+				sgemm.GemmSet(g.C, cols, len(pt.rows), packed[ph], pt, out(ph), cols, nil)
 			}
 			// Phase ph holds channel c of image i at row c from column
 			// (i-i0)·p; dx row 2u+gy takes its even pixels from row u of
 			// phase 2·gy and its odd ones from phase 2·gy+1.
-			wo := dg.w
+			wo := dg.W
 			for i := i0; i < i1; i++ {
-				for c := 0; c < g.c; c++ {
-					img := dx[(i*g.c+c)*g.h*g.w:]
+				for c := 0; c < g.C; c++ {
+					img := dx[(i*g.C+c)*g.H*g.W:]
 					at := c*cols + (i-i0)*p
 					for gy := 0; gy < 2; gy++ {
 						even, odd := out(2 * gy)[at:], out(2*gy + 1)[at:]
-						vec.Interleave(img[gy*g.w:], 2*g.w, even, wo, odd, wo, dg.h, wo)
+						vec.Interleave(img[gy*g.W:], 2*g.W, even, wo, odd, wo, dg.H, wo)
 					}
 				}
 			}
@@ -545,21 +548,21 @@ func convBackwardDataPhases(w, dy, dx []float32, n int, g convGeom, pp *phases) 
 // phasePacked names the scratch buffers of the four phases' packed weights.
 var phasePacked = [4]string{"phase-packed-0", "phase-packed-1", "phase-packed-2", "phase-packed-3"}
 
-// convBackwardDataScatter computes dx chunk by chunk: cols = Wᵀ · dy_chunk
+// backwardDataScatter computes dx chunk by chunk: cols = Wᵀ · dy_chunk
 // (depth rows x chunk positions, dy read in place), each row added into the
 // zeroed padded operand along the runs the forward pass reads (contiguous in
 // phase planes at any stride), then the pixels copied out.
-func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
+func backwardDataScatter(w, dy, dx []float32, n int, g Geom) {
 	k, p := g.colRows(), g.colCols()
 	packKey := scratchKey{"packed-wt", g}
-	a := sgemm.PackInto(takeBuf(packKey), true, k, g.cout, w, k, 1)
+	a := sgemm.PackInto(takeBuf(packKey), true, k, g.Cout, w, k, 1)
 	defer giveBuf(packKey, a.Buffer())
 	rows := patchRows(g)
 	size, count := chunks(n, p)
-	ParallelFor(count, func(lo, hi int) {
+	parallel.For(count, func(lo, hi int) {
 		pt := newScratchPatches(g, rows)
 		defer pt.done()
-		b := &batchRows{d: dy, rows: g.cout, p: p}
+		b := &batchRows{d: dy, rows: g.Cout, p: p}
 		cols := scratch(scratchKey{"dx-cols", g}, k*size*p)
 		defer giveBuf(scratchKey{"dx-cols", g}, cols)
 		for ch := lo; ch < hi; ch++ {
@@ -567,23 +570,23 @@ func convBackwardDataScatter(w, dy, dx []float32, n int, g convGeom) {
 			nc := (i1 - i0) * p
 			b.i0 = i0
 			c := cols[:k*nc]
-			sgemm.GemmSet(k, nc, g.cout, a, b, c, nc, nil)
+			sgemm.GemmSet(k, nc, g.Cout, a, b, c, nc, nil)
 			pt.reserve(i1 - i0)
 			clear(pt.pad)
 			dOffs, sOffs := scatterBlocks(pt, nc)
-			vec.AddBlocks(pt.pad, c, g.outW(), dOffs, sOffs)
+			vec.AddBlocks(pt.pad, c, g.OutW(), dOffs, sOffs)
 			pt.unload(dx, i0, i1)
 		}
 	})
 }
 
-// scatterBlocks returns where convBackwardDataScatter adds each block of its
+// scatterBlocks returns where backwardDataScatter adds each block of its
 // cols matrix (chunk width nc) into pt: every run is one whole output row
 // (chunks hold whole images), so the lists depend only on the geometry and
 // nc, and are made once per process.
 func scatterBlocks(pt *patches, nc int) (dOffs, sOffs []int32) {
 	type key struct {
-		g  convGeom
+		g  Geom
 		nc int
 	}
 	type lists struct{ d, s []int32 }
@@ -747,38 +750,38 @@ func (b *batchRows) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 
 var _ sgemm.IndirectB = (*batchRows)(nil)
 
-// convBackwardWeightFast computes dw = Σ_chunks dy_chunk · patches_chunkᵀ.
+// backwardWeightFast computes dw = Σ_chunks dy_chunk · patches_chunkᵀ.
 // Where output rows are multiples of 16 wide, the weights few and the CPU
 // has the kernel, both factors are read in place along the positions
-// (convBackwardWeightDot); otherwise dy is the left operand of the packed
+// (backwardWeightDot); otherwise dy is the left operand of the packed
 // GEMM, the patches its transposed right operand.
-func convBackwardWeightFast(x, dy, dw []float32, n int, g convGeom) {
-	if dotWeightGrad && g.outW()%16 == 0 && g.cout >= 4 && g.colRows() >= 6 && g.cout*g.colRows() <= dotMaxWeights {
-		convBackwardWeightDot(x, dy, dw, n, g)
+func backwardWeightFast(x, dy, dw []float32, n int, g Geom) {
+	if dotWeightGrad && g.OutW()%16 == 0 && g.Cout >= 4 && g.colRows() >= 6 && g.Cout*g.colRows() <= dotMaxWeights {
+		backwardWeightDot(x, dy, dw, n, g)
 		return
 	}
 	k, p := g.colRows(), g.colCols()
 	rows := patchRows(g)
 	size, count := chunks(n, p)
-	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
+	parallel.Sum(dw, count, func(lo, hi int, acc []float32) {
 		pt := newPatches(g, rows)
 		defer pt.done()
-		a := &batchRows{d: dy, rows: g.cout, p: p}
+		a := &batchRows{d: dy, rows: g.Cout, p: p}
 		b := &patchesT{pt: pt}
 		for ch := lo; ch < hi; ch++ {
 			i0, i1 := ch*size, min(n, (ch+1)*size)
 			pt.load(x, i0, i1)
 			a.i0 = i0
-			sgemm.Gemm(g.cout, k, (i1-i0)*p, a, b, acc, k, nil)
+			sgemm.Gemm(g.Cout, k, (i1-i0)*p, a, b, acc, k, nil)
 		}
 	})
 }
 
-// dotWeightGrad says whether convBackwardWeightFast may take
-// convBackwardWeightDot (a variable so that benchmarks can compare).
+// dotWeightGrad says whether backwardWeightFast may take
+// backwardWeightDot (a variable so that benchmarks can compare).
 var dotWeightGrad = sgemm.HasDotTile
 
-// dotMaxWeights is the most weights convBackwardWeightDot is used for: every
+// dotMaxWeights is the most weights backwardWeightDot is used for: every
 // 4x6 tile of them ends in 24 horizontal sums, which pays off against the
 // packing it saves only while tiles are few. Measured (BenchmarkConv, dw
 // against dw-gemm): the stem (16x27 weights) 0.59 vs 1.23 ms, width 0.25
@@ -791,19 +794,19 @@ const dotMaxWeights = 16 * 144
 // 4x6 tile of dw streams them.
 var dotChunkBytes = 512 << 10
 
-// convBackwardWeightDot computes dw tile by tile with sgemm.DotTile: for
+// backwardWeightDot computes dw tile by tile with sgemm.DotTile: for
 // each 16-position block of an output row (a table entry), 4 rows of dy
 // (output channels) and 6 patch rows (taps) are read in place, dy from the
 // batch and the patches from the padded chunk, so nothing is packed. Needs
-// outW%16 == 0, Cout >= 4 and C·k·k >= 6.
-func convBackwardWeightDot(x, dy, dw []float32, n int, g convGeom) {
+// OutW%16 == 0, Cout >= 4 and C·k·k >= 6.
+func backwardWeightDot(x, dy, dw []float32, n int, g Geom) {
 	k, p := g.colRows(), g.colCols()
 	rows := patchRows(g)
 	ph, pw := g.phasePlane()
-	perImage := 4 * (g.cout*p + g.c*g.stride*g.stride*ph*pw)
+	perImage := 4 * (g.Cout*p + g.C*g.Stride*g.Stride*ph*pw)
 	size := min(n, max(1, dotChunkBytes/perImage))
 	count := (n + size - 1) / size
-	sumOverWorkers(dw, count, func(lo, hi int, acc []float32) {
+	parallel.Sum(dw, count, func(lo, hi int, acc []float32) {
 		pt := newPatches(g, rows)
 		defer pt.done()
 		var aoff, boff []int32
@@ -815,13 +818,13 @@ func convBackwardWeightDot(x, dy, dw []float32, n int, g convGeom) {
 			hiA, hiB := 0, 0
 			for i := i0; i < i1; i++ {
 				for pos := 0; pos < p; pos += 16 {
-					ao, bo := i*g.cout*p+pos, pt.origin((i-i0)*p+pos)
+					ao, bo := i*g.Cout*p+pos, pt.origin((i-i0)*p+pos)
 					aoff, boff = append(aoff, int32(ao)), append(boff, int32(bo))
 					hiA, hiB = max(hiA, ao), max(hiB, bo)
 				}
 			}
-			for co := 0; co < g.cout; co += 4 {
-				co0 := min(co, g.cout-4) // a last partial block overlaps the one before
+			for co := 0; co < g.Cout; co += 4 {
+				co0 := min(co, g.Cout-4) // a last partial block overlaps the one before
 				for r := 0; r < k; r += 6 {
 					var taps [6]int32
 					for j := range taps {

@@ -1,4 +1,9 @@
-package nn
+// Package gemm is advbench's one matrix product for both element types:
+// Mul sends float32 to internal/sgemm (packed, blocked, AVX-512 or AVX2
+// micro-kernel) where the CPU has an assembly kernel and to gonum
+// otherwise, and float64 (gradient checks) to gonum. A faster back-end
+// replaces it here.
+package gemm
 
 import (
 	"github.com/advbench/advbench/internal/sgemm"
@@ -7,13 +12,10 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices: op(A)
+// Mul computes C = alpha·op(A)·op(B) + beta·C for row-major matrices: op(A)
 // is m×k, op(B) is k×n, C is m×n. A is stored m×k (or k×m when tA), B k×n
-// (or n×k when tB). It is the one place matrix products are computed, so a
-// faster back-end replaces it here: float32 goes to internal/sgemm (packed,
-// blocked, AVX-512 or AVX2 micro-kernel) where the CPU has one and to gonum
-// otherwise; float64 (gradient checks) goes to gonum.
-func gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, b []T, beta T, c []T) {
+// (or n×k when tB), all densely (leading dimensions k or m, n or k, n).
+func Mul[T ~float32 | ~float64](tA, tB bool, m, n, k int, alpha T, a []T, b []T, beta T, c []T) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	lda, ldb := k, n
 	if tA {

@@ -1,4 +1,4 @@
-package nn
+package parallel
 
 import (
 	"runtime"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// ParallelFor calls fn(lo, hi) on contiguous chunks covering [0, n), on up to
+// For calls fn(lo, hi) on contiguous chunks covering [0, n), on up to
 // GOMAXPROCS goroutines, and returns when all are done. Chunks never overlap,
 // so fn may write to disjoint parts of shared slices without locking. The
 // chunk boundaries depend only on n and GOMAXPROCS (piecesPerWorker chunks
@@ -16,11 +16,18 @@ import (
 // down (a virtual CPU the host takes away for a while) does not hold the
 // others up for half of the loop. The calling goroutine is one of the
 // workers; the others are helper goroutines that outlive the call (see
-// helper). A ParallelFor started while another is running (from fn, or from
+// helper). A For started while another is running (from fn, or from
 // another goroutine) runs its chunks one after the other on its caller, with
 // the same chunk boundaries.
-func ParallelFor(n int, fn func(lo, hi int)) {
+func For(n int, fn func(lo, hi int)) {
 	forPieces(n, min(n, runtime.GOMAXPROCS(0)*piecesPerWorker), fn)
+}
+
+// ForBlocks is For over the n elements of an element-wise loop cut into
+// blocks of block elements: fn(lo, hi) gets the element range of a chunk of
+// whole blocks, the last block ending at n.
+func ForBlocks(n, block int, fn func(lo, hi int)) {
+	For((n+block-1)/block, func(lo, hi int) { fn(lo*block, min(hi*block, n)) })
 }
 
 // forPieces calls fn on the chunks [i·n/pieces, (i+1)·n/pieces) for i <
@@ -53,7 +60,7 @@ func forPieces(n, pieces int, fn func(lo, hi int)) {
 	}
 }
 
-// piecesPerWorker is how many chunks ParallelFor cuts a loop into per
+// piecesPerWorker is how many chunks For cuts a loop into per
 // worker: more balance the load better, fewer call fn (which may set up
 // buffers per call) less often. Measured on a 2-core virtual machine (an
 // advprop-iter step at width 0.25): the time the caller waited for the
@@ -61,7 +68,7 @@ func forPieces(n, pieces int, fn func(lo, hi int)) {
 // one chunk per worker, 6.3% with 4, 4.9% with 8, 3.5% with 16.
 const piecesPerWorker = 16
 
-// loop is one ParallelFor: its chunks go to whichever worker asks next;
+// loop is one For: its chunks go to whichever worker asks next;
 // pending counts the helpers still in it.
 type loop struct {
 	fn        func(lo, hi int)
@@ -87,7 +94,7 @@ var (
 	helpers []*helper
 )
 
-// helper runs the chunks ParallelFor hands it. Between calls it spins for
+// helper runs the chunks For hands it. Between calls it spins for
 // helperSpin before parking: a training step runs a hundred-odd parallel
 // loops separated by short serial stretches, and waking a parked thread
 // costs tens of microseconds on a virtual machine, so a spinning helper

@@ -1,22 +1,24 @@
-package nn
+package conv
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/advbench/advbench/internal/parallel"
 )
 
 // stages are the 3x3 stride-1 convolutions of a width-0.25 ResNet-18, one
 // per stage, the stride-2 one entering stage 2 and its 1x1 shortcut, and
 // the stem.
-var stages = []convGeom{
-	{c: 16, h: 32, w: 32, cout: 16, k: 3, stride: 1, pad: 1},
-	{c: 32, h: 16, w: 16, cout: 32, k: 3, stride: 1, pad: 1},
-	{c: 64, h: 8, w: 8, cout: 64, k: 3, stride: 1, pad: 1},
-	{c: 128, h: 4, w: 4, cout: 128, k: 3, stride: 1, pad: 1},
-	{c: 16, h: 32, w: 32, cout: 32, k: 3, stride: 2, pad: 1},
-	{c: 16, h: 32, w: 32, cout: 32, k: 1, stride: 2, pad: 0},
-	{c: 3, h: 32, w: 32, cout: 16, k: 3, stride: 1, pad: 1},
+var stages = []Geom{
+	{C: 16, H: 32, W: 32, Cout: 16, K: 3, Stride: 1, Pad: 1},
+	{C: 32, H: 16, W: 16, Cout: 32, K: 3, Stride: 1, Pad: 1},
+	{C: 64, H: 8, W: 8, Cout: 64, K: 3, Stride: 1, Pad: 1},
+	{C: 128, H: 4, W: 4, Cout: 128, K: 3, Stride: 1, Pad: 1},
+	{C: 16, H: 32, W: 32, Cout: 32, K: 3, Stride: 2, Pad: 1},
+	{C: 16, H: 32, W: 32, Cout: 32, K: 1, Stride: 2, Pad: 0},
+	{C: 3, H: 32, W: 32, Cout: 16, K: 3, Stride: 1, Pad: 1},
 }
 
 // BenchmarkConv runs the float32 convolution's three passes (forward,
@@ -26,31 +28,31 @@ var stages = []convGeom{
 func BenchmarkConv(b *testing.B) {
 	passes := []struct {
 		name string
-		run  func(x, w, y []float32, n int, g convGeom)
+		run  func(x, w, y []float32, n int, g Geom)
 	}{
-		{"forward", convForwardFast},
-		{"dx", func(x, w, y []float32, n int, g convGeom) { convBackwardDataFast(w, y, x, n, g) }},
-		{"dw", func(x, w, y []float32, n int, g convGeom) { convBackwardWeightFast(x, y, w, n, g) }},
-		{"dw-gemm", func(x, w, y []float32, n int, g convGeom) {
+		{"forward", forwardFast},
+		{"dx", func(x, w, y []float32, n int, g Geom) { backwardDataFast(w, y, x, n, g) }},
+		{"dw", func(x, w, y []float32, n int, g Geom) { backwardWeightFast(x, y, w, n, g) }},
+		{"dw-gemm", func(x, w, y []float32, n int, g Geom) {
 			defer func(d bool) { dotWeightGrad = d }(dotWeightGrad)
 			dotWeightGrad = false
-			convBackwardWeightFast(x, y, w, n, g)
+			backwardWeightFast(x, y, w, n, g)
 		}},
 	}
 	for _, g := range stages {
 		for _, pass := range passes {
-			b.Run(fmt.Sprintf("%s/%dx%d/k%ds%d", pass.name, g.c, g.h, g.k, g.stride), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%dx%d/k%ds%d", pass.name, g.C, g.H, g.K, g.Stride), func(b *testing.B) {
 				const n = 128
 				rng := rand.New(rand.NewPCG(1, 1))
-				x := make([]float32, n*g.c*g.h*g.w)
+				x := make([]float32, n*g.C*g.H*g.W)
 				for i := range x {
 					x[i] = float32(rng.NormFloat64())
 				}
-				w := make([]float32, g.cout*g.colRows())
+				w := make([]float32, g.Cout*g.colRows())
 				for i := range w {
 					w[i] = float32(rng.NormFloat64())
 				}
-				y := make([]float32, n*g.cout*g.colCols())
+				y := make([]float32, n*g.Cout*g.colCols())
 				for i := range y {
 					y[i] = float32(rng.NormFloat64())
 				}
@@ -68,13 +70,13 @@ func BenchmarkConv(b *testing.B) {
 // reported).
 func BenchmarkPatchesLoad(b *testing.B) {
 	for _, g := range stages {
-		b.Run(fmt.Sprintf("%dx%d/k%ds%d", g.c, g.h, g.k, g.stride), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%dx%d/k%ds%d", g.C, g.H, g.K, g.Stride), func(b *testing.B) {
 			const n = 128
-			x := make([]float32, n*g.c*g.h*g.w)
+			x := make([]float32, n*g.C*g.H*g.W)
 			rows := patchRows(g)
 			size, count := chunks(n, g.colCols())
 			for b.Loop() {
-				ParallelFor(count, func(lo, hi int) {
+				parallel.For(count, func(lo, hi int) {
 					pt := newPatches(g, rows)
 					defer pt.done()
 					for ch := lo; ch < hi; ch++ {
