@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/advbench/advbench/internal/atomicfile"
@@ -58,7 +60,20 @@ type Metric struct {
 	// Std is the standard deviation over Seeds the band was derived from.
 	Std   float64  `json:"std_over_seeds"`
 	Seeds []uint64 `json:"seeds"`
+	// Of lists, for a pooled metric (Norm and Branch Pooled), the
+	// norm/branch results it averages per seed.
+	Of []string `json:"of,omitempty"`
+	// Ungated, when not empty, says why the metric is shown but not gated:
+	// its band reaches past half the way down to chance, so at this size a
+	// correct run would fail it about as often as an untrained one passes.
+	Ungated string `json:"ungated,omitempty"`
 }
+
+// Pooled is the Norm and Branch of a pooled metric: per seed, the mean of
+// the metric over every norm and branch evaluated (Metric.Of), which varies
+// less from seed to seed than any one of them, so it can be gated where
+// they cannot; a breakage that moves every norm moves it.
+const Pooled = "all"
 
 // key identifies a metric.
 func (m Metric) key() string { return m.Norm + "/" + m.Branch + "/" + m.Metric }
@@ -77,6 +92,8 @@ const (
 	OK          = "ok"
 	Regression  = "regression"
 	Improvement = "improvement"
+	// Ungated is the verdict of a metric shown but not gated (Metric.Ungated).
+	Ungated = "ungated"
 )
 
 // Report is a comparison.
@@ -85,7 +102,9 @@ type Report struct {
 	Rows         []Row  `json:"rows"`
 	Regressions  int    `json:"regressions"`
 	Improvements int    `json:"improvements"`
-	Strict       bool   `json:"strict"`
+	// Gated counts the rows that gate (the others are Ungated).
+	Gated  int  `json:"gated"`
+	Strict bool `json:"strict"`
 }
 
 // Failed reports whether the gate fails: a regression, or with Strict an
@@ -121,6 +140,22 @@ func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, er
 	vals := map[string]*measured{}
 	proto := map[string]Metric{}
 	seen := map[string]string{}
+	add := func(m Metric, seed uint64, v float64) {
+		if vals[m.key()] == nil {
+			vals[m.key()] = &measured{}
+			proto[m.key()] = m
+		}
+		vals[m.key()].values = append(vals[m.key()].values, v)
+		vals[m.key()].seeds = append(vals[m.key()].seeds, seed)
+	}
+	// Per seed, the metrics' sums over norm/branch results, for the pooled
+	// metrics.
+	type pool struct {
+		sums    map[string]float64
+		members []string
+	}
+	pools := map[uint64]*pool{}
+	var seeds []uint64
 	for _, s := range srcs {
 		f := s.File
 		id := fmt.Sprintf("%s/%s/%d", f.Model.Norm, f.Branch, f.Model.TrainSeed)
@@ -128,18 +163,39 @@ func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, er
 			return nil, nil, fmt.Errorf("regress: %s and %s are both %s, seed %d, branch %s", prev, s.Path, f.Model.Norm, f.Model.TrainSeed, f.Branch)
 		}
 		seen[id] = s.Path
-		add := func(metric string, v float64) {
-			m := Metric{Norm: f.Model.Norm, Branch: f.Branch, Metric: metric}
-			if vals[m.key()] == nil {
-				vals[m.key()] = &measured{}
-				proto[m.key()] = m
-			}
-			vals[m.key()].values = append(vals[m.key()].values, v)
-			vals[m.key()].seeds = append(vals[m.key()].seeds, f.Model.TrainSeed)
+		seed := f.Model.TrainSeed
+		p := pools[seed]
+		if p == nil {
+			p = &pool{sums: map[string]float64{}}
+			pools[seed] = p
+			seeds = append(seeds, seed)
 		}
-		add(SA, f.SA)
+		p.members = append(p.members, f.Model.Norm+"/"+f.Branch)
+		one := func(metric string, v float64) {
+			add(Metric{Norm: f.Model.Norm, Branch: f.Branch, Metric: metric}, seed, v)
+			p.sums[metric] += v
+		}
+		one(SA, f.SA)
 		for _, a := range f.Attacks {
-			add(a.Name, a.RA)
+			one(a.Name, a.RA)
+		}
+	}
+	if len(srcs) < 2 {
+		return vals, proto, nil // a pool of one is the metric itself
+	}
+	slices.Sort(seeds)
+	var of []string
+	for i, seed := range seeds { // every seed must pool the same results
+		slices.Sort(pools[seed].members)
+		if i > 0 && !slices.Equal(of, pools[seed].members) {
+			return vals, proto, nil
+		}
+		of = pools[seed].members
+	}
+	for _, seed := range seeds {
+		p := pools[seed]
+		for metric, sum := range p.sums {
+			add(Metric{Norm: Pooled, Branch: Pooled, Metric: metric, Of: of}, seed, sum/float64(len(p.members)))
 		}
 	}
 	return vals, proto, nil
@@ -160,7 +216,7 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 	if err := reports.Replicates(srcs); err != nil {
 		return nil, err
 	}
-	vals, _, err := collect(srcs)
+	vals, proto, err := collect(srcs)
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +226,17 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 		if v == nil {
 			return nil, &IncompatibleError{File: "the results", Field: "metric " + m.key(), Baseline: "present", Now: "missing"}
 		}
+		if now := proto[m.key()].Of; !slices.Equal(m.Of, now) {
+			return nil, &IncompatibleError{File: "the results", Field: "pooled metric " + m.key() + " over", Baseline: strings.Join(m.Of, ","), Now: strings.Join(now, ",")}
+		}
 		now, _ := stats.MeanStd(v.values)
 		row := Row{Metric: m, Now: now, NowSeed: v.seeds, Diff: now - m.Value, Verdict: OK}
+		if m.Ungated == "" {
+			r.Gated++
+		}
 		switch {
+		case m.Ungated != "":
+			row.Verdict = Ungated
 		case row.Diff < -m.Band-1e-12:
 			row.Verdict = Regression
 			r.Regressions++
@@ -192,21 +256,28 @@ func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
 // distance from its value to Chance.
 const Chance = 0.10
 
-// BandRule is the rule Update documents and applies: k standard deviations
-// over seeds, never less than the floor, and never more than half the way
-// from the value down to Chance, so that a chance-level model fails every
-// metric (the cap wins over the floor).
+// BandRule is the rule Update documents and applies: k standard
+// deviations over seeds, never less than the floor; a metric is gated only
+// where that band stays within half the way from its value down to Chance,
+// so that a chance-level model fails every gated metric and a correct run
+// of another seed passes it. Where the seed spread is too wide for that (or
+// the value is not above chance), the metric is shown but not gated.
 func BandRule(k, floor float64) string {
-	return fmt.Sprintf("band = min(max(%g x std over seeds, %g), (value - %g)/2): seed spread with a floor, capped so that a chance-level model (SA and RA %g or 0) fails every metric; value = mean over seeds (fractions: 0.01 = 1 percentage point)", k, floor, Chance, Chance)
+	return fmt.Sprintf("band = max(%g x std over seeds, %g); a metric is gated only when band <= (value - %g)/2, so that a chance-level model (SA and RA %g or 0) fails every gated metric while another seed of a correct run stays within its band; the others are shown, not gated; value = mean over seeds (fractions: 0.01 = 1 percentage point)", k, floor, Chance, Chance)
 }
 
-// band applies BandRule to a metric's value and spread; a value at or below
-// Chance cannot be gated.
-func band(m Metric, k, floor float64) (float64, error) {
-	if !(m.Value > Chance) {
-		return 0, fmt.Errorf("regress: %s: value %.4f is not above chance (%g): a gate on it cannot tell a trained model from an untrained one", m.key(), m.Value, Chance)
+// band applies BandRule to a metric's value and spread: the band, and why
+// the metric cannot be gated ("" when it can).
+func band(m Metric, k, floor float64) (float64, string) {
+	b := math.Max(k*m.Std, floor)
+	cap := (m.Value - Chance) / 2
+	switch {
+	case !(m.Value > Chance):
+		return b, fmt.Sprintf("value %.2f%% is not above chance (%g%%)", 100*m.Value, 100*Chance)
+	case b > cap:
+		return b, fmt.Sprintf("band ±%.2f points (%g x std %.2f, floor %.2f) reaches past half the way to chance (%.2f points): a correct run of another seed would fail it about as often as an untrained model passes", 100*b, k, 100*m.Std, 100*floor, 100*cap)
 	}
-	return math.Min(math.Max(k*m.Std, floor), (m.Value-Chance)/2), nil
+	return b, ""
 }
 
 // Update makes a baseline from results: per metric the mean over seeds and
@@ -245,13 +316,13 @@ func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, 
 		m := proto[key]
 		m.Value, m.Std = stats.MeanStd(v.values)
 		m.Value, m.Std = round6(m.Value), round6(m.Std)
-		bd, err := band(m, k, floor)
-		if err != nil {
-			return nil, err
-		}
-		m.Band = round6(bd)
+		bd, why := band(m, k, floor)
+		m.Band, m.Ungated = round6(bd), why
 		m.Seeds = v.seeds
 		b.Metrics = append(b.Metrics, m)
+	}
+	if gated(b) == 0 {
+		return nil, fmt.Errorf("regress: no metric can be gated: every band reaches past half the way to chance (%s)", b.Metrics[0].Ungated)
 	}
 	return b, nil
 }
@@ -264,20 +335,34 @@ func Reband(b *Baseline, k, floor float64, now time.Time) error {
 		return fmt.Errorf("regress: band factor %v and floor %v must not be negative", k, floor)
 	}
 	for i := range b.Metrics {
-		bd, err := band(b.Metrics[i], k, floor)
-		if err != nil {
-			return err
-		}
-		b.Metrics[i].Band = round6(bd)
+		bd, why := band(b.Metrics[i], k, floor)
+		b.Metrics[i].Band, b.Metrics[i].Ungated = round6(bd), why
+	}
+	if gated(b) == 0 {
+		return fmt.Errorf("regress: no metric can be gated: every band reaches past half the way to chance")
 	}
 	b.BandRule = BandRule(k, floor) + " (bands recomputed from the recorded values and spreads on " + now.UTC().Format(time.RFC3339) + ")"
 	b.Version = version.Version
 	return nil
 }
 
+// gated counts the metrics that gate.
+func gated(b *Baseline) int {
+	n := 0
+	for _, m := range b.Metrics {
+		if m.Ungated == "" {
+			n++
+		}
+	}
+	return n
+}
+
 // order sorts metrics by the paper's norm order, branch, then metric.
 func order(m Metric) string {
 	rank := len(reports.PaperOrder)
+	if m.Norm == Pooled {
+		rank = 99
+	}
 	for i, n := range reports.PaperOrder {
 		if n == m.Norm {
 			rank = i

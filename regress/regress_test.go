@@ -83,7 +83,14 @@ func TestCompareVerdicts(t *testing.T) {
 	require.NoError(t, Render(&b, moved, "markdown"))
 	assert.Contains(t, b.String(), "| SaAuxBN (adv) | SA | 40.00 | 36.00 | -4.00 | ±3.00 | **regression** |")
 	assert.Contains(t, b.String(), "| BN (shared) | PGD-10 RA | 18.00 | 22.00 | +4.00 | ±3.00 | **improvement** |")
-	assert.Contains(t, b.String(), "FAIL: 4 metrics, 1 regressions, 1 improvements")
+	assert.Contains(t, b.String(), "FAIL: 6 metrics, 1 regressions, 1 improvements")
+	// The pooled rows average the two results of the seed: SA (40+50)/2
+	// in the baseline, (36+50)/2 now; RA (20+18)/2 and (20+22)/2.
+	assert.Contains(t, b.String(), "| mean of 2 results | SA | 45.00 | 43.00 | -2.00 | ±3.00 | ok |")
+	assert.Contains(t, b.String(), "| mean of 2 results | PGD-10 RA | 19.00 | 21.00 | +2.00 | ±3.00 | ok |")
+
+	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20)}, false)
+	assert.ErrorContains(t, err, "missing", "a pool of other results cannot be compared")
 
 	up, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 22)}, false)
 	require.NoError(t, err)
@@ -134,7 +141,7 @@ func chanceResults(b *Baseline, ra float64) []reports.Source {
 	seen := map[string]bool{}
 	var srcs []reports.Source
 	for _, m := range b.Metrics {
-		if seen[m.Norm+"/"+m.Branch] {
+		if seen[m.Norm+"/"+m.Branch] || m.Norm == Pooled {
 			continue
 		}
 		seen[m.Norm+"/"+m.Branch] = true
@@ -164,9 +171,9 @@ func flagsFirst(k, n int) []bool {
 }
 
 // TestChanceFailsEveryCommittedBaseline: a model that has learnt nothing
-// (SA 10%, RA 10% or 0) regresses on every metric of every committed
-// baseline; a band wider than the distance to chance makes a gate that
-// cannot fail.
+// (SA 10%, RA 10% or 0) regresses on every gated metric of every committed
+// baseline, and every baseline gates something; a band wider than the
+// distance to chance makes a gate that cannot fail.
 func TestChanceFailsEveryCommittedBaseline(t *testing.T) {
 	paths, err := filepath.Glob("../testdata/baselines/*.json")
 	require.NoError(t, err)
@@ -179,36 +186,68 @@ func TestChanceFailsEveryCommittedBaseline(t *testing.T) {
 				r, err := Compare(b, chanceResults(b, ra), false)
 				require.NoError(t, err)
 				require.Len(t, r.Rows, len(b.Metrics))
+				require.Positive(t, r.Gated, "the baseline gates something")
 				for _, row := range r.Rows {
+					if row.Ungated != "" {
+						assert.Equal(t, Ungated, row.Verdict)
+						continue
+					}
 					assert.Equal(t, Regression, row.Verdict, "%s: value %.4f, band %.4f, chance %.2f passes", row.key(), row.Value, row.Band, row.Now)
 				}
-				assert.Equal(t, len(b.Metrics), r.Regressions)
+				assert.Equal(t, r.Gated, r.Regressions)
 			})
 		}
 	}
 }
 
-// TestBandCappedByChance: the band follows the seed spread and its floor
-// but never reaches half the way down to chance; a metric at chance cannot
-// be gated.
-func TestBandCappedByChance(t *testing.T) {
+// TestBandAndGating: the band follows the seed spread and its floor; a
+// metric gates only where the band stays within half the way down to
+// chance, and is shown ungated otherwise (hand-computed cases).
+func TestBandAndGating(t *testing.T) {
 	cases := []struct {
 		name       string
 		value, std float64
-		want       float64
+		band       float64
+		ungated    string // "" when gated, else a fragment of the reason
 	}{
-		{"spread above the floor", 0.50, 0.04, 0.12},
-		{"floor", 0.50, 0.005, 0.03},
-		{"spread capped", 0.20, 0.04, 0.05},
-		{"cap below the floor", 0.14, 0.001, 0.02},
+		{"spread above the floor", 0.50, 0.04, 0.12, ""},
+		{"floor", 0.50, 0.005, 0.03, ""},
+		{"band exactly at the cap", 0.34, 0.04, 0.12, ""},
+		{"spread past the cap", 0.20, 0.04, 0.12, "band ±12.00 points (3 x std 4.00, floor 3.00) reaches past half the way to chance (5.00 points)"},
+		{"floor past the cap", 0.14, 0.001, 0.03, "reaches past half the way to chance (2.00 points)"},
+		{"at chance", 0.08, 0.01, 0.03, "value 8.00% is not above chance (10%)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := band(Metric{Norm: "bn", Branch: "shared", Metric: SA, Value: c.value, Std: c.std}, 3, 0.03)
-			require.NoError(t, err)
-			assert.InDelta(t, c.want, got, 1e-12)
+			got, why := band(Metric{Norm: "bn", Branch: "shared", Metric: SA, Value: c.value, Std: c.std}, 3, 0.03)
+			assert.InDelta(t, c.band, got, 1e-12)
+			if c.ungated == "" {
+				assert.Empty(t, why)
+			} else {
+				assert.Contains(t, why, c.ungated)
+			}
 		})
 	}
-	_, err := band(Metric{Norm: "auxbn", Branch: "clean", Metric: "pgd-10", Value: 0.08, Std: 0.01}, 3, 0.03)
-	assert.EqualError(t, err, "regress: auxbn/clean/pgd-10: value 0.0800 is not above chance (0.1): a gate on it cannot tell a trained model from an untrained one")
+}
+
+// TestUngatedMetricsDoNotGate: a metric too noisy to gate is shown with
+// verdict "ungated" and neither fails nor counts; a baseline with nothing
+// to gate is refused.
+func TestUngatedMetricsDoNotGate(t *testing.T) {
+	b := &Baseline{Metrics: []Metric{
+		{Norm: "saauxbn", Branch: "adv", Metric: SA, Value: 0.40, Band: 0.03},
+		{Norm: "saauxbn", Branch: "adv", Metric: "pgd-10", Value: 0.20, Band: 0.06, Ungated: "too noisy"},
+	}}
+	b.Context = result("saauxbn", "adv", 1, 40, 20).File.Conditions()
+	r, err := Compare(b, []reports.Source{result("saauxbn", "adv", 1, 40, 5)}, true)
+	require.NoError(t, err)
+	assert.Equal(t, OK, r.Rows[0].Verdict)
+	assert.Equal(t, Ungated, r.Rows[1].Verdict, "15 points down, but not gated")
+	assert.False(t, r.Failed())
+	assert.Equal(t, 1, r.Gated)
+	assert.Contains(t, r.Summary(), "PASS: 2 metrics, 0 regressions, 0 improvements beyond their bands (1 gated; 1 shown only")
+
+	noisy := []reports.Source{result("bn", "shared", 1, 20, 11), result("bn", "shared", 2, 40, 19), result("bn", "shared", 3, 12, 12)}
+	_, err = Update(noisy, 3, 0.03, time.Unix(0, 0))
+	assert.ErrorContains(t, err, "no metric can be gated")
 }

@@ -25,6 +25,9 @@ func signedPP(v float64) string {
 
 func label(m Metric) (string, string) {
 	name := reports.DisplayName(m.Norm) + " (" + m.Branch + ")"
+	if m.Norm == Pooled {
+		name = fmt.Sprintf("mean of %d results", len(m.Of))
+	}
 	metric := "SA"
 	if m.Metric != SA {
 		metric = strings.ToUpper(m.Metric) + " RA"
@@ -39,6 +42,9 @@ func (r *Report) Summary() string {
 		verdict = "FAIL"
 	}
 	s := fmt.Sprintf("%s: %d metrics, %d regressions, %d improvements beyond their bands", verdict, len(r.Rows), r.Regressions, r.Improvements)
+	if shown := len(r.Rows) - r.Gated; shown > 0 {
+		s += fmt.Sprintf(" (%d gated; %d shown only, their seed spread too wide to gate at this size)", r.Gated, shown)
+	}
 	if r.Strict && r.Improvements > 0 {
 		s += " (--strict: improvements fail too; update the baseline on purpose)"
 	}
