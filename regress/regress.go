@@ -180,9 +180,6 @@ func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, er
 			one(a.Name, a.RA)
 		}
 	}
-	if len(srcs) < 2 {
-		return vals, proto, nil // a pool of one is the metric itself
-	}
 	slices.Sort(seeds)
 	var of []string
 	for i, seed := range seeds { // every seed must pool the same results
@@ -191,6 +188,9 @@ func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, er
 			return vals, proto, nil
 		}
 		of = pools[seed].members
+	}
+	if len(of) < 2 {
+		return vals, proto, nil // a pool of one result is that result's metric
 	}
 	for _, seed := range seeds {
 		p := pools[seed]

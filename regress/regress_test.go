@@ -60,6 +60,23 @@ func TestUpdateBands(t *testing.T) {
 	assert.Equal(t, b, back)
 }
 
+// Seeds of a single result pool nothing: the mean of one result is that
+// result, and a baseline that holds such a pool could never be compared
+// with the same single result of another seed.
+func TestOneResultPerSeedPoolsNothing(t *testing.T) {
+	base, err := Update([]reports.Source{result("bn", "shared", 2, 40, 20), result("bn", "shared", 3, 44, 22), result("bn", "shared", 4, 42, 21)}, 3, 0.03, time.Now())
+	require.NoError(t, err)
+	var keys []string
+	for _, m := range base.Metrics {
+		keys = append(keys, m.key())
+	}
+	assert.Equal(t, []string{"bn/shared/sa", "bn/shared/pgd-10"}, keys)
+	r, err := Compare(base, []reports.Source{result("bn", "shared", 1, 41, 21)}, false)
+	require.NoError(t, err)
+	assert.False(t, r.Failed())
+	assert.Len(t, r.Rows, 2)
+}
+
 func TestCompareVerdicts(t *testing.T) {
 	base, err := Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, 3, 0.03, time.Now())
 	require.NoError(t, err)
