@@ -35,21 +35,13 @@ import (
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 )
 
 // ErrInterrupted is returned when the context was cancelled: the batches
 // done are saved and the same evaluation continues from them.
 var ErrInterrupted = errors.New("evaluate: interrupted; run the same evaluation again to continue")
-
-// SelectReference selects the checkpoint the reference's test scripts
-// evaluate: model_epoch190.pt, written after 0-based epoch ReferenceEpoch,
-// that is after 191 epochs (RECIPE.md), which is advbench's epoch-190 of a
-// run that saves every 10 epochs (the paper preset).
-const (
-	SelectReference = "reference"
-	ReferenceEpoch  = 190
-)
 
 // ErrNoTestData is returned for a model outside a run directory (an
 // advbench checkpoint elsewhere, or a foreign state dict) evaluated without
@@ -83,7 +75,7 @@ type Spec struct {
 	// Target is a run directory or an advbench checkpoint file.
 	Target string
 	// Select picks a run directory's checkpoint: "last" (default), "best",
-	// "reference" (SelectReference: epoch-190) or "epoch-NNN".
+	// "reference" (epoch-190) or "epoch-NNN" (rundir.CheckpointName).
 	Select string
 	// Branch is "clean", "adv" or "both" (default). A single-branch network
 	// is evaluated once, as branch "shared".
@@ -152,13 +144,12 @@ func resolve(s Spec) (target, error) {
 		return target{}, fmt.Errorf("evaluate: %w", err)
 	}
 	if !st.IsDir() {
-		t := target{ckpt: s.Target, outDir: filepath.Join(filepath.Dir(s.Target), "results")}
+		t := target{ckpt: s.Target, outDir: rundir.ResultsBeside(s.Target)}
 		// A checkpoint inside a run's checkpoints/ belongs to that run.
-		runDir := filepath.Dir(filepath.Dir(s.Target))
-		if filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
-			rec, err := train.ReadRecord(runDir)
+		if run, ok := rundir.Containing(s.Target); ok {
+			rec, err := train.ReadRecord(string(run))
 			if err == nil {
-				t.record, t.runDir, t.outDir = &rec, runDir, filepath.Join(runDir, "results")
+				t.record, t.runDir, t.outDir = &rec, string(run), run.Results()
 			} else if !errors.Is(err, train.ErrNoRecord) {
 				return target{}, err // the run's config.json is damaged
 			}
@@ -169,32 +160,19 @@ func resolve(s Spec) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	name := s.Select
-	switch {
-	case name == "" || name == "last":
-		name = train.LastFile
-	case name == "best":
-		name = train.BestFile
-	case name == SelectReference:
-		name = train.EpochFile(ReferenceEpoch)
-	case strings.HasPrefix(name, "epoch-"):
-		e, err := strconv.Atoi(strings.TrimPrefix(name, "epoch-"))
-		if err != nil {
-			return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best, reference or epoch-NNN", s.Select)
-		}
-		name = train.EpochFile(e)
-	default:
-		return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best, reference or epoch-NNN", s.Select)
+	run := rundir.Dir(s.Target)
+	ckpt, err := run.Select(s.Select)
+	if err != nil {
+		return target{}, err
 	}
-	ckpt := filepath.Join(s.Target, train.CheckpointDir, name)
 	if _, err := os.Stat(ckpt); err != nil {
-		return target{}, fmt.Errorf("evaluate: %s has no checkpoint %s (is the run finished?)", s.Target, name)
+		return target{}, fmt.Errorf("evaluate: %s has no checkpoint %s (is the run finished?)", s.Target, filepath.Base(ckpt))
 	}
-	return target{ckpt: ckpt, record: &rec, runDir: s.Target, outDir: filepath.Join(s.Target, "results")}, nil
+	return target{ckpt: ckpt, record: &rec, runDir: s.Target, outDir: run.Results()}, nil
 }
 
 // CheckpointPath is the checkpoint file target names: target itself, or in
-// a run directory the one sel picks (last, best or epoch-NNN; "" is last).
+// a run directory the one sel picks (rundir.CheckpointName; "" is last).
 func CheckpointPath(target, sel string) (string, error) {
 	t, err := resolve(Spec{Target: target, Select: sel})
 	return t.ckpt, err
@@ -240,7 +218,7 @@ func loadForeign(s Spec) (*loaded, error) {
 		return nil, err
 	}
 	cfg := m.Config()
-	ld := &loaded{model: m, outDir: filepath.Join(filepath.Dir(s.Target), "results"),
+	ld := &loaded{model: m, outDir: rundir.ResultsBeside(s.Target),
 		info: results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), Objective: "imported (" + sd.Format + ")"},
 		ckpt: results.Checkpoint{Path: s.Target, SHA256: sum, Epoch: -1}}
 	if s.Data == "" {
@@ -391,7 +369,7 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	for _, b := range branches {
 		bj := branchJob{branch: b.branch, path: out}
 		if !single {
-			bj.path = filepath.Join(j.dir, b.name+".json")
+			bj.path = filepath.Join(j.dir, rundir.ResultFile(b.name))
 		}
 		bj.base = results.File{Provenance: ld.provenance(results.Schema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Batch: s.Batch}
 		bj.want = identityOf(bj.base, j.attacks, ld.test.Len())

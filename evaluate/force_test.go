@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -74,7 +75,7 @@ func TestGradStatsFileReuse(t *testing.T) {
 	s := GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Seed: 2}
 	first, err := SaveGradStats(context.Background(), s, Options{})
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(filepath.Dir(ckpt), "results", GradStatsFile), first.Path)
+	assert.Equal(t, filepath.Join(filepath.Dir(ckpt), "results", rundir.GradStatsFile), first.Path)
 	assert.False(t, first.Reused)
 	assert.Equal(t, 8, first.Stats.Examples)
 	before := stateOf(t, first.Path)

@@ -15,6 +15,7 @@ import (
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 )
 
 // GradSpec says which model's gradients to analyse and on what.
@@ -35,8 +36,8 @@ type GradSpec struct {
 	Options *attack.Options
 	Seed    uint64
 	// Out is the statistics' file for SaveGradStats (default
-	// GradStatsFile in the target's result directory: RUN_DIR/results, or
-	// a results folder beside a checkpoint file).
+	// rundir.GradStatsFile in the target's result directory:
+	// RUN_DIR/results, or a results folder beside a checkpoint file).
 	Out string
 }
 
@@ -46,10 +47,6 @@ var StageParams = []string{"layer1.1.conv2.weight", "layer2.1.conv2.weight", "la
 
 // gradStream seeds the analysis attack's random starts per batch.
 const gradStream = 0x6772 << 32 // "gr"
-
-// GradStatsFile is the name of the gradient statistics in a result
-// directory.
-const GradStatsFile = "gradstats.json"
 
 // GradOutcome is where a model's gradient statistics are and whether they
 // were computed now or found finished.
@@ -107,13 +104,13 @@ func (j *gradJob) base() *results.GradStats {
 		AttackMode: j.mode.String(), Attack: j.pgd.Params(), Seed: j.s.Seed, Examples: j.ld.test.Len(), Batch: j.s.Batch}
 }
 
-// path is where the statistics go: the spec's Out, or GradStatsFile in
-// the target's result directory.
+// path is where the statistics go: the spec's Out, or
+// rundir.GradStatsFile in the target's result directory.
 func (j *gradJob) path() string {
 	if j.s.Out != "" {
 		return j.s.Out
 	}
-	return filepath.Join(j.ld.outDir, GradStatsFile)
+	return filepath.Join(j.ld.outDir, rundir.GradStatsFile)
 }
 
 // prepareGrad loads the model and applies the identity rule to the file
@@ -139,7 +136,8 @@ func CheckGradStats(s GradSpec, o Options) (path string, err error) {
 }
 
 // SaveGradStats computes a model's gradient statistics into their file
-// (GradSpec.Out, default GradStatsFile in the target's result directory).
+// (GradSpec.Out, default rundir.GradStatsFile in the target's result
+// directory).
 // A file of the same analysis (results.Identity: checkpoint, test images,
 // attack and its mode, seed, batch) is reused; one of another is refused
 // with a *results.OtherEvaluationError unless o.Force, checked before any

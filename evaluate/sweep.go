@@ -10,6 +10,7 @@ import (
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 )
 
 // SweepSpec is an accuracy-against-eps sweep: the Spec's target, data,
@@ -22,13 +23,10 @@ type SweepSpec struct {
 	Eps   []float64
 }
 
-// SweepFile is the name of a branch's sweep in a result directory.
-func SweepFile(branch string) string { return "sweep-" + branch + ".json" }
-
 // Sweep measures robust accuracy at each eps for every branch asked for and
-// writes sweep-BRANCH.json into the output directory. Everything that would
-// make it fail is found before the first attack: a grid or options
-// attack.CheckSweep refuses, and a sweep file of another evaluation
+// writes sweep-BRANCH.json (rundir.SweepFile) into the output directory.
+// Everything that would make it fail is found before the first attack: a
+// grid or options attack.CheckSweep refuses, and a sweep file of another evaluation
 // (results.Identity: checkpoint, data, seed, batch, mode, and the PGD at
 // each eps of the grid), which is refused unless o.Force; one of the same
 // evaluation is reused.
@@ -75,7 +73,7 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 	}
 	var jobs []job
 	for _, b := range branches {
-		jb := job{b: b, path: filepath.Join(dir, SweepFile(b.name)),
+		jb := job{b: b, path: filepath.Join(dir, rundir.SweepFile(b.name)),
 			base: results.Sweep{Provenance: ld.provenance(results.SweepSchema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Batch: s.Batch,
 				Attack: pgds[0].Name(), StepRatio: opts.Step / opts.Eps, Examples: ld.test.Len()}}
 		want := jb.base

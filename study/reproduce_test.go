@@ -42,8 +42,8 @@ func TestCellGradStatsOfAnotherAnalysisRefused(t *testing.T) {
 	cells := p.Cells()
 	done := cells[1]
 	require.NoError(t, p.RunCell(context.Background(), done, Options{}))
-	gpath := filepath.Join(done.Dir, ResultsDir, GradStatsFile)
-	epath := filepath.Join(done.Dir, ResultsDir, "shared.json")
+	gpath := filepath.Join(done.Dir, "results", "gradstats.json")
+	epath := filepath.Join(done.Dir, "results", "shared.json")
 	gsum, gtime := stamp(t, gpath)
 	esum, etime := stamp(t, epath)
 
@@ -92,7 +92,7 @@ func TestUnfinishedCellWithResultsRefused(t *testing.T) {
 	require.ErrorIs(t, err, train.ErrInterrupted, "a run started and stopped before its first epoch")
 	require.NoError(t, p.CheckCell(c), "an unfinished run without results is resumed")
 
-	stale := filepath.Join(c.Dir, ResultsDir, "shared.json")
+	stale := filepath.Join(c.Dir, "results", "shared.json")
 	require.NoError(t, os.MkdirAll(filepath.Dir(stale), 0o755))
 	require.NoError(t, os.WriteFile(stale, []byte("{}"), 0o644))
 	_, err = Reproduce(context.Background(), p, Options{})

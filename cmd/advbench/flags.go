@@ -2,13 +2,12 @@ package main
 
 import (
 	"errors"
-	"github.com/advbench/advbench/evaluate"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/urfave/cli/v2"
 )
 
@@ -90,18 +89,13 @@ func checkAtLeast(flag string, v, min int) error {
 	return nil
 }
 
-// checkSelect refuses a --select other than last, best, reference or
-// epoch-NNN.
+// checkSelect refuses a --select that names no checkpoint
+// (rundir.CheckpointName: last, best, reference or epoch-NNN).
 func checkSelect(sel string) error {
-	if sel == "" || sel == "last" || sel == "best" || sel == evaluate.SelectReference {
-		return nil
+	if _, err := rundir.CheckpointName(sel); err != nil {
+		return usagef("--select %q: want last, best, reference or epoch-NNN", sel)
 	}
-	if n, ok := strings.CutPrefix(sel, "epoch-"); ok {
-		if _, err := strconv.Atoi(n); err == nil {
-			return nil
-		}
-	}
-	return usagef("--select %q: want last, best, reference or epoch-NNN", sel)
+	return nil
 }
 
 // checkDataPath refuses a --data path that does not exist.

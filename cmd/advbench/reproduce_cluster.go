@@ -9,6 +9,7 @@ import (
 
 	"github.com/advbench/advbench/cluster"
 	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
@@ -152,7 +153,7 @@ func runReproduceMerge(opts mergeOptions, stdout, stderr io.Writer) error {
 	for i, c := range cells {
 		for _, d := range opts.Dirs {
 			dir := filepath.Join(d, filepath.Base(c.Dir))
-			if _, err := os.Stat(filepath.Join(dir, study.ResultsDir, study.GradStatsFile)); err == nil {
+			if _, err := os.Stat(rundir.Dir(dir).GradStats()); err == nil {
 				cells[i].Dir = dir
 				break
 			}

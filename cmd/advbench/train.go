@@ -17,6 +17,7 @@ import (
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/norms"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/urfave/cli/v2"
 )
@@ -367,6 +368,6 @@ func printTrainSummary(s *train.Summary, format string, stdout io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "final epoch %d: train loss %.4f, %s; best validation RA %s after epoch %d\n",
 		f.Epoch, f.Train.Loss, f.Test, pct(s.BestRA), s.BestEpoch)
-	fmt.Fprintf(stdout, "checkpoints: %s\n", filepath.Join(s.Dir, train.CheckpointDir))
+	fmt.Fprintf(stdout, "checkpoints: %s\n", rundir.Dir(s.Dir).Checkpoints())
 	return nil
 }
