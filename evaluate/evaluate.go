@@ -39,10 +39,6 @@ import (
 	"github.com/advbench/advbench/train"
 )
 
-// ErrInterrupted is returned when the context was cancelled: the batches
-// done are saved and the same evaluation continues from them.
-var ErrInterrupted = errors.New("evaluate: interrupted; run the same evaluation again to continue")
-
 // ErrNoTestData is returned for a model outside a run directory (an
 // advbench checkpoint elsewhere, or a foreign state dict) evaluated without
 // naming its test data: nothing says which data it belongs to, and scoring
@@ -527,7 +523,7 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 	done := 0
 	err = ld.Epoch(0, st.State.Batches, func(k int, bt *loader.Batch) error {
 		if ctx.Err() != nil {
-			return ErrInterrupted
+			return fmt.Errorf("evaluate: %s: %w; the batches done are saved: run the same evaluation again to continue", path, rundir.ErrInterrupted)
 		}
 		start := time.Now()
 		if err := st.State.Add(m, attacks, bt.X, bt.Y); err != nil {

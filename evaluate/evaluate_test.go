@@ -8,6 +8,7 @@ import (
 
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +57,7 @@ func TestInterruptedEvaluationResumes(t *testing.T) {
 		}
 	}
 	_, err = Run(ctx, spec(ckpt, out), Options{AfterBatch: stop})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	assert.Equal(t, 3+1, batches, "the clean branch's 3 batches, then one of the adversarial branch")
 	_, err = os.Stat(filepath.Join(out, ".adv.json.partial"))
 	require.NoError(t, err, "the state of the interrupted branch is saved")

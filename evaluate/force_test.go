@@ -41,7 +41,7 @@ func TestForceReplaces(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cut := t.TempDir()
 	_, err = Run(ctx, light(cut, 8), Options{AfterBatch: func(string, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	seed6 := light(cut, 8)
 	seed6.Seed = 6
 	calls = 0
@@ -117,4 +117,36 @@ func TestGradStatsFileReuse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 12, back.Examples)
 	assert.Equal(t, 3, back.Batches, "12 images in batches of 4")
+}
+
+// TestEveryJobInterrupted: an evaluation, a sweep and gradient statistics
+// stopped by their context all return the one interrupt error
+// (rundir.ErrInterrupted), which the command line maps to exit 130, and
+// leave no result file behind.
+func TestEveryJobInterrupted(t *testing.T) {
+	ckpt := checkpointOf(t, "bn")
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name string
+		run  func(out string) error
+		file string
+	}{
+		{"eval", func(out string) error { _, err := Run(stopped, lightSpec(ckpt, out, 8), Options{}); return err }, "shared.json"},
+		{"sweep", func(out string) error {
+			_, err := Sweep(stopped, SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 8, Batch: 8, Out: out}, Steps: 1}, Options{})
+			return err
+		}, "sweep-shared.json"},
+		{"gradstats", func(out string) error {
+			_, err := SaveGradStats(stopped, GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Out: filepath.Join(out, "gradstats.json")}, Options{})
+			return err
+		}, "gradstats.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := t.TempDir()
+			err := c.run(out)
+			require.ErrorIs(t, err, rundir.ErrInterrupted)
+			assert.NoFileExists(t, filepath.Join(out, c.file))
+		})
+	}
 }

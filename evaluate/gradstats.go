@@ -199,7 +199,7 @@ func (j *gradJob) compute(ctx context.Context, progressOut ProgressWriter) (*res
 	done := 0
 	err = l.Epoch(0, 0, func(k int, b *loader.Batch) error {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("evaluate: gradient statistics of %s: %w; run the same analysis again", ld.ckpt.Path, rundir.ErrInterrupted)
 		}
 		for i, v := range buffers {
 			v.SetFloat64s(saved[i])

@@ -11,6 +11,7 @@ import (
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -122,7 +123,7 @@ func TestSavedStateOfOtherEvaluationNamesTheField(t *testing.T) {
 	ckpt, out := checkpointOf(t, "bn"), t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := Run(ctx, lightSpec(ckpt, out, 8), Options{AfterBatch: func(string, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	pp := filepath.Join(out, ".shared.json.partial")
 	before := stateOf(t, pp)
 

@@ -103,7 +103,7 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 			}
 			return l.Epoch(0, 0, func(_ int, bt *loader.Batch) error {
 				if ctx.Err() != nil {
-					return ErrInterrupted
+					return fmt.Errorf("evaluate: %s: %w; run the same sweep again to continue", jb.path, rundir.ErrInterrupted)
 				}
 				return fn(bt.X, bt.Y)
 			})

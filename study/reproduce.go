@@ -244,9 +244,6 @@ func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
 	}
 	o.logf("reproduce: cell %d %s seed %d: gradient statistics", c.Index, c.Norm, c.Seed)
 	if _, err := evaluate.SaveGradStats(ctx, p.gradSpec(c), eo); err != nil {
-		if errors.Is(err, context.Canceled) {
-			return evaluate.ErrInterrupted
-		}
 		return err
 	}
 	return nil

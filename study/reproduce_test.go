@@ -12,6 +12,7 @@ import (
 
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,7 +90,7 @@ func TestUnfinishedCellWithResultsRefused(t *testing.T) {
 	stopped, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = train.Start(stopped, cfg, c.Dir, train.Options{})
-	require.ErrorIs(t, err, train.ErrInterrupted, "a run started and stopped before its first epoch")
+	require.ErrorIs(t, err, rundir.ErrInterrupted, "a run started and stopped before its first epoch")
 	require.NoError(t, p.CheckCell(c), "an unfinished run without results is resumed")
 
 	stale := filepath.Join(c.Dir, "results", "shared.json")

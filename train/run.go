@@ -20,11 +20,6 @@ import (
 	"github.com/advbench/advbench/rundir"
 )
 
-// ErrInterrupted is returned when the context was cancelled (SIGINT,
-// SIGTERM): the step in progress was finished and checkpointed, and Resume
-// continues from there.
-var ErrInterrupted = errors.New("train: interrupted; the run continues with --resume")
-
 // NonFiniteError reports a NaN or infinite training loss, or a tensor
 // (parameter, running statistic or momentum) that is not finite when a
 // checkpoint is due. A non-finite loss's step was not applied; a non-finite
@@ -264,12 +259,14 @@ func (r *run) save(name string) error {
 	return nil
 }
 
-// interrupted checkpoints the position and reports the interruption.
+// interrupted checkpoints the position and reports the interruption: an
+// error wrapping rundir.ErrInterrupted, after which Resume continues from
+// the checkpoint.
 func (r *run) interrupted() error {
 	if err := r.save(rundir.LastFile); err != nil {
 		return err
 	}
-	return ErrInterrupted
+	return fmt.Errorf("train: %s: %w after checkpointing the step in progress", r.dir.Dir, rundir.ErrInterrupted)
 }
 
 func (r *run) loop(ctx context.Context) (*Summary, error) {

@@ -22,7 +22,7 @@ func interruptedRun(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, err := Start(ctx, smoke(t), dir, Options{AfterStep: func(int, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	return dir
 }
 
@@ -90,7 +90,7 @@ func TestStartIntoRunStoppedBeforeConfig(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, err := Start(ctx, smoke(t), dir, Options{AfterStep: func(int, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 }
 
 // TestReadRecordAndLogValidate: a config.json or log line with zero or

@@ -207,7 +207,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 }
 
 // TestInterruptAndResume: a cancelled context stops the run after the step
-// in progress with ErrInterrupted and a checkpoint; resuming gives the
+// in progress with rundir.ErrInterrupted and a checkpoint; resuming gives the
 // uninterrupted run. A resume that finds no checkpoint starts over.
 func TestInterruptAndResume(t *testing.T) {
 	want := runSmoke(t)
@@ -223,7 +223,7 @@ func TestInterruptAndResume(t *testing.T) {
 				}
 			}
 			_, err := Start(ctx, smoke(t), dir, Options{AfterStep: stop})
-			require.ErrorIs(t, err, ErrInterrupted)
+			require.ErrorIs(t, err, rundir.ErrInterrupted)
 			_, err = Resume(context.Background(), dir, Options{})
 			require.NoError(t, err)
 			assertSameRun(t, want, dir)

@@ -290,7 +290,7 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 			}
 		}
 		if rerr != nil {
-			return rerr
+			return trainHint(rerr, opts.Resume)
 		}
 		for _, ov := range opts.Overrides {
 			want := rec.Config
@@ -303,6 +303,7 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 			}
 		}
 		s, err = train.Resume(ctx, opts.Resume, o)
+		err = trainHint(err, opts.Resume)
 	} else {
 		cfg, perr := train.Preset(opts.Preset)
 		if perr != nil {
@@ -326,11 +327,21 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintf(stderr, "train: %s, %s objective, preset %s, into %s\n", cfg.Norm, cfg.Objective, cfg.Preset, out)
 		s, err = train.Start(ctx, cfg, out, o)
+		err = trainHint(err, out)
 	}
 	if err != nil {
 		return err
 	}
 	return printTrainSummary(s, opts.Format, stdout)
+}
+
+// trainHint adds to an error of the run in dir the flags that act on it:
+// an interrupted run continues with --resume DIR.
+func trainHint(err error, dir string) error {
+	if errors.Is(err, rundir.ErrInterrupted) {
+		return fmt.Errorf("%w; the run continues with --resume %s", err, dir)
+	}
+	return err
 }
 
 // showField spells a flag's field of c.
