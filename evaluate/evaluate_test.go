@@ -110,7 +110,11 @@ func TestEvaluationRefusals(t *testing.T) {
 
 	two := spec(checkpointOf(t, "auxbn"), filepath.Join(out, "one.json"))
 	_, err = Run(context.Background(), two, Options{})
+	var outFile *OutFileError
+	require.ErrorAs(t, err, &outFile)
+	assert.Equal(t, OutFileError{Out: filepath.Join(out, "one.json"), Branches: 2}, *outFile)
 	assert.ErrorContains(t, err, "names one file, but 2 branches")
+	assert.NotContains(t, err.Error(), "--", "no flag named: the command line adds its hint")
 
 	bad := spec(ckpt, t.TempDir())
 	bad.TestN = 5000

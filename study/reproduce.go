@@ -115,7 +115,7 @@ func (p Plan) Record() error {
 	if old, err := ReadPlan(p.Out); err == nil {
 		old.Out = p.Out
 		if !reflect.DeepEqual(old, p) {
-			return fmt.Errorf("study: %s holds another plan (%s): choose another --out", p.Out, path)
+			return &OtherPlanError{Dir: p.Out}
 		}
 		return nil
 	}
@@ -192,7 +192,7 @@ func (p Plan) CheckCell(c Cell) error {
 		return err
 	}
 	if !reflect.DeepEqual(rec.Config, cfg) {
-		return fmt.Errorf("study: %s holds a run of another configuration than this plan's cell (%s, seed %d, preset %s): choose another --out", c.Dir, c.Norm, c.Seed, p.Preset)
+		return &OtherRunError{Dir: c.Dir, Norm: c.Norm, Seed: c.Seed, Preset: p.Preset}
 	}
 	log, err := train.ReadLog(c.Dir)
 	if err != nil {

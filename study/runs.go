@@ -166,7 +166,7 @@ func ResultFiles(paths []string) ([]string, error) {
 		// directory itself (a results directory).
 		dirs := []string{rundir.Dir(p).Results()}
 		if _, err := os.Stat(rundir.Dir(p).Config()); err == nil && !isDir(dirs[0]) {
-			return nil, fmt.Errorf("study: %s is a run without results yet: make them with 'advbench eval %s'", p, p)
+			return nil, &NoResultsError{Path: p, Run: true}
 		}
 		if !isDir(dirs[0]) {
 			if dirs, _ = filepath.Glob(filepath.Join(p, "*", rundir.ResultsDir)); len(dirs) == 0 {
@@ -183,7 +183,7 @@ func ResultFiles(paths []string) ([]string, error) {
 			}
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("study: %s holds no result files (run 'advbench eval' first)", p)
+			return nil, &NoResultsError{Path: p}
 		}
 		sort.Strings(found)
 		out = append(out, found...)

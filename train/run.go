@@ -124,7 +124,7 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 		return nil, err
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !neverStarted(dir) {
-		return nil, fmt.Errorf("train: %s exists and is not empty: continue it with --resume %s, or choose another --out", dir, dir)
+		return nil, &NotEmptyError{Dir: dir}
 	}
 	data, err := LoadData(c)
 	if err != nil {

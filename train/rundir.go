@@ -69,14 +69,6 @@ type EpochSums struct {
 // rundir.ConfigFile.
 var ErrNoRecord = errors.New("not a run directory")
 
-// NotStartedError reports a run directory whose run was stopped before its
-// config.json was written: there is no configuration to resume.
-type NotStartedError struct{ Dir string }
-
-func (e *NotStartedError) Error() string {
-	return fmt.Sprintf("train: %s: the run was stopped before its %s was written, so there is nothing to resume; start it again into that directory (it holds no progress)", e.Dir, rundir.ConfigFile)
-}
-
 // neverStarted reports whether dir holds an empty checkpoints directory
 // and at most lock or temporary files besides: what Start leaves when
 // stopped before it wrote config.json.

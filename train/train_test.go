@@ -300,7 +300,10 @@ func TestStartRefusesNonEmptyDir(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "x"), []byte("keep me"), 0o644))
 	_, err := Start(context.Background(), smoke(t), dir, Options{})
-	assert.ErrorContains(t, err, "exists and is not empty")
+	var full *NotEmptyError
+	require.ErrorAs(t, err, &full)
+	assert.Equal(t, dir, full.Dir)
+	assert.EqualError(t, err, "train: "+dir+" exists and is not empty", "no flag named: the command line adds its hint")
 	b, err := os.ReadFile(filepath.Join(dir, "x"))
 	require.NoError(t, err)
 	assert.Equal(t, "keep me", string(b), "nothing overwritten")

@@ -123,11 +123,16 @@ Examples:
 	}
 }
 
-// dataHint turns evaluate's test-data refusals into usage errors (exit 2)
-// that name the flag; other errors pass unchanged.
-func dataHint(err error) error {
+// evalHint turns evaluate's refusals of what the flags asked for (the test
+// data, the input normalisation, a one-file --out for several branches)
+// into usage errors (exit 2) that name the flag; other errors pass
+// unchanged.
+func evalHint(err error) error {
 	var seen *evaluate.SeenImagesError
+	var outFile *evaluate.OutFileError
 	switch {
+	case errors.As(err, &outFile):
+		return usagef("--out %s names one file, but %d branches are evaluated: give a directory or one --branch", outFile.Out, outFile.Branches)
 	case errors.Is(err, evaluate.ErrNoTestData):
 		return usagef("%v: give --data DIR|FILE, or --data builtin", err)
 	case errors.As(err, &seen):
@@ -186,7 +191,7 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 		}
 	}
 	if err != nil {
-		return forceHint(dataHint(err))
+		return forceHint(evalHint(err))
 	}
 	if opts.Format == "json" {
 		files := make([]any, len(outs))
@@ -265,7 +270,7 @@ func sweepSpec(opts evalOptions) (evaluate.SweepSpec, error) {
 func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdout, stderr io.Writer) error {
 	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr, Force: opts.Force})
 	if err != nil {
-		return forceHint(dataHint(err))
+		return forceHint(evalHint(err))
 	}
 	var sweeps []*results.Sweep
 	for _, p := range paths {

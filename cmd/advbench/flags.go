@@ -2,12 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/rundir"
+	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
 
@@ -79,6 +81,18 @@ func forceHint(err error) error {
 		return usagef("%v; give --force to recompute and replace it", err)
 	}
 	return err
+}
+
+// resultsHint says how to make the evaluation results a path lacks.
+func resultsHint(err error) error {
+	var none *study.NoResultsError
+	switch {
+	case !errors.As(err, &none):
+		return err
+	case none.Run:
+		return fmt.Errorf("%w: make them with 'advbench eval %s'", err, none.Path)
+	}
+	return fmt.Errorf("%w (run 'advbench eval' first)", err)
 }
 
 // checkAtLeast refuses an integer flag below min.

@@ -109,7 +109,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		s.Target = t
 		path, err := evaluate.CheckGradStats(s, eo)
 		if err != nil {
-			return forceHint(dataHint(err))
+			return forceHint(evalHint(err))
 		}
 		if other, ok := written[path]; ok {
 			return usagef("gradstats: %s and %s would both write %s: give them one at a time", other, t, path)
@@ -122,7 +122,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		s.Target = t
 		oc, err := evaluate.SaveGradStats(ctx, s, eo)
 		if err != nil {
-			return forceHint(dataHint(err))
+			return forceHint(evalHint(err))
 		}
 		if oc.Reused {
 			fmt.Fprintf(stderr, "gradstats: %s already there (the same analysis)\n", oc.Path)

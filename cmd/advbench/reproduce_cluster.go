@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -72,7 +73,7 @@ func runReproducePlan(opts planOptions, stdout, stderr io.Writer) error {
 	case "k8s":
 		job, err := cluster.Kubernetes(p, opts.Cluster)
 		if err != nil {
-			return usageError{err}
+			return clusterHint(err, opts.Target)
 		}
 		y, err := cluster.KubernetesYAML(job)
 		if err != nil {
@@ -82,7 +83,7 @@ func runReproducePlan(opts planOptions, stdout, stderr io.Writer) error {
 	case "slurm":
 		s, err := cluster.Slurm(p, opts.Cluster)
 		if err != nil {
-			return usageError{err}
+			return clusterHint(err, opts.Target)
 		}
 		out = []byte(s + cluster.Summary(p))
 	default:
@@ -97,6 +98,27 @@ func runReproducePlan(opts planOptions, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "reproduce plan: wrote %s\n", opts.Out)
 	return nil
+}
+
+// clusterFlags are the flags that give each field of cluster.Options, per
+// target, with what they take.
+var clusterFlags = map[string]map[string]string{
+	"k8s":   {"Image": "--image (a container image holding /advbench)", "Results": "--results (a PersistentVolumeClaim name)"},
+	"slurm": {"Results": "--results (a shared directory)"},
+}
+
+// clusterHint turns a plan's missing options into a usage error (exit 2)
+// naming their flags; every error of a plan is a usage error.
+func clusterHint(err error, target string) error {
+	var m *cluster.MissingError
+	if !errors.As(err, &m) {
+		return usageError{err}
+	}
+	var flags []string
+	for _, f := range m.Missing {
+		flags = append(flags, clusterFlags[target][f])
+	}
+	return usagef("reproduce plan: --target %s needs %s", target, strings.Join(flags, " and "))
 }
 
 type mergeOptions struct {

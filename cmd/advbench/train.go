@@ -336,10 +336,15 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 }
 
 // trainHint adds to an error of the run in dir the flags that act on it:
-// an interrupted run continues with --resume DIR.
+// an interrupted run continues with --resume DIR, and a directory Start
+// refuses is resumed or another --out chosen.
 func trainHint(err error, dir string) error {
-	if errors.Is(err, rundir.ErrInterrupted) {
+	var full *train.NotEmptyError
+	switch {
+	case errors.Is(err, rundir.ErrInterrupted):
 		return fmt.Errorf("%w; the run continues with --resume %s", err, dir)
+	case errors.As(err, &full):
+		return fmt.Errorf("%w: continue it with --resume %s, or choose another --out", err, full.Dir)
 	}
 	return err
 }
