@@ -3,11 +3,14 @@
 // evaluation mode, white-box on the evaluated branch (the attack uses the
 // branch being scored), through attack.Evaluation. An evaluation saves its
 // state after every batch, so a killed one resumes where it stopped and
-// writes the identical result. Each job here (Run, Sweep, SaveGradStats)
-// writes one file per branch or model and applies one rule to it before
+// writes the identical result. Each job here has one shape: Run, Sweep and
+// GradStats take what to measure (Spec, SweepSpec, GradSpec) and how
+// (Options), and return an Outcome per file, which the job writes itself
+// (one per branch, or one per model) after applying one rule to it before
 // any attack runs (results.Identity, through existing): a file of the same
 // evaluation is reused rather than recomputed, one of another is refused
-// unless Options.Force.
+// unless Options.Force. A job stopped by its context returns an error
+// wrapping rundir.ErrInterrupted.
 package evaluate
 
 import (
@@ -92,11 +95,13 @@ type Options struct {
 	Force bool
 }
 
-// Outcome is one branch's evaluation: where its result is and whether it
-// was computed now or found finished.
-type Outcome struct {
+// Outcome is one file a job wrote or reused: where it is, what it holds
+// (F is *results.File for Run, *results.Sweep for Sweep,
+// *results.GradStats for GradStats) and whether it was found finished
+// rather than computed now.
+type Outcome[F any] struct {
 	Path   string
-	File   *results.File
+	File   F
 	Reused bool
 }
 
@@ -256,7 +261,7 @@ func load(targetPath, sel, data string, testN int) (*loaded, error) {
 // (results.Identity) is reused, a saved state of it continued, and a file
 // of another evaluation refused (*results.OtherEvaluationError) unless
 // o.Force.
-func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
+func Run(ctx context.Context, s Spec, o Options) ([]Outcome[*results.File], error) {
 	j, err := prepare(s, o)
 	if err != nil {
 		return nil, err
@@ -356,21 +361,21 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	return j, nil
 }
 
-func (j *evalJob) run(ctx context.Context, o Options) ([]Outcome, error) {
+func (j *evalJob) run(ctx context.Context, o Options) ([]Outcome[*results.File], error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	var outcomes []Outcome
+	var outcomes []Outcome[*results.File]
 	for _, b := range j.branches {
 		if b.reused != nil {
-			outcomes = append(outcomes, Outcome{Path: b.path, File: b.reused, Reused: true})
+			outcomes = append(outcomes, Outcome[*results.File]{Path: b.path, File: b.reused, Reused: true})
 			continue
 		}
-		oc, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, o)
+		f, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, o)
 		if err != nil {
 			return outcomes, err
 		}
-		outcomes = append(outcomes, oc)
+		outcomes = append(outcomes, Outcome[*results.File]{Path: b.path, File: f})
 	}
 	return outcomes, nil
 }
@@ -473,7 +478,7 @@ func savedState(pp string, want results.Identity, attacks []attack.Attack, force
 	return &st, nil
 }
 
-func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, o Options) (Outcome, error) {
+func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, o Options) (*results.File, error) {
 	base, path, pp := bj.base, bj.path, partialPath(bj.path)
 	var st partial
 	if bj.state != nil {
@@ -481,13 +486,13 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 	} else {
 		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: bj.branch, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})
 		if err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 		st = partial{Identity: bj.want, State: ev}
 	}
 	ld, err := loader.New(test, loader.Config{BatchSize: batch})
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	var bar *progress.Reporter
 	left := test.Len() - st.State.Examples()
@@ -521,20 +526,20 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 		return nil
 	})
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	if bar != nil {
 		bar.Done(float64(done))
 	}
 	r, err := st.State.Result()
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	f := base
 	f.Measurement, f.WallSeconds = r.Measurement, st.Seconds
 	if err := results.Write(path, &f); err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	os.Remove(pp)
-	return Outcome{Path: path, File: &f}, nil
+	return &f, nil
 }

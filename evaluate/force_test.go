@@ -57,9 +57,10 @@ func TestForceReplaces(t *testing.T) {
 	_, err = Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
 	s.Steps = 2
-	paths, err := Sweep(context.Background(), s, Options{Force: true})
+	sweeps, err := Sweep(context.Background(), s, Options{Force: true})
 	require.NoError(t, err)
-	sw, err := results.ReadSweep(paths[0])
+	assert.False(t, sweeps[0].Reused)
+	sw, err := results.ReadSweep(sweeps[0].Path)
 	require.NoError(t, err)
 	assert.Equal(t, "pgd-2", sw.Attack)
 	assert.Equal(t, 2, sw.Points[4].Steps)
@@ -73,14 +74,14 @@ func TestForceReplaces(t *testing.T) {
 func TestGradStatsFileReuse(t *testing.T) {
 	ckpt := checkpointOf(t, "saauxbn")
 	s := GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Seed: 2}
-	first, err := SaveGradStats(context.Background(), s, Options{})
+	first, err := GradStats(context.Background(), s, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(filepath.Dir(ckpt), "results", rundir.GradStatsFile), first.Path)
 	assert.False(t, first.Reused)
-	assert.Equal(t, 8, first.Stats.Examples)
+	assert.Equal(t, 8, first.File.Examples)
 	before := stateOf(t, first.Path)
 
-	again, err := SaveGradStats(context.Background(), s, Options{})
+	again, err := GradStats(context.Background(), s, Options{})
 	require.NoError(t, err)
 	assert.True(t, again.Reused)
 	assert.Equal(t, before, stateOf(t, first.Path), "reused, not written again")
@@ -104,13 +105,13 @@ func TestGradStatsFileReuse(t *testing.T) {
 		assert.Equal(t, c.field, refused.Field)
 		assert.Equal(t, c.have, refused.Have, c.field)
 		assert.Equal(t, c.want, refused.Want, c.field)
-		_, err = SaveGradStats(context.Background(), other, Options{})
+		_, err = GradStats(context.Background(), other, Options{})
 		assert.ErrorAs(t, err, &refused, c.field)
 		assert.Equal(t, before, stateOf(t, first.Path), "%s: the file is kept", c.field)
 	}
 
 	s.N = 12
-	forced, err := SaveGradStats(context.Background(), s, Options{Force: true})
+	forced, err := GradStats(context.Background(), s, Options{Force: true})
 	require.NoError(t, err)
 	assert.False(t, forced.Reused)
 	back, err := results.ReadGradStats(first.Path)
@@ -138,7 +139,7 @@ func TestEveryJobInterrupted(t *testing.T) {
 			return err
 		}, "sweep-shared.json"},
 		{"gradstats", func(out string) error {
-			_, err := SaveGradStats(stopped, GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Out: filepath.Join(out, "gradstats.json")}, Options{})
+			_, err := GradStats(stopped, GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Out: filepath.Join(out, "gradstats.json")}, Options{})
 			return err
 		}, "gradstats.json"},
 	} {

@@ -29,8 +29,8 @@ type SweepSpec struct {
 // grid or options attack.CheckSweep refuses, and a sweep file of another evaluation
 // (results.Identity: checkpoint, data, seed, batch, mode, and the PGD at
 // each eps of the grid), which is refused unless o.Force; one of the same
-// evaluation is reused.
-func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
+// evaluation is reused. It returns one outcome per branch.
+func Sweep(ctx context.Context, s SweepSpec, o Options) ([]Outcome[*results.Sweep], error) {
 	if s.Steps == 0 {
 		s.Steps = 10
 	}
@@ -69,7 +69,7 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 		b      branchSpec
 		path   string
 		base   results.Sweep
-		reused bool
+		reused *results.Sweep
 	}
 	var jobs []job
 	for _, b := range branches {
@@ -80,20 +80,20 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 		for _, a := range pgds {
 			want.Points = append(want.Points, results.SweepPoint{AttackParams: a.Params()})
 		}
-		_, found, err := existing(jb.path, results.ReadSweep, want.Identity(), o.Force)
+		old, _, err := existing(jb.path, results.ReadSweep, want.Identity(), o.Force)
 		if err != nil {
 			return nil, err
 		}
-		jb.reused = found
+		jb.reused = old
 		jobs = append(jobs, jb)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	var paths []string
+	var outcomes []Outcome[*results.Sweep]
 	for _, jb := range jobs {
-		if jb.reused {
-			paths = append(paths, jb.path)
+		if jb.reused != nil {
+			outcomes = append(outcomes, Outcome[*results.Sweep]{Path: jb.path, File: jb.reused, Reused: true})
 			continue
 		}
 		batches := func(fn func(x []float32, y []int) error) error {
@@ -111,17 +111,17 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 		cfg := attack.EvalConfig{Setting: attack.Setting{Branch: jb.b.branch, Mode: nn.Eval}, Seed: s.Seed, Model: ld.ckpt.Path, Data: ld.data.Source}
 		r, err := attack.Sweep(ld.model, batches, s.Steps, opts, s.Eps, ld.model.Config().Classes, cfg)
 		if err != nil {
-			return paths, err
+			return outcomes, err
 		}
 		out := jb.base
 		out.Examples, out.Chance, out.Warnings, out.Points = r.Examples, r.Chance, r.Warnings, r.Points
 		if err := results.WriteJSON(jb.path, &out); err != nil {
-			return paths, err
+			return outcomes, err
 		}
-		paths = append(paths, jb.path)
+		outcomes = append(outcomes, Outcome[*results.Sweep]{Path: jb.path, File: &out})
 		if o.AfterBatch != nil {
 			o.AfterBatch(jb.b.name, len(out.Points))
 		}
 	}
-	return paths, nil
+	return outcomes, nil
 }

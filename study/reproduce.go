@@ -243,7 +243,7 @@ func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
 		return err
 	}
 	o.logf("reproduce: cell %d %s seed %d: gradient statistics", c.Index, c.Norm, c.Seed)
-	if _, err := evaluate.SaveGradStats(ctx, p.gradSpec(c), eo); err != nil {
+	if _, err := evaluate.GradStats(ctx, p.gradSpec(c), eo); err != nil {
 		return err
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/advbench/advbench/evaluate"
-	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/stretchr/testify/assert"
@@ -57,10 +56,11 @@ func TestCellGradStatsOfAnotherAnalysisRefused(t *testing.T) {
 	assert.Equal(t, esum, s)
 	assert.Equal(t, etime, m, "evaluation reused")
 
-	// Statistics of 16 images replace the plan's 8.
-	g, err := evaluate.GradStats(context.Background(), evaluate.GradSpec{Target: done.Dir, N: 16}, nil)
+	// Statistics of 16 images replace the plan's 8 (as 'advbench
+	// gradstats --n 16 --force' does).
+	g, err := evaluate.GradStats(context.Background(), evaluate.GradSpec{Target: done.Dir, N: 16}, evaluate.Options{Force: true})
 	require.NoError(t, err)
-	require.NoError(t, results.WriteJSON(gpath, g))
+	require.Equal(t, gpath, g.Path)
 	gsum, gtime = stamp(t, gpath)
 
 	err = p.RunCell(context.Background(), done, Options{})

@@ -268,20 +268,18 @@ func sweepSpec(opts evalOptions) (evaluate.SweepSpec, error) {
 }
 
 func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdout, stderr io.Writer) error {
-	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr, Force: opts.Force})
+	outs, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr, Force: opts.Force})
+	for _, oc := range outs {
+		for _, w := range oc.File.Warnings {
+			fmt.Fprintf(stderr, "eval: %s: warning: %s\n", oc.Path, w)
+		}
+	}
 	if err != nil {
 		return forceHint(evalHint(err))
 	}
 	var sweeps []*results.Sweep
-	for _, p := range paths {
-		s, err := results.ReadSweep(p)
-		if err != nil {
-			return err
-		}
-		for _, w := range s.Warnings {
-			fmt.Fprintf(stderr, "eval: %s: warning: %s\n", p, w)
-		}
-		sweeps = append(sweeps, s)
+	for _, oc := range outs {
+		sweeps = append(sweeps, oc.File)
 	}
 	if opts.Format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -294,12 +292,16 @@ func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdo
 		header = append(header, "eps "+p.Eps255)
 	}
 	t.Header(append(header, "result")...)
-	for i, s := range sweeps {
-		row := []any{s.Branch}
-		for _, p := range s.Points {
+	for _, oc := range outs {
+		row := []any{oc.File.Branch}
+		for _, p := range oc.File.Points {
 			row = append(row, fmt.Sprintf("%.2f%%", 100*p.Accuracy))
 		}
-		t.Append(append(row, paths[i])...)
+		file := oc.Path
+		if oc.Reused {
+			file += " (already there)"
+		}
+		t.Append(append(row, file)...)
 	}
 	if err := t.Render(); err != nil {
 		return err

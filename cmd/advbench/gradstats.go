@@ -120,7 +120,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 	for _, t := range opts.Targets {
 		s := opts.Spec
 		s.Target = t
-		oc, err := evaluate.SaveGradStats(ctx, s, eo)
+		oc, err := evaluate.GradStats(ctx, s, eo)
 		if err != nil {
 			return forceHint(evalHint(err))
 		}
@@ -129,7 +129,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		} else {
 			fmt.Fprintf(stderr, "gradstats: wrote %s\n", oc.Path)
 		}
-		all = append(all, oc.Stats)
+		all = append(all, oc.File)
 	}
 	srcs := gradSources(all)
 	rep, err := reports.BuildGrad(srcs)
