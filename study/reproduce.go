@@ -325,17 +325,16 @@ func RenderCells(p Plan, cells []Cell, allowMissing bool) (*Outcome, error) {
 		return nil, fmt.Errorf("study: no finished cell to render")
 	}
 	var srcs []reports.Source
-	var grads []reports.GradSource
+	var grads []*results.GradStats
 	for _, r := range runs {
 		srcs = append(srcs, r.Results...)
-		// One column per norm: seeds are averaged.
-		grads = append(grads, reports.GradSource{Label: reports.DisplayName(r.Record.Config.Norm), Stats: r.GradStats})
+		grads = append(grads, r.GradStats)
 	}
 	tables, err := reports.Build(srcs, reports.Options{Paper: true})
 	if err != nil {
 		return nil, err
 	}
-	grad, err := reports.BuildGrad(grads)
+	grad, err := reports.BuildGrad(reports.GradSources(grads))
 	if err != nil {
 		return nil, err
 	}

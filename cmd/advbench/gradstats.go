@@ -131,8 +131,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		}
 		all = append(all, oc.File)
 	}
-	srcs := gradSources(all)
-	rep, err := reports.BuildGrad(srcs)
+	rep, err := reports.BuildGrad(reports.GradSources(all))
 	if err != nil {
 		return err
 	}
@@ -140,7 +139,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		if err := os.MkdirAll(opts.Plot, 0o755); err != nil {
 			return err
 		}
-		figs := study.GradFigures(srcs)
+		figs := study.GradFigures(rep)
 		for _, name := range []string{study.FigGradStd, study.FigGradCos} {
 			paths, err := plots.Save(figs[name], filepath.Join(opts.Plot, name))
 			if err != nil {
@@ -150,22 +149,4 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		}
 	}
 	return reports.RenderGrad(stdout, rep, opts.Format)
-}
-
-// gradSources labels statistics by norm, adding the seed where a norm
-// appears more than once.
-func gradSources(all []*results.GradStats) []reports.GradSource {
-	count := map[string]int{}
-	for _, g := range all {
-		count[g.Model.Norm]++
-	}
-	var out []reports.GradSource
-	for _, g := range all {
-		label := reports.DisplayName(g.Model.Norm)
-		if count[g.Model.Norm] > 1 {
-			label += fmt.Sprintf(" s%d", g.Model.TrainSeed)
-		}
-		out = append(out, reports.GradSource{Label: label, Stats: g})
-	}
-	return out
 }
