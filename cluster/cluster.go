@@ -77,8 +77,15 @@ func Kubernetes(p study.Plan, o Options) (*batchv1.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Image == "" || o.Results == "" {
-		return nil, fmt.Errorf("cluster: a Kubernetes plan needs an --image and a --results volume claim")
+	var m []string
+	if o.Image == "" {
+		m = append(m, "Image")
+	}
+	if o.Results == "" {
+		m = append(m, "Results")
+	}
+	if len(m) > 0 {
+		return nil, &MissingError{Target: "Kubernetes", Missing: m}
 	}
 	out := p.Out
 	n := int32(len(p.Cells()))
@@ -132,7 +139,7 @@ func KubernetesYAML(job *batchv1.Job) ([]byte, error) {
 // CPUs, memory and a time limit of twice its measured wall time.
 func Slurm(p study.Plan, o Options) (string, error) {
 	if o.Results == "" {
-		return "", fmt.Errorf("cluster: a Slurm plan needs a --results directory")
+		return "", &MissingError{Target: "Slurm", Missing: []string{"Results"}}
 	}
 	name := o.name(p)
 	p, cost, err := placed(p, o.Results, name)

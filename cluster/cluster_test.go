@@ -48,13 +48,27 @@ func TestKubernetesJob(t *testing.T) {
 	assert.Equal(t, "/results", c.VolumeMounts[0].MountPath)
 	assert.Equal(t, "advbench-pvc", pod.Volumes[0].PersistentVolumeClaim.ClaimName)
 
-	_, err = Kubernetes(plan(), Options{Results: "pvc"})
-	assert.ErrorContains(t, err, "needs an --image")
+	for _, c := range []struct {
+		o    Options
+		want []string
+	}{{Options{Results: "pvc"}, []string{"Image"}}, {Options{Image: "img"}, []string{"Results"}}, {Options{}, []string{"Image", "Results"}}} {
+		_, err = Kubernetes(plan(), c.o)
+		var m *MissingError
+		require.ErrorAs(t, err, &m)
+		assert.Equal(t, MissingError{Target: "Kubernetes", Missing: c.want}, *m)
+		assert.NotContains(t, err.Error(), "--", "no flag named: the command line adds its hint")
+	}
+	assert.EqualError(t, err, "cluster: a Kubernetes plan needs a container image (Options.Image) and a results location (Options.Results)")
 }
 
 // TestSlurmScript: the sbatch script is valid bash and names the array
 // range, the resources and the command.
 func TestSlurmScript(t *testing.T) {
+	_, err := Slurm(plan(), Options{})
+	var m *MissingError
+	require.ErrorAs(t, err, &m)
+	assert.Equal(t, MissingError{Target: "Slurm", Missing: []string{"Results"}}, *m)
+
 	s, err := Slurm(plan(), Options{Results: "/scratch/my results", DataPath: "/scratch/cifar10", Parallelism: 5})
 	require.NoError(t, err)
 	for _, want := range []string{"#SBATCH --array=0-11%5", "#SBATCH --cpus-per-task=2", "#SBATCH --mem=1024M", "#SBATCH --time=0:30:00", `#SBATCH --output="/scratch/my results/logs/%x-%a.out"`,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/advbench/advbench/data/cifar"
 	"github.com/advbench/advbench/data/synth"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,13 +86,13 @@ func TestCheckpointOutsideARunNeedsData(t *testing.T) {
 // scripts score, model_epoch190.pt, written after 0-based epoch 190.
 func TestSelectReference(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
-	require.NoError(t, os.MkdirAll(filepath.Join(run, train.CheckpointDir), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(run, rundir.CheckpointDir), 0o755))
 	c, err := train.Preset("paper")
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(run, train.ConfigFile), []byte(`{"advbench_version":"test","config":`+mustJSON(t, c)+`,"data":{"source":"builtin","sha256":"00","train_examples":1,"val_examples":1,"test_examples":1}}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(run, rundir.ConfigFile), []byte(`{"advbench_version":"test","config":`+mustJSON(t, c)+`,"data":{"source":"builtin","sha256":"00","train_examples":1,"val_examples":1,"test_examples":1}}`), 0o644))
 	_, err = CheckpointPath(run, "reference")
 	require.ErrorContains(t, err, "has no checkpoint epoch-190.safetensors")
-	want := filepath.Join(run, train.CheckpointDir, "epoch-190.safetensors")
+	want := filepath.Join(run, rundir.CheckpointDir, "epoch-190.safetensors")
 	require.NoError(t, os.WriteFile(want, []byte("x"), 0o644))
 	got, err := CheckpointPath(run, "reference")
 	require.NoError(t, err)

@@ -3,11 +3,14 @@
 // evaluation mode, white-box on the evaluated branch (the attack uses the
 // branch being scored), through attack.Evaluation. An evaluation saves its
 // state after every batch, so a killed one resumes where it stopped and
-// writes the identical result. Each job here (Run, Sweep, SaveGradStats)
-// writes one file per branch or model and applies one rule to it before
+// writes the identical result. Each job here has one shape: Run, Sweep and
+// GradStats take what to measure (Spec, SweepSpec, GradSpec) and how
+// (Options), and return an Outcome per file, which the job writes itself
+// (one per branch, or one per model) after applying one rule to it before
 // any attack runs (results.Identity, through existing): a file of the same
 // evaluation is reused rather than recomputed, one of another is refused
-// unless Options.Force.
+// unless Options.Force. A job stopped by its context returns an error
+// wrapping rundir.ErrInterrupted.
 package evaluate
 
 import (
@@ -35,47 +38,9 @@ import (
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 )
-
-// ErrInterrupted is returned when the context was cancelled: the batches
-// done are saved and the same evaluation continues from them.
-var ErrInterrupted = errors.New("evaluate: interrupted; run the same evaluation again to continue")
-
-// SelectReference selects the checkpoint the reference's test scripts
-// evaluate: model_epoch190.pt, written after 0-based epoch ReferenceEpoch,
-// that is after 191 epochs (RECIPE.md), which is advbench's epoch-190 of a
-// run that saves every 10 epochs (the paper preset).
-const (
-	SelectReference = "reference"
-	ReferenceEpoch  = 190
-)
-
-// ErrNoTestData is returned for a model outside a run directory (an
-// advbench checkpoint elsewhere, or a foreign state dict) evaluated without
-// naming its test data: nothing says which data it belongs to, and scoring
-// the built-in data silently would give a confident, meaningless number.
-var ErrNoTestData = errors.New("evaluate: the model is not inside a run directory, so its test data is unknown: name it (a CIFAR-10 path, or builtin for the built-in data)")
-
-// SeenImagesError reports test images that the evaluated run trained or
-// validated on (found by the images' fingerprints, not by paths).
-type SeenImagesError struct {
-	Run       string // the run directory
-	Data      string // the test data's description
-	Shared    int    // test images the run saw
-	Of        int    // test images
-	First     int    // index of the first one in the test set
-	RunOnFile bool   // the test data is the run's own single file
-}
-
-func (e *SeenImagesError) Error() string {
-	why := ""
-	if e.RunOnFile {
-		why = " (the run's data is a single file, which was its training split: give other test data)"
-	}
-	return fmt.Sprintf("evaluate: %d of the %d test images of %s (the first is test record %d) are images the run %s trained or validated on%s; a model is never scored on images it saw",
-		e.Shared, e.Of, e.Data, e.First, e.Run, why)
-}
 
 // Spec says what to evaluate and how. Zero values are the documented
 // defaults.
@@ -83,7 +48,7 @@ type Spec struct {
 	// Target is a run directory or an advbench checkpoint file.
 	Target string
 	// Select picks a run directory's checkpoint: "last" (default), "best",
-	// "reference" (SelectReference: epoch-190) or "epoch-NNN".
+	// "reference" (epoch-190) or "epoch-NNN" (rundir.CheckpointName).
 	Select string
 	// Branch is "clean", "adv" or "both" (default). A single-branch network
 	// is evaluated once, as branch "shared".
@@ -130,11 +95,13 @@ type Options struct {
 	Force bool
 }
 
-// Outcome is one branch's evaluation: where its result is and whether it
-// was computed now or found finished.
-type Outcome struct {
+// Outcome is one file a job wrote or reused: where it is, what it holds
+// (F is *results.File for Run, *results.Sweep for Sweep,
+// *results.GradStats for GradStats) and whether it was found finished
+// rather than computed now.
+type Outcome[F any] struct {
 	Path   string
-	File   *results.File
+	File   F
 	Reused bool
 }
 
@@ -152,13 +119,12 @@ func resolve(s Spec) (target, error) {
 		return target{}, fmt.Errorf("evaluate: %w", err)
 	}
 	if !st.IsDir() {
-		t := target{ckpt: s.Target, outDir: filepath.Join(filepath.Dir(s.Target), "results")}
+		t := target{ckpt: s.Target, outDir: rundir.ResultsBeside(s.Target)}
 		// A checkpoint inside a run's checkpoints/ belongs to that run.
-		runDir := filepath.Dir(filepath.Dir(s.Target))
-		if filepath.Base(filepath.Dir(s.Target)) == train.CheckpointDir {
-			rec, err := train.ReadRecord(runDir)
+		if run, ok := rundir.Containing(s.Target); ok {
+			rec, err := train.ReadRecord(string(run))
 			if err == nil {
-				t.record, t.runDir, t.outDir = &rec, runDir, filepath.Join(runDir, "results")
+				t.record, t.runDir, t.outDir = &rec, string(run), run.Results()
 			} else if !errors.Is(err, train.ErrNoRecord) {
 				return target{}, err // the run's config.json is damaged
 			}
@@ -169,32 +135,19 @@ func resolve(s Spec) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	name := s.Select
-	switch {
-	case name == "" || name == "last":
-		name = train.LastFile
-	case name == "best":
-		name = train.BestFile
-	case name == SelectReference:
-		name = train.EpochFile(ReferenceEpoch)
-	case strings.HasPrefix(name, "epoch-"):
-		e, err := strconv.Atoi(strings.TrimPrefix(name, "epoch-"))
-		if err != nil {
-			return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best, reference or epoch-NNN", s.Select)
-		}
-		name = train.EpochFile(e)
-	default:
-		return target{}, fmt.Errorf("evaluate: checkpoint %q: want last, best, reference or epoch-NNN", s.Select)
+	run := rundir.Dir(s.Target)
+	ckpt, err := run.Select(s.Select)
+	if err != nil {
+		return target{}, err
 	}
-	ckpt := filepath.Join(s.Target, train.CheckpointDir, name)
 	if _, err := os.Stat(ckpt); err != nil {
-		return target{}, fmt.Errorf("evaluate: %s has no checkpoint %s (is the run finished?)", s.Target, name)
+		return target{}, fmt.Errorf("evaluate: %s has no checkpoint %s (is the run finished?)", s.Target, filepath.Base(ckpt))
 	}
-	return target{ckpt: ckpt, record: &rec, runDir: s.Target, outDir: filepath.Join(s.Target, "results")}, nil
+	return target{ckpt: ckpt, record: &rec, runDir: s.Target, outDir: run.Results()}, nil
 }
 
 // CheckpointPath is the checkpoint file target names: target itself, or in
-// a run directory the one sel picks (last, best or epoch-NNN; "" is last).
+// a run directory the one sel picks (rundir.CheckpointName; "" is last).
 func CheckpointPath(target, sel string) (string, error) {
 	t, err := resolve(Spec{Target: target, Select: sel})
 	return t.ckpt, err
@@ -240,7 +193,7 @@ func loadForeign(s Spec) (*loaded, error) {
 		return nil, err
 	}
 	cfg := m.Config()
-	ld := &loaded{model: m, outDir: filepath.Join(filepath.Dir(s.Target), "results"),
+	ld := &loaded{model: m, outDir: rundir.ResultsBeside(s.Target),
 		info: results.Model{Norm: cfg.Norm, Width: cfg.Width, Branches: m.Branches(), Objective: "imported (" + sd.Format + ")"},
 		ckpt: results.Checkpoint{Path: s.Target, SHA256: sum, Epoch: -1}}
 	if s.Data == "" {
@@ -308,7 +261,7 @@ func load(targetPath, sel, data string, testN int) (*loaded, error) {
 // (results.Identity) is reused, a saved state of it continued, and a file
 // of another evaluation refused (*results.OtherEvaluationError) unless
 // o.Force.
-func Run(ctx context.Context, s Spec, o Options) ([]Outcome, error) {
+func Run(ctx context.Context, s Spec, o Options) ([]Outcome[*results.File], error) {
 	j, err := prepare(s, o)
 	if err != nil {
 		return nil, err
@@ -382,7 +335,7 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	}
 	single := strings.HasSuffix(out, ".json")
 	if single && len(branches) > 1 {
-		return nil, fmt.Errorf("evaluate: --out %s names one file, but %d branches are evaluated: give a directory or one --branch", out, len(branches))
+		return nil, &OutFileError{Out: out, Branches: len(branches)}
 	}
 	j.dir = out
 	if single {
@@ -391,7 +344,7 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	for _, b := range branches {
 		bj := branchJob{branch: b.branch, path: out}
 		if !single {
-			bj.path = filepath.Join(j.dir, b.name+".json")
+			bj.path = filepath.Join(j.dir, rundir.ResultFile(b.name))
 		}
 		bj.base = results.File{Provenance: ld.provenance(results.Schema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Batch: s.Batch}
 		bj.want = identityOf(bj.base, j.attacks, ld.test.Len())
@@ -408,21 +361,21 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	return j, nil
 }
 
-func (j *evalJob) run(ctx context.Context, o Options) ([]Outcome, error) {
+func (j *evalJob) run(ctx context.Context, o Options) ([]Outcome[*results.File], error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	var outcomes []Outcome
+	var outcomes []Outcome[*results.File]
 	for _, b := range j.branches {
 		if b.reused != nil {
-			outcomes = append(outcomes, Outcome{Path: b.path, File: b.reused, Reused: true})
+			outcomes = append(outcomes, Outcome[*results.File]{Path: b.path, File: b.reused, Reused: true})
 			continue
 		}
-		oc, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, o)
+		f, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, o)
 		if err != nil {
 			return outcomes, err
 		}
-		outcomes = append(outcomes, oc)
+		outcomes = append(outcomes, Outcome[*results.File]{Path: b.path, File: f})
 	}
 	return outcomes, nil
 }
@@ -525,7 +478,7 @@ func savedState(pp string, want results.Identity, attacks []attack.Attack, force
 	return &st, nil
 }
 
-func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, o Options) (Outcome, error) {
+func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, o Options) (*results.File, error) {
 	base, path, pp := bj.base, bj.path, partialPath(bj.path)
 	var st partial
 	if bj.state != nil {
@@ -533,13 +486,13 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 	} else {
 		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: bj.branch, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})
 		if err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 		st = partial{Identity: bj.want, State: ev}
 	}
 	ld, err := loader.New(test, loader.Config{BatchSize: batch})
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	var bar *progress.Reporter
 	left := test.Len() - st.State.Examples()
@@ -549,7 +502,7 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 	done := 0
 	err = ld.Epoch(0, st.State.Batches, func(k int, bt *loader.Batch) error {
 		if ctx.Err() != nil {
-			return ErrInterrupted
+			return fmt.Errorf("evaluate: %s: %w; the batches done are saved: run the same evaluation again to continue", path, rundir.ErrInterrupted)
 		}
 		start := time.Now()
 		if err := st.State.Add(m, attacks, bt.X, bt.Y); err != nil {
@@ -573,20 +526,20 @@ func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attac
 		return nil
 	})
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	if bar != nil {
 		bar.Done(float64(done))
 	}
 	r, err := st.State.Result()
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	f := base
 	f.Measurement, f.WallSeconds = r.Measurement, st.Seconds
 	if err := results.Write(path, &f); err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
 	os.Remove(pp)
-	return Outcome{Path: path, File: &f}, nil
+	return &f, nil
 }

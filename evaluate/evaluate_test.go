@@ -8,6 +8,7 @@ import (
 
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +57,7 @@ func TestInterruptedEvaluationResumes(t *testing.T) {
 		}
 	}
 	_, err = Run(ctx, spec(ckpt, out), Options{AfterBatch: stop})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	assert.Equal(t, 3+1, batches, "the clean branch's 3 batches, then one of the adversarial branch")
 	_, err = os.Stat(filepath.Join(out, ".adv.json.partial"))
 	require.NoError(t, err, "the state of the interrupted branch is saved")
@@ -109,7 +110,11 @@ func TestEvaluationRefusals(t *testing.T) {
 
 	two := spec(checkpointOf(t, "auxbn"), filepath.Join(out, "one.json"))
 	_, err = Run(context.Background(), two, Options{})
+	var outFile *OutFileError
+	require.ErrorAs(t, err, &outFile)
+	assert.Equal(t, OutFileError{Out: filepath.Join(out, "one.json"), Branches: 2}, *outFile)
 	assert.ErrorContains(t, err, "names one file, but 2 branches")
+	assert.NotContains(t, err.Error(), "--", "no flag named: the command line adds its hint")
 
 	bad := spec(ckpt, t.TempDir())
 	bad.TestN = 5000
@@ -127,11 +132,14 @@ func TestSweep(t *testing.T) {
 	ckpt := checkpointOf(t, "bn")
 	out := t.TempDir()
 	s := SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 24, Batch: 12, Out: out}, Steps: 3}
-	paths, err := Sweep(context.Background(), s, Options{})
+	sweeps, err := Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
-	require.Equal(t, []string{filepath.Join(out, "sweep-shared.json")}, paths)
-	sw, err := results.ReadSweep(paths[0])
+	require.Len(t, sweeps, 1)
+	require.Equal(t, filepath.Join(out, "sweep-shared.json"), sweeps[0].Path)
+	assert.False(t, sweeps[0].Reused)
+	sw, err := results.ReadSweep(sweeps[0].Path)
 	require.NoError(t, err)
+	assert.Equal(t, sw, sweeps[0].File, "the outcome holds what the file holds")
 	require.Len(t, sw.Points, 5)
 	assert.Equal(t, []string{"0/255", "2/255", "4/255", "8/255", "16/255"}, []string{sw.Points[0].Eps255, sw.Points[1].Eps255, sw.Points[2].Eps255, sw.Points[3].Eps255, sw.Points[4].Eps255})
 	assert.Equal(t, "pgd-3", sw.Attack)
@@ -140,7 +148,9 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ev[0].File.SA, sw.Points[0].Accuracy, "eps 0 reproduces SA")
 	calls := 0
-	_, err = Sweep(context.Background(), s, Options{AfterBatch: func(string, int) { calls++ }})
+	again, err := Sweep(context.Background(), s, Options{AfterBatch: func(string, int) { calls++ }})
 	require.NoError(t, err)
 	assert.Zero(t, calls, "reused")
+	assert.True(t, again[0].Reused)
+	assert.Equal(t, sw, again[0].File)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,7 +41,7 @@ func TestForceReplaces(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cut := t.TempDir()
 	_, err = Run(ctx, light(cut, 8), Options{AfterBatch: func(string, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	seed6 := light(cut, 8)
 	seed6.Seed = 6
 	calls = 0
@@ -56,9 +57,10 @@ func TestForceReplaces(t *testing.T) {
 	_, err = Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
 	s.Steps = 2
-	paths, err := Sweep(context.Background(), s, Options{Force: true})
+	sweeps, err := Sweep(context.Background(), s, Options{Force: true})
 	require.NoError(t, err)
-	sw, err := results.ReadSweep(paths[0])
+	assert.False(t, sweeps[0].Reused)
+	sw, err := results.ReadSweep(sweeps[0].Path)
 	require.NoError(t, err)
 	assert.Equal(t, "pgd-2", sw.Attack)
 	assert.Equal(t, 2, sw.Points[4].Steps)
@@ -72,14 +74,14 @@ func TestForceReplaces(t *testing.T) {
 func TestGradStatsFileReuse(t *testing.T) {
 	ckpt := checkpointOf(t, "saauxbn")
 	s := GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Seed: 2}
-	first, err := SaveGradStats(context.Background(), s, Options{})
+	first, err := GradStats(context.Background(), s, Options{})
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(filepath.Dir(ckpt), "results", GradStatsFile), first.Path)
+	assert.Equal(t, filepath.Join(filepath.Dir(ckpt), "results", rundir.GradStatsFile), first.Path)
 	assert.False(t, first.Reused)
-	assert.Equal(t, 8, first.Stats.Examples)
+	assert.Equal(t, 8, first.File.Examples)
 	before := stateOf(t, first.Path)
 
-	again, err := SaveGradStats(context.Background(), s, Options{})
+	again, err := GradStats(context.Background(), s, Options{})
 	require.NoError(t, err)
 	assert.True(t, again.Reused)
 	assert.Equal(t, before, stateOf(t, first.Path), "reused, not written again")
@@ -103,17 +105,49 @@ func TestGradStatsFileReuse(t *testing.T) {
 		assert.Equal(t, c.field, refused.Field)
 		assert.Equal(t, c.have, refused.Have, c.field)
 		assert.Equal(t, c.want, refused.Want, c.field)
-		_, err = SaveGradStats(context.Background(), other, Options{})
+		_, err = GradStats(context.Background(), other, Options{})
 		assert.ErrorAs(t, err, &refused, c.field)
 		assert.Equal(t, before, stateOf(t, first.Path), "%s: the file is kept", c.field)
 	}
 
 	s.N = 12
-	forced, err := SaveGradStats(context.Background(), s, Options{Force: true})
+	forced, err := GradStats(context.Background(), s, Options{Force: true})
 	require.NoError(t, err)
 	assert.False(t, forced.Reused)
 	back, err := results.ReadGradStats(first.Path)
 	require.NoError(t, err)
 	assert.Equal(t, 12, back.Examples)
 	assert.Equal(t, 3, back.Batches, "12 images in batches of 4")
+}
+
+// TestEveryJobInterrupted: an evaluation, a sweep and gradient statistics
+// stopped by their context all return the one interrupt error
+// (rundir.ErrInterrupted), which the command line maps to exit 130, and
+// leave no result file behind.
+func TestEveryJobInterrupted(t *testing.T) {
+	ckpt := checkpointOf(t, "bn")
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name string
+		run  func(out string) error
+		file string
+	}{
+		{"eval", func(out string) error { _, err := Run(stopped, lightSpec(ckpt, out, 8), Options{}); return err }, "shared.json"},
+		{"sweep", func(out string) error {
+			_, err := Sweep(stopped, SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 8, Batch: 8, Out: out}, Steps: 1}, Options{})
+			return err
+		}, "sweep-shared.json"},
+		{"gradstats", func(out string) error {
+			_, err := GradStats(stopped, GradSpec{Target: ckpt, Data: "builtin", N: 8, Batch: 4, Steps: 1, Out: filepath.Join(out, "gradstats.json")}, Options{})
+			return err
+		}, "gradstats.json"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := t.TempDir()
+			err := c.run(out)
+			require.ErrorIs(t, err, rundir.ErrInterrupted)
+			assert.NoFileExists(t, filepath.Join(out, c.file))
+		})
+	}
 }

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 )
 
 // GradSpec says which model's gradients to analyse and on what.
@@ -34,9 +36,9 @@ type GradSpec struct {
 	Steps   int
 	Options *attack.Options
 	Seed    uint64
-	// Out is the statistics' file for SaveGradStats (default
-	// GradStatsFile in the target's result directory: RUN_DIR/results, or
-	// a results folder beside a checkpoint file).
+	// Out is the statistics' file (default
+	// rundir.GradStatsFile in the target's result directory:
+	// RUN_DIR/results, or a results folder beside a checkpoint file).
 	Out string
 }
 
@@ -46,18 +48,6 @@ var StageParams = []string{"layer1.1.conv2.weight", "layer2.1.conv2.weight", "la
 
 // gradStream seeds the analysis attack's random starts per batch.
 const gradStream = 0x6772 << 32 // "gr"
-
-// GradStatsFile is the name of the gradient statistics in a result
-// directory.
-const GradStatsFile = "gradstats.json"
-
-// GradOutcome is where a model's gradient statistics are and whether they
-// were computed now or found finished.
-type GradOutcome struct {
-	Path   string
-	Stats  *results.GradStats
-	Reused bool
-}
 
 // gradJob is a gradient analysis checked and ready to compute.
 type gradJob struct {
@@ -107,13 +97,13 @@ func (j *gradJob) base() *results.GradStats {
 		AttackMode: j.mode.String(), Attack: j.pgd.Params(), Seed: j.s.Seed, Examples: j.ld.test.Len(), Batch: j.s.Batch}
 }
 
-// path is where the statistics go: the spec's Out, or GradStatsFile in
-// the target's result directory.
+// path is where the statistics go: the spec's Out, or
+// rundir.GradStatsFile in the target's result directory.
 func (j *gradJob) path() string {
 	if j.s.Out != "" {
 		return j.s.Out
 	}
-	return filepath.Join(j.ld.outDir, GradStatsFile)
+	return filepath.Join(j.ld.outDir, rundir.GradStatsFile)
 }
 
 // prepareGrad loads the model and applies the identity rule to the file
@@ -127,7 +117,7 @@ func prepareGrad(s GradSpec, o Options) (*gradJob, *results.GradStats, error) {
 	return j, old, err
 }
 
-// CheckGradStats does what SaveGradStats does before its first attack and
+// CheckGradStats does what GradStats does before its first attack and
 // returns the file it would write and the error it would, without
 // computing or writing anything.
 func CheckGradStats(s GradSpec, o Options) (path string, err error) {
@@ -138,48 +128,36 @@ func CheckGradStats(s GradSpec, o Options) (path string, err error) {
 	return path, err
 }
 
-// SaveGradStats computes a model's gradient statistics into their file
-// (GradSpec.Out, default GradStatsFile in the target's result directory).
-// A file of the same analysis (results.Identity: checkpoint, test images,
-// attack and its mode, seed, batch) is reused; one of another is refused
-// with a *results.OtherEvaluationError unless o.Force, checked before any
-// attack runs.
-func SaveGradStats(ctx context.Context, s GradSpec, o Options) (GradOutcome, error) {
+// GradStats computes a model's gradient statistics into their file
+// (GradSpec.Out, default rundir.GradStatsFile in the target's result
+// directory). A file of the same analysis (results.Identity: checkpoint,
+// test images, attack and its mode, seed, batch) is reused; one of another
+// is refused with a *results.OtherEvaluationError unless o.Force, checked
+// before any attack runs.
+func GradStats(ctx context.Context, s GradSpec, o Options) (Outcome[*results.GradStats], error) {
+	var none Outcome[*results.GradStats]
 	j, old, err := prepareGrad(s, o)
 	if err != nil {
-		return GradOutcome{}, err
+		return none, err
 	}
 	path := j.path()
 	if old != nil {
-		return GradOutcome{Path: path, Stats: old, Reused: true}, nil
+		return Outcome[*results.GradStats]{Path: path, File: old, Reused: true}, nil
 	}
-	var progressOut ProgressWriter
-	if o.Progress != nil {
-		progressOut = o.Progress
-	}
-	g, err := j.compute(ctx, progressOut)
+	g, err := j.compute(ctx, o.Progress)
 	if err != nil {
-		return GradOutcome{}, err
+		return none, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return GradOutcome{}, fmt.Errorf("evaluate: %w", err)
+		return none, fmt.Errorf("evaluate: %w", err)
 	}
 	if err := results.WriteJSON(path, g); err != nil {
-		return GradOutcome{}, err
+		return none, err
 	}
-	return GradOutcome{Path: path, Stats: g}, nil
+	return Outcome[*results.GradStats]{Path: path, File: g}, nil
 }
 
-// GradStats computes the gradient statistics of a model, writing nothing.
-func GradStats(ctx context.Context, s GradSpec, progressOut ProgressWriter) (*results.GradStats, error) {
-	j, err := newGradJob(s)
-	if err != nil {
-		return nil, err
-	}
-	return j.compute(ctx, progressOut)
-}
-
-func (j *gradJob) compute(ctx context.Context, progressOut ProgressWriter) (*results.GradStats, error) {
+func (j *gradJob) compute(ctx context.Context, progressOut io.Writer) (*results.GradStats, error) {
 	s, ld, pgd, mode := j.s, j.ld, j.pgd, j.mode
 	out := j.base()
 	perStage := make([][]results.BatchStats, len(StageParams))
@@ -201,7 +179,7 @@ func (j *gradJob) compute(ctx context.Context, progressOut ProgressWriter) (*res
 	done := 0
 	err = l.Epoch(0, 0, func(k int, b *loader.Batch) error {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("evaluate: gradient statistics of %s: %w; run the same analysis again", ld.ckpt.Path, rundir.ErrInterrupted)
 		}
 		for i, v := range buffers {
 			v.SetFloat64s(saved[i])
@@ -237,9 +215,6 @@ func (j *gradJob) compute(ctx context.Context, progressOut ProgressWriter) (*res
 	}
 	return out, nil
 }
-
-// ProgressWriter is where progress goes (stderr), or nil.
-type ProgressWriter = interface{ Write([]byte) (int, error) }
 
 func meanStd(bs []results.BatchStats, f func(results.BatchStats) float64) results.MeanStd {
 	xs := make([]float64, len(bs))

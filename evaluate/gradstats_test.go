@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/advbench/advbench/attack"
@@ -38,9 +39,10 @@ func TestCompareByHand(t *testing.T) {
 // and std over the batches.
 func TestGradStatsTinyNetwork(t *testing.T) {
 	ckpt := checkpointOf(t, "saauxbn")
-	spec := GradSpec{Target: ckpt, Data: "builtin", N: 12, Batch: 6, Steps: 2, Seed: 4}
-	got, err := GradStats(context.Background(), spec, nil)
+	spec := GradSpec{Target: ckpt, Data: "builtin", N: 12, Batch: 6, Steps: 2, Seed: 4, Out: filepath.Join(t.TempDir(), "g.json")}
+	oc, err := GradStats(context.Background(), spec, Options{})
 	require.NoError(t, err)
+	got := oc.File
 	require.Len(t, got.Stages, 4)
 	assert.Equal(t, 2, got.Batches)
 	assert.Equal(t, "train", got.AttackMode)
@@ -98,7 +100,8 @@ func TestGradStatsTinyNetwork(t *testing.T) {
 		assert.Greater(t, st.CleanNorm.Mean, 0.0)
 		assert.NotEqual(t, st.CleanNorm.Mean, st.AdvNorm.Mean, "the two losses differ")
 	}
-	again, err := GradStats(context.Background(), spec, nil)
+	again, err := GradStats(context.Background(), spec, Options{Force: true})
 	require.NoError(t, err)
-	assert.Equal(t, got, again, "deterministic: batches do not depend on each other or on earlier runs")
+	assert.False(t, again.Reused, "computed again")
+	assert.Equal(t, got, again.File, "deterministic: batches do not depend on each other or on earlier runs")
 }

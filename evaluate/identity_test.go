@@ -11,6 +11,7 @@ import (
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,17 +49,17 @@ func counter(n *int) Options {
 func TestSweepOfOtherStepsIsRefused(t *testing.T) {
 	ckpt, out := checkpointOf(t, "bn"), t.TempDir()
 	s := SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 24, Batch: 12, Out: out}, Steps: 3}
-	paths, err := Sweep(context.Background(), s, Options{})
+	sweeps, err := Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
-	before := stateOf(t, paths[0])
+	before := stateOf(t, sweeps[0].Path)
 
 	s.Steps = 5
 	calls := 0
 	_, err = Sweep(context.Background(), s, counter(&calls))
 	require.Error(t, err, "a PGD-3 sweep is not a PGD-5 sweep")
-	assert.ErrorContains(t, err, paths[0]+" holds another evaluation: attack pgd-3 in the file, pgd-5 asked for")
+	assert.ErrorContains(t, err, sweeps[0].Path+" holds another evaluation: attack pgd-3 in the file, pgd-5 asked for")
 	assert.Zero(t, calls)
-	assert.Equal(t, before, stateOf(t, paths[0]), "the file is kept")
+	assert.Equal(t, before, stateOf(t, sweeps[0].Path), "the file is kept")
 }
 
 // TestSweepOfOtherGridIsNotOverwritten: a sweep of another grid (other
@@ -67,9 +68,9 @@ func TestSweepOfOtherStepsIsRefused(t *testing.T) {
 func TestSweepOfOtherGridIsNotOverwritten(t *testing.T) {
 	ckpt, out := checkpointOf(t, "bn"), t.TempDir()
 	s := SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 24, Batch: 12, Out: out}, Steps: 3}
-	paths, err := Sweep(context.Background(), s, Options{})
+	sweeps, err := Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
-	before := stateOf(t, paths[0])
+	before := stateOf(t, sweeps[0].Path)
 
 	grids := []struct {
 		name string
@@ -91,9 +92,9 @@ func TestSweepOfOtherGridIsNotOverwritten(t *testing.T) {
 			g.edit(&other)
 			calls := 0
 			_, err := Sweep(context.Background(), other, counter(&calls))
-			assert.ErrorContains(t, err, paths[0]+" holds another evaluation: "+g.err)
+			assert.ErrorContains(t, err, sweeps[0].Path+" holds another evaluation: "+g.err)
 			assert.Zero(t, calls, "nothing computed")
-			assert.Equal(t, before, stateOf(t, paths[0]), "the file is kept")
+			assert.Equal(t, before, stateOf(t, sweeps[0].Path), "the file is kept")
 		})
 	}
 }
@@ -122,7 +123,7 @@ func TestSavedStateOfOtherEvaluationNamesTheField(t *testing.T) {
 	ckpt, out := checkpointOf(t, "bn"), t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := Run(ctx, lightSpec(ckpt, out, 8), Options{AfterBatch: func(string, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	pp := filepath.Join(out, ".shared.json.partial")
 	before := stateOf(t, pp)
 
@@ -141,9 +142,9 @@ func TestSameEvaluationIsReused(t *testing.T) {
 	first, err := Run(context.Background(), lightSpec(ckpt, out, 8), Options{})
 	require.NoError(t, err)
 	s := SweepSpec{Spec: Spec{Target: ckpt, Data: "builtin", TestN: 12, Batch: 12, Out: out}, Steps: 2}
-	paths, err := Sweep(context.Background(), s, Options{})
+	sweeps, err := Sweep(context.Background(), s, Options{})
 	require.NoError(t, err)
-	result, sweep := stateOf(t, first[0].Path), stateOf(t, paths[0])
+	result, sweep := stateOf(t, first[0].Path), stateOf(t, sweeps[0].Path)
 
 	raw, err := os.ReadFile(ckpt)
 	require.NoError(t, err)
@@ -158,7 +159,7 @@ func TestSameEvaluationIsReused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, calls, "nothing computed")
 	assert.Equal(t, result, stateOf(t, first[0].Path))
-	assert.Equal(t, sweep, stateOf(t, paths[0]))
+	assert.Equal(t, sweep, stateOf(t, sweeps[0].Path))
 	f, err := results.Read(first[0].Path)
 	require.NoError(t, err)
 	assert.Equal(t, ckpt, f.Checkpoint.Path, "the file still names the weights it was computed from")

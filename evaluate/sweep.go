@@ -10,6 +10,7 @@ import (
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 )
 
 // SweepSpec is an accuracy-against-eps sweep: the Spec's target, data,
@@ -22,17 +23,14 @@ type SweepSpec struct {
 	Eps   []float64
 }
 
-// SweepFile is the name of a branch's sweep in a result directory.
-func SweepFile(branch string) string { return "sweep-" + branch + ".json" }
-
 // Sweep measures robust accuracy at each eps for every branch asked for and
-// writes sweep-BRANCH.json into the output directory. Everything that would
-// make it fail is found before the first attack: a grid or options
-// attack.CheckSweep refuses, and a sweep file of another evaluation
+// writes sweep-BRANCH.json (rundir.SweepFile) into the output directory.
+// Everything that would make it fail is found before the first attack: a
+// grid or options attack.CheckSweep refuses, and a sweep file of another evaluation
 // (results.Identity: checkpoint, data, seed, batch, mode, and the PGD at
 // each eps of the grid), which is refused unless o.Force; one of the same
-// evaluation is reused.
-func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
+// evaluation is reused. It returns one outcome per branch.
+func Sweep(ctx context.Context, s SweepSpec, o Options) ([]Outcome[*results.Sweep], error) {
 	if s.Steps == 0 {
 		s.Steps = 10
 	}
@@ -71,31 +69,31 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 		b      branchSpec
 		path   string
 		base   results.Sweep
-		reused bool
+		reused *results.Sweep
 	}
 	var jobs []job
 	for _, b := range branches {
-		jb := job{b: b, path: filepath.Join(dir, SweepFile(b.name)),
+		jb := job{b: b, path: filepath.Join(dir, rundir.SweepFile(b.name)),
 			base: results.Sweep{Provenance: ld.provenance(results.SweepSchema), Branch: b.name, Mode: nn.Eval.String(), Seed: s.Seed, Batch: s.Batch,
 				Attack: pgds[0].Name(), StepRatio: opts.Step / opts.Eps, Examples: ld.test.Len()}}
 		want := jb.base
 		for _, a := range pgds {
 			want.Points = append(want.Points, results.SweepPoint{AttackParams: a.Params()})
 		}
-		_, found, err := existing(jb.path, results.ReadSweep, want.Identity(), o.Force)
+		old, _, err := existing(jb.path, results.ReadSweep, want.Identity(), o.Force)
 		if err != nil {
 			return nil, err
 		}
-		jb.reused = found
+		jb.reused = old
 		jobs = append(jobs, jb)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	var paths []string
+	var outcomes []Outcome[*results.Sweep]
 	for _, jb := range jobs {
-		if jb.reused {
-			paths = append(paths, jb.path)
+		if jb.reused != nil {
+			outcomes = append(outcomes, Outcome[*results.Sweep]{Path: jb.path, File: jb.reused, Reused: true})
 			continue
 		}
 		batches := func(fn func(x []float32, y []int) error) error {
@@ -105,7 +103,7 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 			}
 			return l.Epoch(0, 0, func(_ int, bt *loader.Batch) error {
 				if ctx.Err() != nil {
-					return ErrInterrupted
+					return fmt.Errorf("evaluate: %s: %w; run the same sweep again to continue", jb.path, rundir.ErrInterrupted)
 				}
 				return fn(bt.X, bt.Y)
 			})
@@ -113,17 +111,17 @@ func Sweep(ctx context.Context, s SweepSpec, o Options) ([]string, error) {
 		cfg := attack.EvalConfig{Setting: attack.Setting{Branch: jb.b.branch, Mode: nn.Eval}, Seed: s.Seed, Model: ld.ckpt.Path, Data: ld.data.Source}
 		r, err := attack.Sweep(ld.model, batches, s.Steps, opts, s.Eps, ld.model.Config().Classes, cfg)
 		if err != nil {
-			return paths, err
+			return outcomes, err
 		}
 		out := jb.base
 		out.Examples, out.Chance, out.Warnings, out.Points = r.Examples, r.Chance, r.Warnings, r.Points
 		if err := results.WriteJSON(jb.path, &out); err != nil {
-			return paths, err
+			return outcomes, err
 		}
-		paths = append(paths, jb.path)
+		outcomes = append(outcomes, Outcome[*results.Sweep]{Path: jb.path, File: &out})
 		if o.AfterBatch != nil {
 			o.AfterBatch(jb.b.name, len(out.Points))
 		}
 	}
-	return paths, nil
+	return outcomes, nil
 }

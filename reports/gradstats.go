@@ -43,6 +43,28 @@ type GradCell struct {
 	AdvNorm   float64         `json:"adv_norm"`
 }
 
+// GradSources labels gradient statistics for the gradient table and its
+// figures, by the one rule every caller uses: the norm as the paper spells
+// it (DisplayName), followed by the training objective when the
+// statistics given differ in it. The training seed is never part of a
+// label, so the seeds of one model share a column (BuildGrad: the mean of
+// their means ± the spread over them), as Tables 3 and 4 pool seeds.
+func GradSources(all []*results.GradStats) []GradSource {
+	objectives := map[string]bool{}
+	for _, g := range all {
+		objectives[g.Model.Objective] = true
+	}
+	out := make([]GradSource, len(all))
+	for i, g := range all {
+		label := DisplayName(g.Model.Norm)
+		if len(objectives) > 1 && g.Model.Objective != "" {
+			label += " " + g.Model.Objective
+		}
+		out[i] = GradSource{Label: label, Stats: g}
+	}
+	return out
+}
+
 // BuildGrad assembles the gradient table; every source must cover the same
 // stages. Sources with the same label (several seeds of one norm) share a
 // column: the mean of their means, ± the standard deviation over them

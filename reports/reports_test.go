@@ -300,6 +300,25 @@ func TestGradColumnsAverageSeeds(t *testing.T) {
 	assert.Contains(t, rep.Caption, "over the seeds' means for several")
 }
 
+// TestGradSourcesLabelModelsNotSeeds: the one label rule of gradient
+// statistics: the norm as the paper spells it, the objective only when the
+// statistics differ in it, never the seed.
+func TestGradSourcesLabelModelsNotSeeds(t *testing.T) {
+	g := func(norm, objective string, seed uint64) *results.GradStats {
+		return &results.GradStats{Provenance: results.Provenance{Model: results.Model{Norm: norm, Objective: objective, TrainSeed: seed}}}
+	}
+	labels := func(all ...*results.GradStats) []string {
+		var out []string
+		for _, s := range GradSources(all) {
+			out = append(out, s.Label)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"BN", "SaAuxBN", "BN"}, labels(g("bn", "advprop", 1), g("saauxbn", "advprop", 1), g("bn", "advprop", 2)), "seeds share a label")
+	assert.Equal(t, []string{"BN advprop", "BN clean", "BN advprop"}, labels(g("bn", "advprop", 1), g("bn", "clean", 1), g("bn", "advprop", 2)), "objectives do not")
+	assert.Equal(t, []string{"BN"}, labels(g("bn", "madry", 4)))
+}
+
 // TestTIntervalClipped: three seeds that spread widely give a t interval
 // that would leave [0, 1]; the cell keeps it inside.
 func TestTIntervalClipped(t *testing.T) {

@@ -20,8 +20,10 @@ const (
 	FigSweep    = "sweep"     // robust accuracy against eps
 )
 
-// Figures builds every figure the runs have data for, by name.
-func Figures(runs []*Run) map[string]plots.Figure {
+// Figures builds every figure the runs have data for, by name: a line per
+// run, except the gradient statistics, drawn as their table
+// (GradFigures).
+func Figures(runs []*Run) (map[string]plots.Figure, error) {
 	names := labels(runs)
 	figs := map[string]plots.Figure{}
 	losses := plots.Figure{Title: "Test loss per epoch (Fig. 6)",
@@ -53,14 +55,20 @@ func Figures(runs []*Run) map[string]plots.Figure {
 	if len(losses.Series) > 0 {
 		figs[FigLosses], figs[FigAccuracy] = losses, acc
 	}
-	var grads []reports.GradSource
-	for i, r := range runs {
+	var grads []*results.GradStats
+	for _, r := range runs {
 		if r.GradStats != nil {
-			grads = append(grads, reports.GradSource{Label: names[i], Stats: r.GradStats})
+			grads = append(grads, r.GradStats)
 		}
 	}
-	for n, f := range GradFigures(grads) {
-		figs[n] = f
+	if len(grads) > 0 {
+		rep, err := reports.BuildGrad(reports.GradSources(grads))
+		if err != nil {
+			return nil, err
+		}
+		for n, f := range GradFigures(rep) {
+			figs[n] = f
+		}
 	}
 	sw := plots.Figure{Title: "Robust accuracy against eps (eval mode, white-box)",
 		XLabel: "eps (/255)", YLabel: "robust accuracy (fraction)", YMin: 0, YMax: 1}
@@ -83,14 +91,14 @@ func Figures(runs []*Run) map[string]plots.Figure {
 	if len(sw.Series) > 0 {
 		figs[FigSweep] = sw
 	}
-	return figs
+	return figs, nil
 }
 
-// GradFigures draws gradient statistics: the std of the two norms and the
-// cosine of the two gradients per stage, a line per source (none without
-// sources).
-func GradFigures(srcs []reports.GradSource) map[string]plots.Figure {
-	if len(srcs) == 0 {
+// GradFigures draws the gradient table: the std of the two norms and the
+// cosine of the two gradients per stage, a line per column (a model, its
+// seeds pooled as the table pools them; none without a table).
+func GradFigures(rep *reports.GradReport) map[string]plots.Figure {
+	if rep == nil || len(rep.Columns) == 0 {
 		return map[string]plots.Figure{}
 	}
 	stages := []float64{1, 2, 3, 4}
@@ -98,15 +106,15 @@ func GradFigures(srcs []reports.GradSource) map[string]plots.Figure {
 		XLabel: "stage (its last convolution)", YLabel: "std of the clean and adversarial gradient norms", XTicks: stages}
 	cos := plots.Figure{Title: "Gradient direction per stage",
 		XLabel: "stage (its last convolution)", YLabel: "cosine of the clean and adversarial gradients", XTicks: stages, YMin: -1, YMax: 1}
-	for i, src := range srcs {
+	for i, label := range rep.Columns {
 		var x, s, c []float64
-		for _, st := range src.Stats.Stages {
-			x = append(x, float64(st.Stage))
-			s = append(s, st.NormStd.Mean)
-			c = append(c, st.Cosine.Mean)
+		for _, row := range rep.Rows {
+			x = append(x, float64(row.Stage))
+			s = append(s, row.Cells[i].NormStd.Mean)
+			c = append(c, row.Cells[i].Cosine.Mean)
 		}
-		std.Series = append(std.Series, plots.Series{Label: src.Label, X: x, Y: s, Group: i})
-		cos.Series = append(cos.Series, plots.Series{Label: src.Label, X: x, Y: c, Group: i})
+		std.Series = append(std.Series, plots.Series{Label: label, X: x, Y: s, Group: i})
+		cos.Series = append(cos.Series, plots.Series{Label: label, X: x, Y: c, Group: i})
 	}
 	return map[string]plots.Figure{FigGradStd: std, FigGradCos: cos}
 }
@@ -114,7 +122,10 @@ func GradFigures(srcs []reports.GradSource) map[string]plots.Figure {
 // WritePlots saves every figure the runs have data for into dir, as PNG and
 // SVG, and returns the paths written.
 func WritePlots(runs []*Run, dir string) ([]string, error) {
-	figs := Figures(runs)
+	figs, err := Figures(runs)
+	if err != nil {
+		return nil, err
+	}
 	if len(figs) == 0 {
 		return nil, fmt.Errorf("study: the runs hold nothing to plot (no log, gradient statistics or sweep)")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 )
 
@@ -106,18 +107,15 @@ func (p Plan) Validate() error {
 	return nil
 }
 
-// PlanFile is the plan a reproduction's directory records, so that cells
-// run apart (cluster tasks) and their merge agree on it.
-const PlanFile = "plan.json"
-
-// Record writes the plan into its output directory, or checks that the
-// directory's recorded plan is the same one.
+// Record writes the plan into its output directory (rundir.PlanFile), so
+// that cells run apart (cluster tasks) and their merge agree on it, or
+// checks that the directory's recorded plan is the same one.
 func (p Plan) Record() error {
-	path := filepath.Join(p.Out, PlanFile)
+	path := rundir.Plan(p.Out)
 	if old, err := ReadPlan(p.Out); err == nil {
 		old.Out = p.Out
 		if !reflect.DeepEqual(old, p) {
-			return fmt.Errorf("study: %s holds another plan (%s): choose another --out", p.Out, path)
+			return &OtherPlanError{Dir: p.Out}
 		}
 		return nil
 	}
@@ -134,12 +132,12 @@ func (p Plan) Record() error {
 // the directory given.
 func ReadPlan(dir string) (Plan, error) {
 	var p Plan
-	b, err := os.ReadFile(filepath.Join(dir, PlanFile))
+	b, err := os.ReadFile(rundir.Plan(dir))
 	if err != nil {
-		return p, fmt.Errorf("study: %s has no %s: not a reproduction's directory", dir, PlanFile)
+		return p, fmt.Errorf("study: %s has no %s: not a reproduction's directory", dir, rundir.PlanFile)
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return p, fmt.Errorf("study: %s: %v", filepath.Join(dir, PlanFile), err)
+		return p, fmt.Errorf("study: %s: %v", rundir.Plan(dir), err)
 	}
 	p.Out = dir
 	return p, nil
@@ -171,7 +169,9 @@ func (p Plan) gradSpec(c Cell) evaluate.GradSpec {
 
 // cellFiles are the files of a cell's results directory that a
 // reproduction writes.
-var cellFiles = []string{results.BranchClean + ".json", results.BranchAdv + ".json", results.BranchShared + ".json", GradStatsFile}
+func cellFiles(dir rundir.Dir) []string {
+	return []string{dir.Result(results.BranchClean), dir.Result(results.BranchAdv), dir.Result(results.BranchShared), dir.GradStats()}
+}
 
 // CheckCell refuses, before any work, what would make RunCell fail after
 // training: a run directory of another configuration, and result files
@@ -192,15 +192,14 @@ func (p Plan) CheckCell(c Cell) error {
 		return err
 	}
 	if !reflect.DeepEqual(rec.Config, cfg) {
-		return fmt.Errorf("study: %s holds a run of another configuration than this plan's cell (%s, seed %d, preset %s): choose another --out", c.Dir, c.Norm, c.Seed, p.Preset)
+		return &OtherRunError{Dir: c.Dir, Norm: c.Norm, Seed: c.Seed, Preset: p.Preset}
 	}
 	log, err := train.ReadLog(c.Dir)
 	if err != nil {
 		return err
 	}
 	if len(log) < cfg.Epochs {
-		for _, name := range cellFiles {
-			path := filepath.Join(c.Dir, ResultsDir, name)
+		for _, path := range cellFiles(rundir.Dir(c.Dir)) {
 			if _, err := os.Stat(path); err == nil {
 				return fmt.Errorf("study: %s measures a checkpoint of the unfinished run %s (%d of %d epochs), which the training replaces: remove it", path, c.Dir, len(log), cfg.Epochs)
 			}
@@ -244,10 +243,7 @@ func (p Plan) RunCell(ctx context.Context, c Cell, o Options) error {
 		return err
 	}
 	o.logf("reproduce: cell %d %s seed %d: gradient statistics", c.Index, c.Norm, c.Seed)
-	if _, err := evaluate.SaveGradStats(ctx, p.gradSpec(c), eo); err != nil {
-		if errors.Is(err, context.Canceled) {
-			return evaluate.ErrInterrupted
-		}
+	if _, err := evaluate.GradStats(ctx, p.gradSpec(c), eo); err != nil {
 		return err
 	}
 	return nil
@@ -329,17 +325,16 @@ func RenderCells(p Plan, cells []Cell, allowMissing bool) (*Outcome, error) {
 		return nil, fmt.Errorf("study: no finished cell to render")
 	}
 	var srcs []reports.Source
-	var grads []reports.GradSource
+	var grads []*results.GradStats
 	for _, r := range runs {
 		srcs = append(srcs, r.Results...)
-		// One column per norm: seeds are averaged.
-		grads = append(grads, reports.GradSource{Label: reports.DisplayName(r.Record.Config.Norm), Stats: r.GradStats})
+		grads = append(grads, r.GradStats)
 	}
 	tables, err := reports.Build(srcs, reports.Options{Paper: true})
 	if err != nil {
 		return nil, err
 	}
-	grad, err := reports.BuildGrad(grads)
+	grad, err := reports.BuildGrad(reports.GradSources(grads))
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +441,7 @@ func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.G
 		for _, s := range r.Results {
 			evalS += s.File.WallSeconds
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %.0f | %.0f | `%s` |\n", r.Dir, c.Norm, c.Seed, len(r.Log), trainS, evalS, filepath.Join(r.Dir, train.ConfigFile))
+		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %.0f | %.0f | `%s` |\n", r.Dir, c.Norm, c.Seed, len(r.Log), trainS, evalS, rundir.Dir(r.Dir).Config())
 	}
 	first := runs[0].Record
 	cj, err := json.MarshalIndent(first.Config, "", "  ")

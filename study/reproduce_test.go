@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/advbench/advbench/evaluate"
-	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,8 +42,8 @@ func TestCellGradStatsOfAnotherAnalysisRefused(t *testing.T) {
 	cells := p.Cells()
 	done := cells[1]
 	require.NoError(t, p.RunCell(context.Background(), done, Options{}))
-	gpath := filepath.Join(done.Dir, ResultsDir, GradStatsFile)
-	epath := filepath.Join(done.Dir, ResultsDir, "shared.json")
+	gpath := filepath.Join(done.Dir, "results", "gradstats.json")
+	epath := filepath.Join(done.Dir, "results", "shared.json")
 	gsum, gtime := stamp(t, gpath)
 	esum, etime := stamp(t, epath)
 
@@ -56,10 +56,11 @@ func TestCellGradStatsOfAnotherAnalysisRefused(t *testing.T) {
 	assert.Equal(t, esum, s)
 	assert.Equal(t, etime, m, "evaluation reused")
 
-	// Statistics of 16 images replace the plan's 8.
-	g, err := evaluate.GradStats(context.Background(), evaluate.GradSpec{Target: done.Dir, N: 16}, nil)
+	// Statistics of 16 images replace the plan's 8 (as 'advbench
+	// gradstats --n 16 --force' does).
+	g, err := evaluate.GradStats(context.Background(), evaluate.GradSpec{Target: done.Dir, N: 16}, evaluate.Options{Force: true})
 	require.NoError(t, err)
-	require.NoError(t, results.WriteJSON(gpath, g))
+	require.Equal(t, gpath, g.Path)
 	gsum, gtime = stamp(t, gpath)
 
 	err = p.RunCell(context.Background(), done, Options{})
@@ -89,10 +90,10 @@ func TestUnfinishedCellWithResultsRefused(t *testing.T) {
 	stopped, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = train.Start(stopped, cfg, c.Dir, train.Options{})
-	require.ErrorIs(t, err, train.ErrInterrupted, "a run started and stopped before its first epoch")
+	require.ErrorIs(t, err, rundir.ErrInterrupted, "a run started and stopped before its first epoch")
 	require.NoError(t, p.CheckCell(c), "an unfinished run without results is resumed")
 
-	stale := filepath.Join(c.Dir, ResultsDir, "shared.json")
+	stale := filepath.Join(c.Dir, "results", "shared.json")
 	require.NoError(t, os.MkdirAll(filepath.Dir(stale), 0o755))
 	require.NoError(t, os.WriteFile(stale, []byte("{}"), 0o644))
 	_, err = Reproduce(context.Background(), p, Options{})

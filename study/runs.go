@@ -11,19 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
-	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
-)
-
-// Files of a run's results directory besides the evaluation results.
-const (
-	ResultsDir    = "results"
-	GradStatsFile = evaluate.GradStatsFile
-	sweepPrefix   = "sweep-"
 )
 
 // Run is a training run directory and what was measured of it.
@@ -48,19 +40,18 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Dir: dir, Record: rec, Log: log}
-	rdir := filepath.Join(dir, ResultsDir)
-	files, err := filepath.Glob(filepath.Join(rdir, "*.json"))
+	files, err := filepath.Glob(filepath.Join(rundir.Dir(dir).Results(), "*.json"))
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
 	for _, p := range files {
 		switch base := filepath.Base(p); {
-		case base == GradStatsFile:
+		case base == rundir.GradStatsFile:
 			if r.GradStats, err = results.ReadGradStats(p); err != nil {
 				return nil, err
 			}
-		case strings.HasPrefix(base, sweepPrefix):
+		case rundir.IsSweepFile(base):
 			s, err := results.ReadSweep(p)
 			if err != nil {
 				return nil, err
@@ -82,7 +73,7 @@ func LoadRun(dir string) (*Run, error) {
 func LoadRuns(paths []string) ([]*Run, error) {
 	var out []*Run
 	for _, p := range paths {
-		if _, err := os.Stat(filepath.Join(p, train.ConfigFile)); err == nil {
+		if _, err := os.Stat(rundir.Dir(p).Config()); err == nil {
 			r, err := LoadRun(p)
 			if err != nil {
 				return nil, err
@@ -90,7 +81,7 @@ func LoadRuns(paths []string) ([]*Run, error) {
 			out = append(out, r)
 			continue
 		}
-		subs, err := filepath.Glob(filepath.Join(p, "*", train.ConfigFile))
+		subs, err := filepath.Glob(filepath.Join(p, "*", rundir.ConfigFile))
 		if err != nil {
 			return nil, err
 		}
@@ -157,12 +148,6 @@ func labels(runs []*Run) []string {
 	return out
 }
 
-// isResultFile reports whether a results directory entry is an evaluation
-// result (not gradient statistics or a sweep).
-func isResultFile(name string) bool {
-	return filepath.Ext(name) == ".json" && name != GradStatsFile && !strings.HasPrefix(name, sweepPrefix)
-}
-
 // ResultFiles expands paths into evaluation result files: a file as given;
 // a directory's result files, or its results/ directory's; a directory of
 // runs (a reproduction), each run's.
@@ -179,12 +164,12 @@ func ResultFiles(paths []string) ([]string, error) {
 		}
 		// A run directory's results/, else a reproduction's runs, else the
 		// directory itself (a results directory).
-		dirs := []string{filepath.Join(p, ResultsDir)}
-		if _, err := os.Stat(filepath.Join(p, train.ConfigFile)); err == nil && !isDir(dirs[0]) {
-			return nil, fmt.Errorf("study: %s is a run without results yet: make them with 'advbench eval %s'", p, p)
+		dirs := []string{rundir.Dir(p).Results()}
+		if _, err := os.Stat(rundir.Dir(p).Config()); err == nil && !isDir(dirs[0]) {
+			return nil, &NoResultsError{Path: p, Run: true}
 		}
 		if !isDir(dirs[0]) {
-			if dirs, _ = filepath.Glob(filepath.Join(p, "*", ResultsDir)); len(dirs) == 0 {
+			if dirs, _ = filepath.Glob(filepath.Join(p, "*", rundir.ResultsDir)); len(dirs) == 0 {
 				dirs = []string{p}
 			}
 		}
@@ -192,13 +177,13 @@ func ResultFiles(paths []string) ([]string, error) {
 		for _, dir := range dirs {
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
-				if !e.IsDir() && isResultFile(e.Name()) {
+				if !e.IsDir() && rundir.IsResultFile(e.Name()) {
 					found = append(found, filepath.Join(dir, e.Name()))
 				}
 			}
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("study: %s holds no result files (run 'advbench eval' first)", p)
+			return nil, &NoResultsError{Path: p}
 		}
 		sort.Strings(found)
 		out = append(out, found...)

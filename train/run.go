@@ -17,12 +17,8 @@ import (
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/rundir"
 )
-
-// ErrInterrupted is returned when the context was cancelled (SIGINT,
-// SIGTERM): the step in progress was finished and checkpointed, and Resume
-// continues from there.
-var ErrInterrupted = errors.New("train: interrupted; the run continues with --resume")
 
 // NonFiniteError reports a NaN or infinite training loss, or a tensor
 // (parameter, running statistic or momentum) that is not finite when a
@@ -128,13 +124,13 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 		return nil, err
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !neverStarted(dir) {
-		return nil, fmt.Errorf("train: %s exists and is not empty: continue it with --resume %s, or choose another --out", dir, dir)
+		return nil, &NotEmptyError{Dir: dir}
 	}
 	data, err := LoadData(c)
 	if err != nil {
 		return nil, err
 	}
-	d := runDir(dir)
+	d := runDir{rundir.Dir(dir)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -146,7 +142,7 @@ func Start(ctx context.Context, c Config, dir string, o Options) (*Summary, erro
 	if !neverStarted(dir) {
 		return nil, fmt.Errorf("train: %s was filled by another process meanwhile", dir)
 	}
-	if err := os.MkdirAll(d.path(CheckpointDir), 0o755); err != nil {
+	if err := os.MkdirAll(d.Checkpoints(), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	rec := Record{Version: version.Version, Config: c, Data: data.Info}
@@ -188,8 +184,8 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if data.Info.SHA256 != rec.Data.SHA256 {
 		return nil, fmt.Errorf("train: %s: the run's data hashed to %s, %s now hashes to %s", dir, rec.Data.SHA256, data.Info.Source, data.Info.SHA256)
 	}
-	d := runDir(dir)
-	if _, err := os.Stat(d.path(SeenFile)); errors.Is(err, os.ErrNotExist) {
+	d := runDir{rundir.Dir(dir)}
+	if _, err := os.Stat(d.Seen()); errors.Is(err, os.ErrNotExist) {
 		if err := d.writeSeen(data); err != nil {
 			return nil, err
 		}
@@ -197,10 +193,10 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if err := d.removeTemporaries(); err != nil {
 		return nil, err
 	}
-	last := d.checkpoint(LastFile)
+	last := d.Checkpoint(rundir.LastFile)
 	if _, err := os.Stat(last); errors.Is(err, os.ErrNotExist) {
 		if progress := d.progress(); progress != "" {
-			return nil, fmt.Errorf("train: %s: %s is missing but the run has progress (%s); refusing to start it over (restore the checkpoint, or start a new run elsewhere)", dir, filepath.Join(CheckpointDir, LastFile), progress)
+			return nil, fmt.Errorf("train: %s: %s is missing but the run has progress (%s); refusing to start it over (restore the checkpoint, or start a new run elsewhere)", dir, filepath.Join(rundir.CheckpointDir, rundir.LastFile), progress)
 		}
 		return fresh(ctx, d, rec, data, o)
 	}
@@ -253,22 +249,24 @@ func (r *run) save(name string) error {
 	if v, i, x := firstNonFinite(append(append(ps, bs...), r.opt.Buffers()...)); v != nil {
 		return &NonFiniteError{Epoch: r.st.Epoch, Step: r.st.Step, Tensor: v.Name, Index: i, Value: x, Checkpoint: r.saved}
 	}
-	path := r.dir.checkpoint(name)
+	path := r.dir.Checkpoint(name)
 	if err := saveCheckpoint(path, r.m, r.opt, r.cfg, r.st, r.data.Info); err != nil {
 		return err
 	}
-	if name == LastFile {
+	if name == rundir.LastFile {
 		r.saved = path
 	}
 	return nil
 }
 
-// interrupted checkpoints the position and reports the interruption.
+// interrupted checkpoints the position and reports the interruption: an
+// error wrapping rundir.ErrInterrupted, after which Resume continues from
+// the checkpoint.
 func (r *run) interrupted() error {
-	if err := r.save(LastFile); err != nil {
+	if err := r.save(rundir.LastFile); err != nil {
 		return err
 	}
-	return ErrInterrupted
+	return fmt.Errorf("train: %s: %w after checkpointing the step in progress", r.dir.Dir, rundir.ErrInterrupted)
 }
 
 func (r *run) loop(ctx context.Context) (*Summary, error) {
@@ -321,7 +319,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 				bar.Update(float64(done))
 			}
 			if c.SaveSteps > 0 && r.st.Step%c.SaveSteps == 0 && r.st.Step < nb {
-				if err := r.save(LastFile); err != nil {
+				if err := r.save(rundir.LastFile); err != nil {
 					return nil, err
 				}
 			}
@@ -336,7 +334,7 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 	if bar != nil {
 		bar.Done(float64(done))
 	}
-	s := &Summary{Dir: string(r.dir), Record: r.rec, BestEpoch: r.st.BestEpoch, BestRA: r.st.BestRA, Log: r.log}
+	s := &Summary{Dir: string(r.dir.Dir), Record: r.rec, BestEpoch: r.st.BestEpoch, BestRA: r.st.BestRA, Log: r.log}
 	if len(r.log) > 0 {
 		s.Final = &r.log[len(r.log)-1]
 	}
@@ -403,16 +401,16 @@ func (r *run) endEpoch(ctx context.Context, nb int) error {
 	r.st = State{Epoch: e + 1, LogLines: r.st.LogLines + 1, BestRA: r.st.BestRA, BestEpoch: r.st.BestEpoch}
 	if improved {
 		r.st.BestRA, r.st.BestEpoch = ra, e
-		if err := r.save(BestFile); err != nil {
+		if err := r.save(rundir.BestFile); err != nil {
 			return err
 		}
 	}
 	if c.SaveEvery > 0 && e > 0 && e%c.SaveEvery == 0 {
-		if err := r.save(EpochFile(e)); err != nil {
+		if err := r.save(rundir.EpochFile(e)); err != nil {
 			return err
 		}
 	}
-	if err := r.save(LastFile); err != nil {
+	if err := r.save(rundir.LastFile); err != nil {
 		return err
 	}
 	r.report(entry)

@@ -16,23 +16,8 @@ import (
 	"github.com/advbench/advbench/internal/atomicfile"
 	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/rundir"
 )
-
-// Files of a run directory.
-const (
-	ConfigFile    = "config.json"
-	LogFile       = "log.jsonl"
-	CheckpointDir = "checkpoints"
-	LastFile      = "last.safetensors"
-	BestFile      = "best.safetensors"
-	// SeenFile holds the fingerprints of the images the run trains and
-	// validates on (cifar.Dataset.Fingerprints: sorted little-endian
-	// uint64s), so that no evaluation scores the run on them.
-	SeenFile = "seen-images.fp64"
-)
-
-// EpochFile is the name of the checkpoint written after epoch e (0-based).
-func EpochFile(e int) string { return fmt.Sprintf("epoch-%03d.safetensors", e) }
 
 // Metadata keys of a training checkpoint (besides the model's own).
 const (
@@ -80,16 +65,9 @@ type EpochSums struct {
 	Seconds      float64 `json:"seconds"` // wall time of the steps (not part of a run's identity)
 }
 
-// ErrNoRecord is wrapped by ReadRecord when a directory has no config.json.
+// ErrNoRecord is wrapped by ReadRecord when a directory has no
+// rundir.ConfigFile.
 var ErrNoRecord = errors.New("not a run directory")
-
-// NotStartedError reports a run directory whose run was stopped before its
-// config.json was written: there is no configuration to resume.
-type NotStartedError struct{ Dir string }
-
-func (e *NotStartedError) Error() string {
-	return fmt.Sprintf("train: %s: the run was stopped before its %s was written, so there is nothing to resume; start it again into that directory (it holds no progress)", e.Dir, ConfigFile)
-}
 
 // neverStarted reports whether dir holds an empty checkpoints directory
 // and at most lock or temporary files besides: what Start leaves when
@@ -104,9 +82,9 @@ func neverStarted(dir string) bool {
 	}
 	for _, e := range entries {
 		switch {
-		case e.Name() == runlock.FileName, strings.HasPrefix(e.Name(), "."+ConfigFile+".tmp-"):
-		case e.Name() == CheckpointDir && e.IsDir():
-			if sub, err := os.ReadDir(filepath.Join(dir, CheckpointDir)); err != nil || len(sub) > 0 {
+		case e.Name() == runlock.FileName, strings.HasPrefix(e.Name(), "."+rundir.ConfigFile+".tmp-"):
+		case e.Name() == rundir.CheckpointDir && e.IsDir():
+			if sub, err := os.ReadDir(rundir.Dir(dir).Checkpoints()); err != nil || len(sub) > 0 {
 				return false
 			}
 		default:
@@ -120,7 +98,7 @@ func neverStarted(dir string) bool {
 // config write left behind (atomicfile's ".NAME.tmp-*"); the caller holds
 // the run's lock, so no write of ours is in progress.
 func (d runDir) removeTemporaries() error {
-	for _, dir := range []string{string(d), d.path(CheckpointDir)} {
+	for _, dir := range []string{string(d.Dir), d.Checkpoints()} {
 		tmps, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
 		if err != nil {
 			return fmt.Errorf("train: %w", err)
@@ -138,10 +116,10 @@ func (d runDir) removeTemporaries() error {
 // lines, checkpoints), or "" when it holds nothing of a run's progress.
 func (d runDir) progress() string {
 	var found []string
-	if b, err := os.ReadFile(d.path(LogFile)); err == nil && bytes.Count(b, []byte("\n")) > 0 {
-		found = append(found, fmt.Sprintf("%s has %d lines", LogFile, bytes.Count(b, []byte("\n"))))
+	if b, err := os.ReadFile(d.Log()); err == nil && bytes.Count(b, []byte("\n")) > 0 {
+		found = append(found, fmt.Sprintf("%s has %d lines", rundir.LogFile, bytes.Count(b, []byte("\n"))))
 	}
-	if cks, _ := filepath.Glob(d.checkpoint("*.safetensors")); len(cks) > 0 {
+	if cks, _ := filepath.Glob(d.Checkpoint("*.safetensors")); len(cks) > 0 {
 		names := make([]string, len(cks))
 		for i, c := range cks {
 			names[i] = filepath.Base(c)
@@ -151,33 +129,28 @@ func (d runDir) progress() string {
 	return strings.Join(found, "; ")
 }
 
-// runDir is a run directory on disk.
-type runDir string
-
-func (d runDir) path(parts ...string) string {
-	return filepath.Join(append([]string{string(d)}, parts...)...)
-}
-
-func (d runDir) checkpoint(name string) string { return d.path(CheckpointDir, name) }
+// runDir is a run directory that this package writes.
+type runDir struct{ rundir.Dir }
 
 func (d runDir) writeRecord(r Record) error {
-	return atomicfile.WriteJSON(d.path(ConfigFile), r)
+	return atomicfile.WriteJSON(d.Config(), r)
 }
 
 // ReadRecord reads a run directory's config.json.
 func ReadRecord(dir string) (Record, error) {
 	var r Record
-	b, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	path := rundir.Dir(dir).Config()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return r, fmt.Errorf("train: %s: no %s: %w", dir, ConfigFile, ErrNoRecord)
+			return r, fmt.Errorf("train: %s: no %s: %w", dir, rundir.ConfigFile, ErrNoRecord)
 		}
 		return r, fmt.Errorf("train: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return r, fmt.Errorf("train: %s: %v", filepath.Join(dir, ConfigFile), err)
+		return r, fmt.Errorf("train: %s: %v", path, err)
 	}
 	if err := r.Config.Validate(); err != nil {
 		field := "config"
@@ -185,10 +158,10 @@ func ReadRecord(dir string) (Record, error) {
 		if errors.As(err, &ce) {
 			field += "." + ce.Field
 		}
-		return r, fmt.Errorf("train: %s: %s: %s", filepath.Join(dir, ConfigFile), field, strings.TrimPrefix(err.Error(), "train: "))
+		return r, fmt.Errorf("train: %s: %s: %s", path, field, strings.TrimPrefix(err.Error(), "train: "))
 	}
 	if r.Data.SHA256 == "" {
-		return r, fmt.Errorf("train: %s: data.sha256 is missing: a run records the hash of its data", filepath.Join(dir, ConfigFile))
+		return r, fmt.Errorf("train: %s: data.sha256 is missing: a run records the hash of its data", path)
 	}
 	return r, nil
 }
@@ -199,15 +172,15 @@ func (d runDir) writeSeen(data *Data) error {
 	for i, v := range fp {
 		binary.LittleEndian.PutUint64(b[8*i:], v)
 	}
-	return atomicfile.WriteFile(d.path(SeenFile), b)
+	return atomicfile.WriteFile(d.Seen(), b)
 }
 
 // ReadSeen returns the sorted fingerprints of the images the run in dir
-// trained and validated on: from its SeenFile, or, for a run written before
+// trained and validated on: from its rundir.SeenFile, or, for a run written before
 // there was one, from the run's data loaded again (checked against the
 // hash config.json records).
 func ReadSeen(dir string) ([]uint64, error) {
-	path := filepath.Join(dir, SeenFile)
+	path := rundir.Dir(dir).Seen()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		rec, err := ReadRecord(dir)
@@ -216,10 +189,10 @@ func ReadSeen(dir string) ([]uint64, error) {
 		}
 		data, err := LoadData(rec.Config)
 		if err != nil {
-			return nil, fmt.Errorf("train: %s has no %s and its data cannot be read to tell which images it saw: %w", dir, SeenFile, err)
+			return nil, fmt.Errorf("train: %s has no %s and its data cannot be read to tell which images it saw: %w", dir, rundir.SeenFile, err)
 		}
 		if data.Info.SHA256 != rec.Data.SHA256 {
-			return nil, fmt.Errorf("train: %s has no %s, and its data %s now hashes to %s, not %s as recorded", dir, SeenFile, data.Info.Source, data.Info.SHA256, rec.Data.SHA256)
+			return nil, fmt.Errorf("train: %s has no %s, and its data %s now hashes to %s, not %s as recorded", dir, rundir.SeenFile, data.Info.Source, data.Info.SHA256, rec.Data.SHA256)
 		}
 		return data.Seen(), nil
 	}
@@ -263,7 +236,8 @@ func (e LogEntry) check(line int) error {
 
 // ReadLog reads the entries of a run directory's log.jsonl.
 func ReadLog(dir string) ([]LogEntry, error) {
-	f, err := os.Open(filepath.Join(dir, LogFile))
+	path := rundir.Dir(dir).Log()
+	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
@@ -277,10 +251,10 @@ func ReadLog(dir string) ([]LogEntry, error) {
 	for line := 1; sc.Scan(); line++ {
 		var e LogEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
+			return out, fmt.Errorf("train: %s: line %d: %v", path, line, err)
 		}
 		if err := e.check(line); err != nil {
-			return out, fmt.Errorf("train: %s: line %d: %v", filepath.Join(dir, LogFile), line, err)
+			return out, fmt.Errorf("train: %s: line %d: %v", path, line, err)
 		}
 		out = append(out, e)
 	}
@@ -290,7 +264,7 @@ func ReadLog(dir string) ([]LogEntry, error) {
 // truncateLog keeps the first n lines of log.jsonl (those the checkpoint
 // being resumed from had written; later ones, or a torn last line, go).
 func (d runDir) truncateLog(n int) error {
-	b, err := os.ReadFile(d.path(LogFile))
+	b, err := os.ReadFile(d.Log())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -298,11 +272,11 @@ func (d runDir) truncateLog(n int) error {
 	var keep []byte
 	for i := 0; i < n; i++ {
 		if i >= len(lines) || !bytes.HasSuffix(lines[i], []byte("\n")) {
-			return fmt.Errorf("train: %s has %d whole lines, the checkpoint expects %d", d.path(LogFile), i, n)
+			return fmt.Errorf("train: %s has %d whole lines, the checkpoint expects %d", d.Log(), i, n)
 		}
 		keep = append(keep, lines[i]...)
 	}
-	return atomicfile.WriteFile(d.path(LogFile), keep)
+	return atomicfile.WriteFile(d.Log(), keep)
 }
 
 // appendLog appends one entry as a line and syncs it.
@@ -311,7 +285,7 @@ func (d runDir) appendLog(e LogEntry) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(d.path(LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(d.Log(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -357,7 +331,7 @@ func loadCheckpoint(path string, c Config, data DataInfo) (*resnet.Model, *SGD, 
 		return nil, nil, st, fmt.Errorf("train: %s: %s: %v", path, MetaTrainConfig, err)
 	}
 	if !reflect.DeepEqual(saved, c) {
-		return nil, nil, st, fmt.Errorf("train: %s was written by another configuration than %s records", path, ConfigFile)
+		return nil, nil, st, fmt.Errorf("train: %s was written by another configuration than %s records", path, rundir.ConfigFile)
 	}
 	if got := f.Meta[MetaDataSHA256]; got != data.SHA256 {
 		return nil, nil, st, fmt.Errorf("train: %s was trained on data with sha256 %s, the data now hashes to %s", path, got, data.SHA256)

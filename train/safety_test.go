@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/advbench/advbench/internal/runlock"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,7 +22,7 @@ func interruptedRun(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, err := Start(ctx, smoke(t), dir, Options{AfterStep: func(int, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 	return dir
 }
 
@@ -29,13 +30,13 @@ func interruptedRun(t *testing.T) string {
 // last.safetensors is gone is not silently started over.
 func TestResumeRefusesMissingLastCheckpoint(t *testing.T) {
 	dir := interruptedRun(t)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, LogFile), []byte("{\"epoch\":0}\n"), 0o644))
-	require.NoError(t, os.Rename(filepath.Join(dir, CheckpointDir, LastFile), filepath.Join(dir, CheckpointDir, EpochFile(0))))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, rundir.LogFile), []byte("{\"epoch\":0}\n"), 0o644))
+	require.NoError(t, os.Rename(filepath.Join(dir, rundir.CheckpointDir, rundir.LastFile), filepath.Join(dir, rundir.CheckpointDir, rundir.EpochFile(0))))
 	_, err := Resume(context.Background(), dir, Options{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), filepath.Join(CheckpointDir, LastFile)+" is missing")
-	assert.Contains(t, err.Error(), EpochFile(0))
-	b, rerr := os.ReadFile(filepath.Join(dir, LogFile))
+	assert.Contains(t, err.Error(), filepath.Join(rundir.CheckpointDir, rundir.LastFile)+" is missing")
+	assert.Contains(t, err.Error(), rundir.EpochFile(0))
+	b, rerr := os.ReadFile(filepath.Join(dir, rundir.LogFile))
 	require.NoError(t, rerr)
 	assert.Equal(t, "{\"epoch\":0}\n", string(b), "log.jsonl is kept")
 }
@@ -63,7 +64,7 @@ func TestResumeRefusesLockedRun(t *testing.T) {
 // leaves a temporary file; resuming removes it.
 func TestResumeRemovesStaleTemporaries(t *testing.T) {
 	dir := interruptedRun(t)
-	tmp := filepath.Join(dir, CheckpointDir, "."+LastFile+".tmp-123456")
+	tmp := filepath.Join(dir, rundir.CheckpointDir, "."+rundir.LastFile+".tmp-123456")
 	require.NoError(t, os.WriteFile(tmp, []byte("half"), 0o644))
 	_, err := Resume(context.Background(), dir, Options{})
 	require.NoError(t, err)
@@ -75,7 +76,7 @@ func TestResumeRemovesStaleTemporaries(t *testing.T) {
 // run directory".
 func TestResumeOfRunStoppedBeforeConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, rundir.CheckpointDir), 0o755))
 	_, err := Resume(context.Background(), dir, Options{})
 	var ns *NotStartedError
 	require.True(t, errors.As(err, &ns), "got %v", err)
@@ -85,11 +86,11 @@ func TestResumeOfRunStoppedBeforeConfig(t *testing.T) {
 // TestStartIntoRunStoppedBeforeConfig: what NotStartedError advises works.
 func TestStartIntoRunStoppedBeforeConfig(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, rundir.CheckpointDir), 0o755))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, err := Start(ctx, smoke(t), dir, Options{AfterStep: func(int, int) { cancel() }})
-	require.ErrorIs(t, err, ErrInterrupted)
+	require.ErrorIs(t, err, rundir.ErrInterrupted)
 }
 
 // TestReadRecordAndLogValidate: a config.json or log line with zero or
@@ -102,10 +103,10 @@ func TestReadRecordAndLogValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(c.config), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, rundir.ConfigFile), []byte(c.config), 0o644))
 			_, err := ReadRecord(dir)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), filepath.Join(dir, ConfigFile))
+			assert.Contains(t, err.Error(), filepath.Join(dir, rundir.ConfigFile))
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
@@ -119,9 +120,9 @@ func TestReadRecordAndLogValidate(t *testing.T) {
 	})
 	t.Run("log", func(t *testing.T) {
 		dir := t.TempDir()
-		require.NoError(t, os.WriteFile(filepath.Join(dir, LogFile), []byte("{}\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, rundir.LogFile), []byte("{}\n"), 0o644))
 		_, err := ReadLog(dir)
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), filepath.Join(dir, LogFile)+": line 1: lr")
+		assert.Contains(t, err.Error(), filepath.Join(dir, rundir.LogFile)+": line 1: lr")
 	})
 }

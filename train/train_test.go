@@ -15,6 +15,7 @@ import (
 	"github.com/advbench/advbench/checkpoint"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorgonia.org/tensor"
@@ -49,7 +50,7 @@ var timeFields = []string{"images_per_second", "train_seconds", "eval_seconds"}
 // logWithoutTimes returns log.jsonl's lines as maps without time fields.
 func logWithoutTimes(t *testing.T, dir string) []map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, LogFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.LogFile))
 	require.NoError(t, err)
 	var out []map[string]any
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -68,11 +69,11 @@ func logWithoutTimes(t *testing.T, dir string) []map[string]any {
 // checkpointFiles returns the names and bytes of a run's checkpoints.
 func checkpointFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(dir, CheckpointDir))
+	entries, err := os.ReadDir(filepath.Join(dir, rundir.CheckpointDir))
 	require.NoError(t, err)
 	out := map[string][]byte{}
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, CheckpointDir, e.Name()))
+		b, err := os.ReadFile(filepath.Join(dir, rundir.CheckpointDir, e.Name()))
 		require.NoError(t, err)
 		out[e.Name()] = b
 	}
@@ -110,9 +111,9 @@ func TestSmokeIsDeterministic(t *testing.T) {
 	assertSameRun(t, a, b)
 	c := smoke(t)
 	files := checkpointFiles(t, a)
-	assert.Contains(t, files, LastFile)
-	assert.Contains(t, files, BestFile)
-	assert.Contains(t, files, EpochFile(1), "save-every 1: epoch 1 (0-based) is a positive multiple")
+	assert.Contains(t, files, rundir.LastFile)
+	assert.Contains(t, files, rundir.BestFile)
+	assert.Contains(t, files, rundir.EpochFile(1), "save-every 1: epoch 1 (0-based) is a positive multiple")
 	entries, err := ReadLog(a)
 	require.NoError(t, err)
 	require.Len(t, entries, c.Epochs)
@@ -144,18 +145,18 @@ func TestSmokeIsDeterministic(t *testing.T) {
 		}
 	}
 	state := func(name string) (State, map[string]string) {
-		f, err := checkpoint.Read(filepath.Join(a, CheckpointDir, name))
+		f, err := checkpoint.Read(filepath.Join(a, rundir.CheckpointDir, name))
 		require.NoError(t, err)
 		var st State
 		require.NoError(t, json.Unmarshal([]byte(f.Meta[MetaTrainState]), &st))
 		return st, f.Meta
 	}
-	best, bestMeta := state(BestFile)
+	best, bestMeta := state(rundir.BestFile)
 	assert.Equal(t, fmt.Sprint(wantBest+1), bestMeta[MetaEpoch], "best.safetensors holds the epoch of the best validation RA")
 	assert.Equal(t, State{Epoch: wantBest + 1, LogLines: wantBest + 1, BestRA: wantRA, BestEpoch: wantBest}, best)
 
 	// The last checkpoint is a finished run's: position after the last epoch.
-	st, lastMeta := state(LastFile)
+	st, lastMeta := state(rundir.LastFile)
 	assert.Equal(t, State{Epoch: c.Epochs, LogLines: c.Epochs, BestRA: wantRA, BestEpoch: wantBest}, st)
 	assert.Equal(t, "2", lastMeta[MetaEpoch])
 	rec, err := ReadRecord(a)
@@ -183,7 +184,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+dir)
 	require.NoError(t, cmd.Start())
-	last := filepath.Join(dir, CheckpointDir, LastFile)
+	last := filepath.Join(dir, rundir.CheckpointDir, rundir.LastFile)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if _, err := os.Stat(last); err == nil {
@@ -206,7 +207,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 }
 
 // TestInterruptAndResume: a cancelled context stops the run after the step
-// in progress with ErrInterrupted and a checkpoint; resuming gives the
+// in progress with rundir.ErrInterrupted and a checkpoint; resuming gives the
 // uninterrupted run. A resume that finds no checkpoint starts over.
 func TestInterruptAndResume(t *testing.T) {
 	want := runSmoke(t)
@@ -222,7 +223,7 @@ func TestInterruptAndResume(t *testing.T) {
 				}
 			}
 			_, err := Start(ctx, smoke(t), dir, Options{AfterStep: stop})
-			require.ErrorIs(t, err, ErrInterrupted)
+			require.ErrorIs(t, err, rundir.ErrInterrupted)
 			_, err = Resume(context.Background(), dir, Options{})
 			require.NoError(t, err)
 			assertSameRun(t, want, dir)
@@ -230,11 +231,11 @@ func TestInterruptAndResume(t *testing.T) {
 	}
 	t.Run("no checkpoint yet", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "run")
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755))
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, rundir.CheckpointDir), 0o755))
 		data, err := LoadData(smoke(t))
 		require.NoError(t, err)
-		require.NoError(t, runDir(dir).writeRecord(Record{Config: smoke(t), Data: data.Info}))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, LogFile), []byte(`{"torn`), 0o644))
+		require.NoError(t, runDir{rundir.Dir(dir)}.writeRecord(Record{Config: smoke(t), Data: data.Info}))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, rundir.LogFile), []byte(`{"torn`), 0o644))
 		_, err = Resume(context.Background(), dir, Options{})
 		require.NoError(t, err)
 		assertSameRun(t, want, dir)
@@ -253,7 +254,7 @@ func TestNonFiniteLossStops(t *testing.T) {
 	assert.Equal(t, 0, nf.Epoch)
 	assert.Contains(t, err.Error(), fmt.Sprintf("epoch 0 step %d", nf.Step))
 	if nf.Step > c.SaveSteps {
-		assert.Equal(t, filepath.Join(dir, CheckpointDir, LastFile), nf.Checkpoint)
+		assert.Equal(t, filepath.Join(dir, rundir.CheckpointDir, rundir.LastFile), nf.Checkpoint)
 		_, _, st, err := loadCheckpoint(nf.Checkpoint, c, mustData(t, c).Info)
 		require.NoError(t, err, "the last good checkpoint is intact")
 		assert.Less(t, st.Step, nf.Step)
@@ -275,7 +276,7 @@ func TestCheckpointsAreFinite(t *testing.T) {
 	var nf *NonFiniteError
 	require.ErrorAs(t, err, &nf)
 	assert.Contains(t, err.Error(), "no checkpoint was written yet", "the first step already broke the weights")
-	names, _ := filepath.Glob(filepath.Join(dir, CheckpointDir, "*.safetensors"))
+	names, _ := filepath.Glob(filepath.Join(dir, rundir.CheckpointDir, "*.safetensors"))
 	for _, name := range names {
 		m, _, err := resnet.Load(name)
 		require.NoError(t, err)
@@ -299,7 +300,10 @@ func TestStartRefusesNonEmptyDir(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "x"), []byte("keep me"), 0o644))
 	_, err := Start(context.Background(), smoke(t), dir, Options{})
-	assert.ErrorContains(t, err, "exists and is not empty")
+	var full *NotEmptyError
+	require.ErrorAs(t, err, &full)
+	assert.Equal(t, dir, full.Dir)
+	assert.EqualError(t, err, "train: "+dir+" exists and is not empty", "no flag named: the command line adds its hint")
 	b, err := os.ReadFile(filepath.Join(dir, "x"))
 	require.NoError(t, err)
 	assert.Equal(t, "keep me", string(b), "nothing overwritten")

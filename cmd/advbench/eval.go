@@ -123,11 +123,16 @@ Examples:
 	}
 }
 
-// dataHint turns evaluate's test-data refusals into usage errors (exit 2)
-// that name the flag; other errors pass unchanged.
-func dataHint(err error) error {
+// evalHint turns evaluate's refusals of what the flags asked for (the test
+// data, the input normalisation, a one-file --out for several branches)
+// into usage errors (exit 2) that name the flag; other errors pass
+// unchanged.
+func evalHint(err error) error {
 	var seen *evaluate.SeenImagesError
+	var outFile *evaluate.OutFileError
 	switch {
+	case errors.As(err, &outFile):
+		return usagef("--out %s names one file, but %d branches are evaluated: give a directory or one --branch", outFile.Out, outFile.Branches)
 	case errors.Is(err, evaluate.ErrNoTestData):
 		return usagef("%v: give --data DIR|FILE, or --data builtin", err)
 	case errors.As(err, &seen):
@@ -186,7 +191,7 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 		}
 	}
 	if err != nil {
-		return forceHint(dataHint(err))
+		return forceHint(evalHint(err))
 	}
 	if opts.Format == "json" {
 		files := make([]any, len(outs))
@@ -263,20 +268,18 @@ func sweepSpec(opts evalOptions) (evaluate.SweepSpec, error) {
 }
 
 func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdout, stderr io.Writer) error {
-	paths, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr, Force: opts.Force})
+	outs, err := evaluate.Sweep(ctx, ss, evaluate.Options{Progress: stderr, Force: opts.Force})
+	for _, oc := range outs {
+		for _, w := range oc.File.Warnings {
+			fmt.Fprintf(stderr, "eval: %s: warning: %s\n", oc.Path, w)
+		}
+	}
 	if err != nil {
-		return forceHint(dataHint(err))
+		return forceHint(evalHint(err))
 	}
 	var sweeps []*results.Sweep
-	for _, p := range paths {
-		s, err := results.ReadSweep(p)
-		if err != nil {
-			return err
-		}
-		for _, w := range s.Warnings {
-			fmt.Fprintf(stderr, "eval: %s: warning: %s\n", p, w)
-		}
-		sweeps = append(sweeps, s)
+	for _, oc := range outs {
+		sweeps = append(sweeps, oc.File)
 	}
 	if opts.Format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -289,12 +292,16 @@ func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdo
 		header = append(header, "eps "+p.Eps255)
 	}
 	t.Header(append(header, "result")...)
-	for i, s := range sweeps {
-		row := []any{s.Branch}
-		for _, p := range s.Points {
+	for _, oc := range outs {
+		row := []any{oc.File.Branch}
+		for _, p := range oc.File.Points {
 			row = append(row, fmt.Sprintf("%.2f%%", 100*p.Accuracy))
 		}
-		t.Append(append(row, paths[i])...)
+		file := oc.Path
+		if oc.Reused {
+			file += " (already there)"
+		}
+		t.Append(append(row, file)...)
 	}
 	if err := t.Render(); err != nil {
 		return err

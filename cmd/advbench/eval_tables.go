@@ -67,7 +67,7 @@ func runEvalTables(opts evalTablesOptions, stdout io.Writer) error {
 	}
 	srcs, err := study.ReadResults(opts.Paths)
 	if err != nil {
-		return err
+		return resultsHint(err)
 	}
 	r, err := reports.Build(srcs, reports.Options{Paper: opts.Paper})
 	if err != nil {

@@ -2,13 +2,14 @@ package main
 
 import (
 	"errors"
-	"github.com/advbench/advbench/evaluate"
+	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/results"
+	"github.com/advbench/advbench/rundir"
+	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
 
@@ -82,6 +83,18 @@ func forceHint(err error) error {
 	return err
 }
 
+// resultsHint says how to make the evaluation results a path lacks.
+func resultsHint(err error) error {
+	var none *study.NoResultsError
+	switch {
+	case !errors.As(err, &none):
+		return err
+	case none.Run:
+		return fmt.Errorf("%w: make them with 'advbench eval %s'", err, none.Path)
+	}
+	return fmt.Errorf("%w (run 'advbench eval' first)", err)
+}
+
 // checkAtLeast refuses an integer flag below min.
 func checkAtLeast(flag string, v, min int) error {
 	if v < min {
@@ -90,18 +103,13 @@ func checkAtLeast(flag string, v, min int) error {
 	return nil
 }
 
-// checkSelect refuses a --select other than last, best, reference or
-// epoch-NNN.
+// checkSelect refuses a --select that names no checkpoint
+// (rundir.CheckpointName: last, best, reference or epoch-NNN).
 func checkSelect(sel string) error {
-	if sel == "" || sel == "last" || sel == "best" || sel == evaluate.SelectReference {
-		return nil
+	if _, err := rundir.CheckpointName(sel); err != nil {
+		return usagef("--select %q: want last, best, reference or epoch-NNN", sel)
 	}
-	if n, ok := strings.CutPrefix(sel, "epoch-"); ok {
-		if _, err := strconv.Atoi(n); err == nil {
-			return nil
-		}
-	}
-	return usagef("--select %q: want last, best, reference or epoch-NNN", sel)
+	return nil
 }
 
 // checkDataPath refuses a --data path that does not exist.

@@ -109,7 +109,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		s.Target = t
 		path, err := evaluate.CheckGradStats(s, eo)
 		if err != nil {
-			return forceHint(dataHint(err))
+			return forceHint(evalHint(err))
 		}
 		if other, ok := written[path]; ok {
 			return usagef("gradstats: %s and %s would both write %s: give them one at a time", other, t, path)
@@ -120,19 +120,18 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 	for _, t := range opts.Targets {
 		s := opts.Spec
 		s.Target = t
-		oc, err := evaluate.SaveGradStats(ctx, s, eo)
+		oc, err := evaluate.GradStats(ctx, s, eo)
 		if err != nil {
-			return forceHint(dataHint(err))
+			return forceHint(evalHint(err))
 		}
 		if oc.Reused {
 			fmt.Fprintf(stderr, "gradstats: %s already there (the same analysis)\n", oc.Path)
 		} else {
 			fmt.Fprintf(stderr, "gradstats: wrote %s\n", oc.Path)
 		}
-		all = append(all, oc.Stats)
+		all = append(all, oc.File)
 	}
-	srcs := gradSources(all)
-	rep, err := reports.BuildGrad(srcs)
+	rep, err := reports.BuildGrad(reports.GradSources(all))
 	if err != nil {
 		return err
 	}
@@ -140,7 +139,7 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		if err := os.MkdirAll(opts.Plot, 0o755); err != nil {
 			return err
 		}
-		figs := study.GradFigures(srcs)
+		figs := study.GradFigures(rep)
 		for _, name := range []string{study.FigGradStd, study.FigGradCos} {
 			paths, err := plots.Save(figs[name], filepath.Join(opts.Plot, name))
 			if err != nil {
@@ -150,22 +149,4 @@ func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.
 		}
 	}
 	return reports.RenderGrad(stdout, rep, opts.Format)
-}
-
-// gradSources labels statistics by norm, adding the seed where a norm
-// appears more than once.
-func gradSources(all []*results.GradStats) []reports.GradSource {
-	count := map[string]int{}
-	for _, g := range all {
-		count[g.Model.Norm]++
-	}
-	var out []reports.GradSource
-	for _, g := range all {
-		label := reports.DisplayName(g.Model.Norm)
-		if count[g.Model.Norm] > 1 {
-			label += fmt.Sprintf(" s%d", g.Model.TrainSeed)
-		}
-		out = append(out, reports.GradSource{Label: label, Stats: g})
-	}
-	return out
 }

@@ -147,3 +147,23 @@ func TestGradstatsReusesAndRefuses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 12, g.Examples)
 }
+
+// TestSweepSaysWhenReused: eval --sweep reports a reused sweep as eval and
+// gradstats report theirs: the table names the file "(already there)",
+// and the file is not written again.
+func TestSweepSaysWhenReused(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := tinyCheckpoint(t, dir, "bn")
+	path := filepath.Join(dir, "results", "sweep-shared.json")
+	args := []string{"eval", ckpt, "--data", "builtin", "--sweep", "--test-n", "8", "--batch", "8", "--sweep-steps", "1", "--sweep-eps", "0,8"}
+	code, stdout, stderr := runCLI(t, args...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, path)
+	assert.NotContains(t, stdout, "(already there)")
+	before := writtenOf(t, path)
+
+	code, stdout, stderr = runCLI(t, args...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, path+" (already there)")
+	assert.Equal(t, before, writtenOf(t, path), "reused, not written again")
+}

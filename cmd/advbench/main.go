@@ -5,11 +5,11 @@
 //
 // main.go only wires the app and maps errors to exit codes: 0 success,
 // 1 failure, 2 usage (unknown command or flag, missing or bad argument),
-// 130 interrupted after checkpointing (train).
+// 130 interrupted after saving what was done (rundir.ErrInterrupted: train,
+// eval, gradstats, reproduce; the same command continues).
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +17,8 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/version"
-	"github.com/advbench/advbench/train"
+	"github.com/advbench/advbench/rundir"
 	"github.com/urfave/cli/v2"
 )
 
@@ -67,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "advbench: %v\n", err)
-	if errors.Is(err, train.ErrInterrupted) || errors.Is(err, evaluate.ErrInterrupted) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, rundir.ErrInterrupted) {
 		return exitInterrupted
 	}
 	var u usageError

@@ -133,7 +133,7 @@ func runRegress(opts regressOptions, stdout, stderr io.Writer) error {
 	}
 	srcs, err := study.ReadResults(opts.Results)
 	if err != nil {
-		return err
+		return resultsHint(err)
 	}
 	if opts.Update {
 		b, err := regress.Update(srcs, opts.K, opts.Floor, time.Now())

@@ -129,12 +129,19 @@ Examples:
 	}
 }
 
-// keepHint turns a cell's result file of another evaluation into a usage
-// error (exit 2): a reproduction neither reuses nor replaces it.
+// keepHint turns what a reproduction refuses to reuse or replace in its
+// --out (a cell's result file of another evaluation, a run of another
+// configuration, another plan) into a usage error (exit 2) that says what
+// to do.
 func keepHint(err error) error {
 	var other *results.OtherEvaluationError
-	if errors.As(err, &other) {
+	var otherRun *study.OtherRunError
+	var otherPlan *study.OtherPlanError
+	switch {
+	case errors.As(err, &other):
 		return usagef("%v; a reproduction neither reuses nor replaces it: move it away, or give another --out", err)
+	case errors.As(err, &otherRun), errors.As(err, &otherPlan):
+		return usagef("%v: choose another --out", err)
 	}
 	return err
 }
@@ -163,7 +170,7 @@ func runReproduce(ctx context.Context, opts reproduceOptions, stdout, stderr io.
 			return err
 		}
 		if err := p.Record(); err != nil {
-			return err
+			return keepHint(err)
 		}
 		c := cells[k]
 		fmt.Fprintf(stderr, "reproduce: cell %d of %d (%s, seed %d) into %s\n", k, len(cells), c.Norm, c.Seed, c.Dir)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/advbench/advbench/cluster"
 	"github.com/advbench/advbench/internal/atomicfile"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/study"
 	"github.com/urfave/cli/v2"
 )
@@ -71,7 +73,7 @@ func runReproducePlan(opts planOptions, stdout, stderr io.Writer) error {
 	case "k8s":
 		job, err := cluster.Kubernetes(p, opts.Cluster)
 		if err != nil {
-			return usageError{err}
+			return clusterHint(err, opts.Target)
 		}
 		y, err := cluster.KubernetesYAML(job)
 		if err != nil {
@@ -81,7 +83,7 @@ func runReproducePlan(opts planOptions, stdout, stderr io.Writer) error {
 	case "slurm":
 		s, err := cluster.Slurm(p, opts.Cluster)
 		if err != nil {
-			return usageError{err}
+			return clusterHint(err, opts.Target)
 		}
 		out = []byte(s + cluster.Summary(p))
 	default:
@@ -96,6 +98,27 @@ func runReproducePlan(opts planOptions, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "reproduce plan: wrote %s\n", opts.Out)
 	return nil
+}
+
+// clusterFlags are the flags that give each field of cluster.Options, per
+// target, with what they take.
+var clusterFlags = map[string]map[string]string{
+	"k8s":   {"Image": "--image (a container image holding /advbench)", "Results": "--results (a PersistentVolumeClaim name)"},
+	"slurm": {"Results": "--results (a shared directory)"},
+}
+
+// clusterHint turns a plan's missing options into a usage error (exit 2)
+// naming their flags; every error of a plan is a usage error.
+func clusterHint(err error, target string) error {
+	var m *cluster.MissingError
+	if !errors.As(err, &m) {
+		return usageError{err}
+	}
+	var flags []string
+	for _, f := range m.Missing {
+		flags = append(flags, clusterFlags[target][f])
+	}
+	return usagef("reproduce plan: --target %s needs %s", target, strings.Join(flags, " and "))
 }
 
 type mergeOptions struct {
@@ -152,7 +175,7 @@ func runReproduceMerge(opts mergeOptions, stdout, stderr io.Writer) error {
 	for i, c := range cells {
 		for _, d := range opts.Dirs {
 			dir := filepath.Join(d, filepath.Base(c.Dir))
-			if _, err := os.Stat(filepath.Join(dir, study.ResultsDir, study.GradStatsFile)); err == nil {
+			if _, err := os.Stat(rundir.Dir(dir).GradStats()); err == nil {
 				cells[i].Dir = dir
 				break
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/norms"
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/urfave/cli/v2"
 )
@@ -289,7 +290,7 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 			}
 		}
 		if rerr != nil {
-			return rerr
+			return trainHint(rerr, opts.Resume)
 		}
 		for _, ov := range opts.Overrides {
 			want := rec.Config
@@ -302,6 +303,7 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 			}
 		}
 		s, err = train.Resume(ctx, opts.Resume, o)
+		err = trainHint(err, opts.Resume)
 	} else {
 		cfg, perr := train.Preset(opts.Preset)
 		if perr != nil {
@@ -325,11 +327,26 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintf(stderr, "train: %s, %s objective, preset %s, into %s\n", cfg.Norm, cfg.Objective, cfg.Preset, out)
 		s, err = train.Start(ctx, cfg, out, o)
+		err = trainHint(err, out)
 	}
 	if err != nil {
 		return err
 	}
 	return printTrainSummary(s, opts.Format, stdout)
+}
+
+// trainHint adds to an error of the run in dir the flags that act on it:
+// an interrupted run continues with --resume DIR, and a directory Start
+// refuses is resumed or another --out chosen.
+func trainHint(err error, dir string) error {
+	var full *train.NotEmptyError
+	switch {
+	case errors.Is(err, rundir.ErrInterrupted):
+		return fmt.Errorf("%w; the run continues with --resume %s", err, dir)
+	case errors.As(err, &full):
+		return fmt.Errorf("%w: continue it with --resume %s, or choose another --out", err, full.Dir)
+	}
+	return err
 }
 
 // showField spells a flag's field of c.
@@ -367,6 +384,6 @@ func printTrainSummary(s *train.Summary, format string, stdout io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "final epoch %d: train loss %.4f, %s; best validation RA %s after epoch %d\n",
 		f.Epoch, f.Train.Loss, f.Test, pct(s.BestRA), s.BestEpoch)
-	fmt.Fprintf(stdout, "checkpoints: %s\n", filepath.Join(s.Dir, train.CheckpointDir))
+	fmt.Fprintf(stdout, "checkpoints: %s\n", rundir.Dir(s.Dir).Checkpoints())
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,10 +33,10 @@ func TestMain(m *testing.M) {
 func runFiles(t *testing.T, dir string) (map[string]string, []train.LogEntry) {
 	t.Helper()
 	files := map[string]string{}
-	entries, err := os.ReadDir(filepath.Join(dir, train.CheckpointDir))
+	entries, err := os.ReadDir(filepath.Join(dir, rundir.CheckpointDir))
 	require.NoError(t, err)
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, train.CheckpointDir, e.Name()))
+		b, err := os.ReadFile(filepath.Join(dir, rundir.CheckpointDir, e.Name()))
 		require.NoError(t, err)
 		files[e.Name()] = string(b)
 	}
@@ -69,7 +70,7 @@ func TestTrainSIGINTThenResume(t *testing.T) {
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
-	last := filepath.Join(dir, train.CheckpointDir, train.LastFile)
+	last := filepath.Join(dir, rundir.CheckpointDir, rundir.LastFile)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if _, err := os.Stat(last); err == nil {
