@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/advbench/advbench/rundir"
 	"github.com/advbench/advbench/train"
 )
 
@@ -49,8 +50,8 @@ func Example() {
 	inRange := func(f float64) bool { return f >= 0 && f <= 1 }
 	fmt.Printf("validation SA and RA of both branches are fractions: %v; test losses recorded: %v\n",
 		inRange(v.Clean.SA) && inRange(v.Clean.RA) && inRange(v.Adv.SA) && inRange(v.Adv.RA), final.Test != nil)
-	_, err = os.Stat(filepath.Join(dir, train.CheckpointDir, train.LastFile))
-	fmt.Printf("checkpoint %s written: %v\n", train.LastFile, err == nil)
+	_, err = os.Stat(rundir.Dir(dir).Checkpoint(rundir.LastFile))
+	fmt.Printf("checkpoint %s written: %v\n", rundir.LastFile, err == nil)
 	// Output:
 	// config.json: preset smoke, norm saauxbn, objective advprop, 1 epoch(s), data 64/16/16 images
 	// log.jsonl: 1 line(s); epoch 0: 1 step(s) over 64 images, lr 0.01
