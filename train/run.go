@@ -30,7 +30,11 @@ type NonFiniteError struct {
 	Loss        float64
 	// Tensor names the first non-finite tensor ("" for a non-finite loss);
 	// Index and Value are its first non-finite element.
-	Tensor     string
+	Tensor string
+	// Measured names a non-finite quantity of the epoch's evaluation
+	// ("test loss of the clean branch"), Value holding it; the weights were
+	// finite, and the epoch was neither logged nor checkpointed.
+	Measured   string
 	Index      int
 	Value      float64
 	Checkpoint string // the last good checkpoint ("" when none was written)
@@ -40,6 +44,9 @@ func (e *NonFiniteError) Error() string {
 	keep := "no checkpoint was written yet"
 	if e.Checkpoint != "" {
 		keep = "the last good checkpoint is " + e.Checkpoint
+	}
+	if e.Measured != "" {
+		return fmt.Sprintf("train: epoch %d: the %s is %v in evaluation mode with finite weights (broken running statistics?); stopped before logging the epoch (%s)", e.Epoch, e.Measured, e.Value, keep)
 	}
 	if e.Tensor != "" {
 		return fmt.Sprintf("train: epoch %d after step %d: %s[%d] is %v; stopped without writing a checkpoint (%s)", e.Epoch, e.Step, e.Tensor, e.Index, e.Value, keep)
@@ -74,6 +81,32 @@ type LogEntry struct {
 	ImagesPerSecond float64 `json:"images_per_second"`
 	TrainSeconds    float64 `json:"train_seconds"`
 	EvalSeconds     float64 `json:"eval_seconds"`
+}
+
+// nonFinite names the first NaN or infinite measurement of the entry, with
+// its value; "" when all are finite (JSON has no NaN, and a log line that
+// cannot be written must say why).
+func (e LogEntry) nonFinite() (string, float64) {
+	type measured struct {
+		what string
+		v    float64
+	}
+	vals := []measured{{"training loss", e.Train.Loss}}
+	if e.Train.Clean != nil {
+		vals = append(vals, measured{"training loss of the clean pass", e.Train.Clean.Loss})
+	}
+	if e.Train.Adv != nil {
+		vals = append(vals, measured{"training loss of the adversarial pass", e.Train.Adv.Loss})
+	}
+	if e.Test != nil {
+		vals = append(vals, measured{"test loss of the clean branch", e.Test.Clean}, measured{"test loss of the adversarial branch", e.Test.Adv})
+	}
+	for _, x := range vals {
+		if math.IsNaN(x.v) || math.IsInf(x.v, 0) {
+			return x.what, x.v
+		}
+	}
+	return "", 0
 }
 
 // TrainMetrics are an epoch's training loss (the objective's) and the loss
@@ -388,6 +421,9 @@ func (r *run) endEpoch(ctx context.Context, nb int) error {
 	}
 	if s.Seconds > 0 {
 		entry.ImagesPerSecond = n / s.Seconds
+	}
+	if what, v := entry.nonFinite(); what != "" {
+		return &NonFiniteError{Epoch: e, Step: r.st.Step, Measured: what, Value: v, Checkpoint: r.saved}
 	}
 	if err := r.dir.appendLog(entry); err != nil {
 		return err

@@ -449,3 +449,22 @@ func TestLastBatchPolicy(t *testing.T) {
 	cfg.LastBatch = "sometimes"
 	assert.ErrorContains(t, cfg.Validate(), `last-batch policy "sometimes"`)
 }
+
+// TestNonFiniteMeasurementIsNamed: JSON has no NaN, so an epoch whose
+// evaluation-mode test loss is NaN (finite weights, broken running
+// statistics) cannot be logged; the run stops naming the quantity instead
+// of "json: unsupported value: NaN".
+func TestNonFiniteMeasurementIsNamed(t *testing.T) {
+	e := LogEntry{Train: TrainMetrics{Loss: 2.3, Clean: &PassMetrics{Loss: 2.2}, Adv: &PassMetrics{Loss: 2.4}}, Test: &TestLosses{Clean: 1.9, Adv: math.NaN()}}
+	what, v := e.nonFinite()
+	assert.Equal(t, "test loss of the adversarial branch", what)
+	assert.True(t, math.IsNaN(v))
+	e.Train.Clean.Loss = math.Inf(1)
+	what, _ = e.nonFinite()
+	assert.Equal(t, "training loss of the clean pass", what, "the first in log order")
+	e.Train.Clean.Loss, e.Test.Adv = 2.2, 2.0
+	what, _ = e.nonFinite()
+	assert.Equal(t, "", what)
+	err := &NonFiniteError{Epoch: 3, Measured: "test loss of the clean branch", Value: math.NaN(), Checkpoint: "run/checkpoints/last.safetensors"}
+	assert.Equal(t, "train: epoch 3: the test loss of the clean branch is NaN in evaluation mode with finite weights (broken running statistics?); stopped before logging the epoch (the last good checkpoint is run/checkpoints/last.safetensors)", err.Error())
+}
