@@ -373,7 +373,7 @@ func Evaluate(m Model, batches Batches, attacks []Attack, cfg EvalConfig) (*Resu
 	return e.Result()
 }
 
-// sanityChecks runs the checks every evaluation reports (README, "Checks
+// sanityChecks runs the checks every evaluation reports (docs/evaluation.md, "Checks
 // of an evaluation"). Each can fail on a broken attack or a masked model;
 // none holds by construction.
 func sanityChecks(r *Result, stats []AttackStats, checked int) []Check {

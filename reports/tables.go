@@ -126,7 +126,7 @@ type Cell struct {
 	// Paper is the published value (a fraction) when asked for and known.
 	Paper *float64 `json:"paper,omitempty"`
 	// FailedChecks names the sanity checks of the cell's attack that failed
-	// in any of its runs (see the README's "Checks of an evaluation").
+	// in any of its runs (see docs/evaluation.md, "Checks of an evaluation").
 	FailedChecks []string `json:"failed_checks,omitempty"`
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLayout spells every path of a run directory as README.md documents
+// TestLayout spells every path of a run directory as docs/training.md documents
 // it; the expectations are literals, not the constants.
 func TestLayout(t *testing.T) {
 	d := Dir(filepath.Join("runs", "bn-s1"))

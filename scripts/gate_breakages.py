@@ -15,7 +15,7 @@ advbench and runs each layer:
            advbench regress against the committed baseline
 
 and prints a Markdown table (breakage x layer: caught / missed), the table
-in the README. Every layer runs against the unbroken code first: a layer
+in docs/gate.md. Every layer runs against the unbroken code first: a layer
 that fails there is reported and the script stops.
 
 Run from the repository root (2 cores: about 15 minutes per breakage with

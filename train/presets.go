@@ -63,7 +63,7 @@ var presets = map[string]PresetSpec{
 	},
 	// quick is real CIFAR-10 on a 2-core CPU in under a quarter of an hour
 	// per norm (measured on the slowest machine seen, an AVX2 AMD EPYC: see
-	// the README): a quarter-width network, 4000 training images, the
+	// docs/training.md): a quarter-width network, 4000 training images, the
 	// paper's PGD-10, its milestones scaled to 6 epochs (50/200 and 150/200
 	// of 6, rounded) and the warm-up to one epoch's 31 iterations.
 	"quick": {
