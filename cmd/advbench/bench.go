@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -87,7 +86,7 @@ Examples:
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the batch", Destination: &opts.Seed},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a pprof CPU profile of the timed runs to `FILE` (go tool pprof FILE)", Destination: &opts.Profile},
-			formatFlag(&opts.Format),
+			formatFlag(&opts.Format, tableJSON),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -114,7 +113,7 @@ type benchResult struct {
 }
 
 func runBench(opts benchOptions, stdout, stderr io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	if err := checkNorm(opts.Norm); err != nil {
@@ -218,10 +217,8 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	}
 	res.GFLOPs = res.Median * float64(res.MACsPerImage) * flopsPerMAC / 1e9
 	res.PeakRSSMiB = peakRSSMiB()
-	if opts.Format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+	if opts.Format == formatJSON {
+		return printJSON(stdout, res)
 	}
 	t := texttable.New(stdout)
 	t.Header("workload", "norm", "width", "batch", "images/s (median)", "GFLOP/s", "peak RSS MiB", "kernel")
