@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/internal/classify"
 	"github.com/advbench/advbench/internal/registry"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
@@ -139,14 +140,8 @@ func Eps255(eps float64) string {
 func predictions(logits []float32, n int) []int {
 	k := len(logits) / n
 	out := make([]int, n)
-	for i := 0; i < n; i++ {
-		best := 0
-		for j := 1; j < k; j++ {
-			if logits[i*k+j] > logits[i*k+best] {
-				best = j
-			}
-		}
-		out[i] = best
+	for i := range out {
+		out[i] = classify.Argmax(logits[i*k : (i+1)*k])
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/advbench/advbench/internal/classify"
+	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
@@ -310,15 +312,7 @@ func exampleLosses(logits []float32, y []int, loss nn.Loss) []float64 {
 			out[i] = best - float64(row[yi])
 			continue
 		}
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = math.Max(mx, float64(v))
-		}
-		s := 0.0
-		for _, v := range row {
-			s += math.Exp(float64(v) - mx)
-		}
-		out[i] = mx + math.Log(s) - float64(row[yi])
+		out[i] = classify.CrossEntropy(row, yi)
 	}
 	return out
 }
@@ -333,13 +327,13 @@ func (e *Evaluation) Result() (*Result, error) {
 	cfg := e.Config
 	res := &Result{
 		Version: version.Version, Model: cfg.Model, Data: cfg.Data, Branch: cfg.Branch.String(), Mode: cfg.Mode.String(), Seed: cfg.Seed,
-		Measurement: results.Measurement{Examples: n, SA: fraction(e.CleanCorrect),
+		Measurement: results.Measurement{Examples: n, SA: stats.Fraction(e.CleanCorrect),
 			PerExample: &PerExample{CleanCorrect: e.CleanCorrect, Robust: map[string][]bool{}, WorstCase: append([]bool(nil), e.CleanCorrect...)}},
 	}
 	for i, p := range e.Attacks {
 		flags := e.Robust[i]
 		st := e.Stats[i]
-		ar := AttackResult{AttackParams: p, RA: fraction(flags), Robust: count(flags), MaxDelta: st.MaxDelta,
+		ar := AttackResult{AttackParams: p, RA: stats.Fraction(flags), Robust: stats.Count(flags), MaxDelta: st.MaxDelta,
 			MinPixel: st.MinPixel, MaxPixel: st.MaxPixel, NonFinite: st.NonFinite, ZeroGradFraction: float64(st.ZeroGrad) / float64(n)}
 		res.Attacks = append(res.Attacks, ar)
 		res.PerExample.Robust[p.Name] = flags
@@ -347,7 +341,7 @@ func (e *Evaluation) Result() (*Result, error) {
 			res.PerExample.WorstCase[j] = res.PerExample.WorstCase[j] && r
 		}
 	}
-	res.WorstCaseRA = fraction(res.PerExample.WorstCase)
+	res.WorstCaseRA = stats.Fraction(res.PerExample.WorstCase)
 	res.Checks = sanityChecks(res, e.Stats, e.Checked)
 	for _, c := range res.Checks {
 		if !c.OK {
@@ -421,21 +415,4 @@ func sanityChecks(r *Result, stats []AttackStats, checked int) []Check {
 		}
 	}
 	return cs
-}
-
-func fraction(flags []bool) float64 {
-	if len(flags) == 0 {
-		return 0
-	}
-	return float64(count(flags)) / float64(len(flags))
-}
-
-func count(flags []bool) int {
-	c := 0
-	for _, f := range flags {
-		if f {
-			c++
-		}
-	}
-	return c
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,9 +52,9 @@ func fixture(norm, branch string, branches int, seed uint64, sa, ra10, ra20 floa
 		f.PerExample.Robust["pgd-20"] = append(f.PerExample.Robust["pgd-20"], r20)
 		f.PerExample.WorstCase = append(f.PerExample.WorstCase, r20)
 	}
-	f.SA = fraction(f.PerExample.CleanCorrect)
-	f.Attacks[0].RA, f.Attacks[0].Robust = fraction(f.PerExample.Robust["pgd-10"]), count(f.PerExample.Robust["pgd-10"])
-	f.Attacks[1].RA, f.Attacks[1].Robust = fraction(f.PerExample.Robust["pgd-20"]), count(f.PerExample.Robust["pgd-20"])
+	f.SA = stats.Fraction(f.PerExample.CleanCorrect)
+	f.Attacks[0].RA, f.Attacks[0].Robust = stats.Fraction(f.PerExample.Robust["pgd-10"]), stats.Count(f.PerExample.Robust["pgd-10"])
+	f.Attacks[1].RA, f.Attacks[1].Robust = stats.Fraction(f.PerExample.Robust["pgd-20"]), stats.Count(f.PerExample.Robust["pgd-20"])
 	f.WorstCaseRA = f.Attacks[1].RA
 	return f
 }
@@ -383,7 +384,7 @@ func flagged(norm string, seed uint64, clean []bool) *results.File {
 	f := fixture(norm, "shared", 1, seed, 0.5, 0.2, 0.1)
 	f.Attacks = nil
 	f.PerExample = &results.PerExample{CleanCorrect: clean, Robust: map[string][]bool{}}
-	f.Examples, f.SA = len(clean), fraction(clean)
+	f.Examples, f.SA = len(clean), stats.Fraction(clean)
 	return f
 }
 

@@ -348,11 +348,11 @@ func makeCell(runs []run) Cell {
 	c := Cell{Present: true, Runs: len(runs)}
 	accs := make([]float64, len(runs))
 	for i, r := range runs {
-		accs[i] = fraction(r.flags)
+		accs[i] = stats.Fraction(r.flags)
 	}
 	c.Mean, c.Std = stats.MeanStd(accs)
 	if len(runs) == 1 {
-		k, n := count(runs[0].flags), len(runs[0].flags)
+		k, n := stats.Count(runs[0].flags), len(runs[0].flags)
 		c.Lo, c.Hi, _ = stats.Wilson(k, n)
 		c.Interval = "wilson"
 	} else {
@@ -392,23 +392,6 @@ func pairedTest(runs, ref []run) (*float64, int) {
 	return &p, len(b)
 }
 
-func fraction(flags []bool) float64 {
-	if len(flags) == 0 {
-		return 0
-	}
-	return float64(count(flags)) / float64(len(flags))
-}
-
-func count(flags []bool) int {
-	n := 0
-	for _, f := range flags {
-		if f {
-			n++
-		}
-	}
-	return n
-}
-
 // compatible refuses results that cannot share a table, naming both files
 // and the field that differs.
 func compatible(srcs []Source) error {
@@ -438,13 +421,6 @@ func Replicates(srcs []Source) error {
 		}
 	}
 	return nil
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // caption collects what the tables were made from.
