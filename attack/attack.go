@@ -52,13 +52,10 @@ type Attack interface {
 	// Name is the registry name, e.g. "pgd-20".
 	Name() string
 	// Params describes the attack as data (for results).
-	Params() Params
+	Params() results.AttackParams
 	// Perturb attacks one batch with labels y.
 	Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) (*Outcome, error)
 }
-
-// Params are an attack's hyper-parameters as recorded in results.
-type Params = results.AttackParams
 
 // Options are the knobs of the registered attacks. DefaultOptions gives the
 // paper's values: eps 8/255, step 2/255, one restart, random start not

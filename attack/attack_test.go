@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -231,8 +232,10 @@ type scripted struct {
 	fooled []bool
 }
 
-func (s scripted) Name() string   { return s.name }
-func (s scripted) Params() Params { return Params{Name: s.name, Eps255: "0/255", Loss: "ce"} }
+func (s scripted) Name() string { return s.name }
+func (s scripted) Params() results.AttackParams {
+	return results.AttackParams{Name: s.name, Eps255: "0/255", Loss: "ce"}
+}
 func (s scripted) Perturb(_ Model, x []float32, y []int, _ Setting, _ *rand.Rand) (*Outcome, error) {
 	return &Outcome{XAdv: append([]float32(nil), x...), Fooled: s.fooled, ZeroGrad: make([]bool, len(y))}, nil
 }

@@ -234,6 +234,12 @@ func Read(path string) (*File, error) {
 	return &f, nil
 }
 
+// Source is a result file and the path it was read from (for messages).
+type Source struct {
+	Path string
+	File *File
+}
+
 // validate checks the internal consistency of a file.
 func (f *File) validate() error {
 	switch f.Branch {

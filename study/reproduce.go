@@ -324,7 +324,7 @@ func RenderCells(p Plan, cells []Cell, allowMissing bool) (*Outcome, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("study: no finished cell to render")
 	}
-	var srcs []reports.Source
+	var srcs []results.Source
 	var grads []*results.GradStats
 	for _, r := range runs {
 		srcs = append(srcs, r.Results...)
