@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/internal/classify"
 	"github.com/advbench/advbench/internal/registry"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
@@ -51,13 +52,10 @@ type Attack interface {
 	// Name is the registry name, e.g. "pgd-20".
 	Name() string
 	// Params describes the attack as data (for results).
-	Params() Params
+	Params() results.AttackParams
 	// Perturb attacks one batch with labels y.
 	Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) (*Outcome, error)
 }
-
-// Params are an attack's hyper-parameters as recorded in results.
-type Params = results.AttackParams
 
 // Options are the knobs of the registered attacks. DefaultOptions gives the
 // paper's values: eps 8/255, step 2/255, one restart, random start not
@@ -139,14 +137,8 @@ func Eps255(eps float64) string {
 func predictions(logits []float32, n int) []int {
 	k := len(logits) / n
 	out := make([]int, n)
-	for i := 0; i < n; i++ {
-		best := 0
-		for j := 1; j < k; j++ {
-			if logits[i*k+j] > logits[i*k+best] {
-				best = j
-			}
-		}
-		out[i] = best
+	for i := range out {
+		out[i] = classify.Argmax(logits[i*k : (i+1)*k])
 	}
 	return out
 }

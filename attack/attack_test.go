@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -231,8 +232,10 @@ type scripted struct {
 	fooled []bool
 }
 
-func (s scripted) Name() string   { return s.name }
-func (s scripted) Params() Params { return Params{Name: s.name, Eps255: "0/255", Loss: "ce"} }
+func (s scripted) Name() string { return s.name }
+func (s scripted) Params() results.AttackParams {
+	return results.AttackParams{Name: s.name, Eps255: "0/255", Loss: "ce"}
+}
 func (s scripted) Perturb(_ Model, x []float32, y []int, _ Setting, _ *rand.Rand) (*Outcome, error) {
 	return &Outcome{XAdv: append([]float32(nil), x...), Fooled: s.fooled, ZeroGrad: make([]bool, len(y))}, nil
 }
@@ -295,6 +298,12 @@ func TestSweep(t *testing.T) {
 	s, err := Sweep(m, batches, 10, DefaultOptions(), eps, 2, EvalConfig{Setting: evalSetting})
 	require.NoError(t, err)
 	require.Len(t, s.Points, len(eps))
+	// The curve is a results.Sweep with what the sweep knows filled in:
+	// DefaultOptions' step 2/255 is a quarter of its eps 8/255.
+	assert.Equal(t, "pgd-10", s.Attack)
+	assert.InDelta(t, 0.25, s.StepRatio, 1e-15)
+	assert.Equal(t, 0.5, s.Chance)
+	assert.Equal(t, 20, s.Examples)
 	// Each point is the accuracy under the optimal attack at its eps (10
 	// steps of eps/4 reach the optimal corner from any start in the ball).
 	partial := 0

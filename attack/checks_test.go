@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/results"
 )
 
 // gradMutant is a model whose input gradient is broken: scaled by -1 (the
@@ -114,7 +115,7 @@ func TestChecksCatchMutations(t *testing.T) {
 			res, err := Evaluate(m, batches, []Attack{tc.attack}, EvalConfig{Setting: evalSetting, Seed: 3})
 			require.NoError(t, err)
 			require.Equal(t, 1.0, res.SA, "every example clean-correct")
-			got := map[string]Check{}
+			got := map[string]results.Check{}
 			for _, c := range res.Checks {
 				got[strings.TrimPrefix(c.Name, "pgd-10: ")] = c
 			}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/advbench/advbench/internal/classify"
+	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
@@ -35,21 +37,13 @@ type Result struct {
 	results.Measurement
 }
 
-// AttackResult, PerExample and Check are the result types of package
-// results, which renders and stores them without depending on this package.
-type (
-	AttackResult = results.AttackResult
-	PerExample   = results.PerExample
-	Check        = results.Check
-)
-
 // Evaluation accumulates an evaluation batch by batch. Its state is plain
 // data (JSON): saved between batches, it resumes an interrupted evaluation
 // to the identical result, because batch k of attack i draws its random
 // starts from a generator seeded (Seed, i, k) rather than from a stream.
 type Evaluation struct {
-	Config  EvalConfig `json:"config"`
-	Attacks []Params   `json:"attacks"`
+	Config  EvalConfig             `json:"config"`
+	Attacks []results.AttackParams `json:"attacks"`
 	// Batches is the number of batches added.
 	Batches      int           `json:"batches"`
 	CleanCorrect []bool        `json:"clean_correct"`
@@ -224,7 +218,7 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 // lossRaised counts the clean-correct examples whose loss (the attack's
 // own, per example, in float64) at x_adv exceeds their loss at x: an
 // attack that ascends the loss raises it for nearly all of them.
-func (e *Evaluation) lossRaised(m Model, st *AttackStats, p Params, x []float32, y []int, cleanLogits []float32, clean []int, xAdv []float32) error {
+func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams, x []float32, y []int, cleanLogits []float32, clean []int, xAdv []float32) error {
 	loss, err := nn.ParseLoss(p.Loss)
 	if err != nil {
 		return fmt.Errorf("attack: %s: %w", p.Name, err)
@@ -310,15 +304,7 @@ func exampleLosses(logits []float32, y []int, loss nn.Loss) []float64 {
 			out[i] = best - float64(row[yi])
 			continue
 		}
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = math.Max(mx, float64(v))
-		}
-		s := 0.0
-		for _, v := range row {
-			s += math.Exp(float64(v) - mx)
-		}
-		out[i] = mx + math.Log(s) - float64(row[yi])
+		out[i] = classify.CrossEntropy(row, yi)
 	}
 	return out
 }
@@ -333,13 +319,13 @@ func (e *Evaluation) Result() (*Result, error) {
 	cfg := e.Config
 	res := &Result{
 		Version: version.Version, Model: cfg.Model, Data: cfg.Data, Branch: cfg.Branch.String(), Mode: cfg.Mode.String(), Seed: cfg.Seed,
-		Measurement: results.Measurement{Examples: n, SA: fraction(e.CleanCorrect),
-			PerExample: &PerExample{CleanCorrect: e.CleanCorrect, Robust: map[string][]bool{}, WorstCase: append([]bool(nil), e.CleanCorrect...)}},
+		Measurement: results.Measurement{Examples: n, SA: stats.Fraction(e.CleanCorrect),
+			PerExample: &results.PerExample{CleanCorrect: e.CleanCorrect, Robust: map[string][]bool{}, WorstCase: append([]bool(nil), e.CleanCorrect...)}},
 	}
 	for i, p := range e.Attacks {
 		flags := e.Robust[i]
 		st := e.Stats[i]
-		ar := AttackResult{AttackParams: p, RA: fraction(flags), Robust: count(flags), MaxDelta: st.MaxDelta,
+		ar := results.AttackResult{AttackParams: p, RA: stats.Fraction(flags), Robust: stats.Count(flags), MaxDelta: st.MaxDelta,
 			MinPixel: st.MinPixel, MaxPixel: st.MaxPixel, NonFinite: st.NonFinite, ZeroGradFraction: float64(st.ZeroGrad) / float64(n)}
 		res.Attacks = append(res.Attacks, ar)
 		res.PerExample.Robust[p.Name] = flags
@@ -347,7 +333,7 @@ func (e *Evaluation) Result() (*Result, error) {
 			res.PerExample.WorstCase[j] = res.PerExample.WorstCase[j] && r
 		}
 	}
-	res.WorstCaseRA = fraction(res.PerExample.WorstCase)
+	res.WorstCaseRA = stats.Fraction(res.PerExample.WorstCase)
 	res.Checks = sanityChecks(res, e.Stats, e.Checked)
 	for _, c := range res.Checks {
 		if !c.OK {
@@ -376,10 +362,10 @@ func Evaluate(m Model, batches Batches, attacks []Attack, cfg EvalConfig) (*Resu
 // sanityChecks runs the checks every evaluation reports (docs/evaluation.md, "Checks
 // of an evaluation"). Each can fail on a broken attack or a masked model;
 // none holds by construction.
-func sanityChecks(r *Result, stats []AttackStats, checked int) []Check {
-	var cs []Check
+func sanityChecks(r *Result, stats []AttackStats, checked int) []results.Check {
+	var cs []results.Check
 	add := func(a, name string, ok bool, offending int, values map[string]float64, format string, args ...any) {
-		cs = append(cs, Check{Name: a + ": " + name, Attack: a, OK: ok, Offending: offending, Values: values, Detail: fmt.Sprintf(format, args...)})
+		cs = append(cs, results.Check{Name: a + ": " + name, Attack: a, OK: ok, Offending: offending, Values: values, Detail: fmt.Sprintf(format, args...)})
 	}
 	for i, a := range r.Attacks {
 		st := stats[i]
@@ -421,21 +407,4 @@ func sanityChecks(r *Result, stats []AttackStats, checked int) []Check {
 		}
 	}
 	return cs
-}
-
-func fraction(flags []bool) float64 {
-	if len(flags) == 0 {
-		return 0
-	}
-	return float64(count(flags)) / float64(len(flags))
-}
-
-func count(flags []bool) int {
-	c := 0
-	for _, f := range flags {
-		if f {
-			c++
-		}
-	}
-	return c
 }

@@ -3,6 +3,8 @@ package attack
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/advbench/advbench/results"
 )
 
 func init() {
@@ -25,8 +27,8 @@ var _ Attack = (*FGSM)(nil)
 func (f *FGSM) Name() string { return "fgsm" }
 
 // Params returns the attack's hyper-parameters.
-func (f *FGSM) Params() Params {
-	return Params{Name: "fgsm", Eps: f.Eps, Eps255: Eps255(f.Eps), Step: f.Eps, Steps: 1, Restarts: 1, Loss: f.Loss.String()}
+func (f *FGSM) Params() results.AttackParams {
+	return results.AttackParams{Name: "fgsm", Eps: f.Eps, Eps255: Eps255(f.Eps), Step: f.Eps, Steps: 1, Restarts: 1, Loss: f.Loss.String()}
 }
 
 // Perturb takes the one step.

@@ -3,6 +3,8 @@ package attack
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/advbench/advbench/results"
 )
 
 func init() {
@@ -50,8 +52,8 @@ func NewPGD(steps int, o Options) *PGD {
 func (p *PGD) Name() string { return p.name }
 
 // Params returns the attack's hyper-parameters.
-func (p *PGD) Params() Params {
-	return Params{Name: p.name, Eps: p.Eps, Eps255: Eps255(p.Eps), Step: p.Step, Steps: p.Steps, Restarts: p.Restarts,
+func (p *PGD) Params() results.AttackParams {
+	return results.AttackParams{Name: p.name, Eps: p.Eps, Eps255: Eps255(p.Eps), Step: p.Step, Steps: p.Steps, Restarts: p.Restarts,
 		RandomStart: !p.NoRandom, ClampStart: p.ClampStart, Loss: p.Loss.String()}
 }
 

@@ -10,10 +10,6 @@ import (
 // DefaultSweep is the eps grid of an accuracy-vs-eps sweep, in /255 units.
 var DefaultSweep = []float64{0, 2, 4, 8, 16}
 
-// SweepPoint is the robust accuracy at one eps, with the PGD that measured
-// it: the result type of package results.
-type SweepPoint = results.SweepPoint
-
 // SweepError reports a sweep that cannot run: Field is "steps" (the PGD
 // length), "eps" or "step" (the options whose ratio scales the step with
 // each eps), or "grid" (the eps values).
@@ -70,28 +66,23 @@ func SweepAttacks(steps int, o Options, eps []float64) []*PGD {
 	return out
 }
 
-// SweepResult is an accuracy-vs-eps curve with its warnings.
-type SweepResult struct {
-	Attack   string       `json:"attack"`
-	Examples int          `json:"examples"`
-	Chance   float64      `json:"chance_accuracy"`
-	Points   []SweepPoint `json:"points"`
-	Warnings []string     `json:"warnings"`
-}
-
 // Sweep evaluates PGD with the given steps and options at each eps (the step
 // scales with eps as step/eps in o; SweepAttacks) and checks that robust
 // accuracy falls toward zero: a curve that rises, or stays above chance at
 // the largest eps when that eps is at least 16/255, is a sign of gradient
 // masking. What CheckSweep refuses is refused before any attack runs.
-func Sweep(m Model, batches Batches, steps int, o Options, eps []float64, classes int, cfg EvalConfig) (*SweepResult, error) {
+//
+// The curve is a results.Sweep holding what the sweep measures (attack,
+// step ratio, examples, chance accuracy, points, warnings); the caller adds
+// the provenance and the setting.
+func Sweep(m Model, batches Batches, steps int, o Options, eps []float64, classes int, cfg EvalConfig) (*results.Sweep, error) {
 	if err := CheckSweep(steps, o, eps); err != nil {
 		return nil, err
 	}
 	if classes < 2 {
 		return nil, fmt.Errorf("attack: sweep needs at least 2 classes, got %d", classes)
 	}
-	out := &SweepResult{Chance: 1 / float64(classes)}
+	out := &results.Sweep{StepRatio: o.Step / o.Eps, Chance: 1 / float64(classes)}
 	for _, a := range SweepAttacks(steps, o, eps) {
 		out.Attack = a.Name()
 		r, err := Evaluate(m, batches, []Attack{a}, cfg)
@@ -99,7 +90,7 @@ func Sweep(m Model, batches Batches, steps int, o Options, eps []float64, classe
 			return nil, err
 		}
 		out.Examples = r.Examples
-		out.Points = append(out.Points, SweepPoint{AttackParams: a.Params(), Accuracy: r.Attacks[0].RA})
+		out.Points = append(out.Points, results.SweepPoint{AttackParams: a.Params(), Accuracy: r.Attacks[0].RA})
 	}
 	tol := 2 / float64(max(out.Examples, 1)) // random starts may move a count or two
 	for i := 1; i < len(out.Points); i++ {

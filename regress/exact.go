@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/results"
 )
 
@@ -164,7 +165,7 @@ func (r *ExactReport) CompareExact(fixture string, want, got *results.File) erro
 		if len(w) != want.Examples || len(g) != got.Examples {
 			return incompatible(metric+" flags", len(w), len(g))
 		}
-		row := ExactRow{Fixture: fixture, Branch: got.Branch, Metric: metric, Expected: fraction(w), Now: fraction(g)}
+		row := ExactRow{Fixture: fixture, Branch: got.Branch, Metric: metric, Expected: stats.Fraction(w), Now: stats.Fraction(g)}
 		for i := range w {
 			if w[i] != g[i] {
 				row.Differing++
@@ -188,19 +189,6 @@ func (r *ExactReport) CompareExact(fixture string, want, got *results.File) erro
 		}
 	}
 	return add(WorstCase, want.PerExample.WorstCase, got.PerExample.WorstCase)
-}
-
-func fraction(flags []bool) float64 {
-	if len(flags) == 0 {
-		return 0
-	}
-	n := 0
-	for _, f := range flags {
-		if f {
-			n++
-		}
-	}
-	return float64(n) / float64(len(flags))
 }
 
 // Summary is the exact layer's one-line verdict.

@@ -39,13 +39,11 @@ type Baseline struct {
 	Updated string   `json:"updated"`
 	From    []string `json:"from"`
 	// BandRule says how the bands were chosen.
-	BandRule string   `json:"band_rule"`
-	Context  Context  `json:"context"`
-	Metrics  []Metric `json:"metrics"`
+	BandRule string `json:"band_rule"`
+	// Context is what results must share with the baseline to be compared.
+	Context results.Conditions `json:"context"`
+	Metrics []Metric           `json:"metrics"`
 }
-
-// Context is what results must share with the baseline to be compared.
-type Context = results.Conditions
 
 // Metric is one gated number: a fraction and its band.
 type Metric struct {
@@ -123,7 +121,7 @@ func (e *IncompatibleError) Error() string {
 
 // check refuses a result whose conditions differ from the baseline's,
 // naming the field.
-func check(c Context, path string, f *results.File) error {
+func check(c results.Conditions, path string, f *results.File) error {
 	if field, x, y := c.Differ(f.Conditions()); field != "" {
 		return &IncompatibleError{File: path, Field: field, Baseline: x, Now: y}
 	}
@@ -136,7 +134,7 @@ type measured struct {
 	seeds  []uint64
 }
 
-func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, error) {
+func collect(srcs []results.Source) (map[string]*measured, map[string]Metric, error) {
 	vals := map[string]*measured{}
 	proto := map[string]Metric{}
 	seen := map[string]string{}
@@ -204,7 +202,7 @@ func collect(srcs []reports.Source) (map[string]*measured, map[string]Metric, er
 // Compare checks results against a baseline. Results that cannot be
 // compared give an *IncompatibleError, as does a baseline metric that no
 // result measures.
-func Compare(b *Baseline, srcs []reports.Source, strict bool) (*Report, error) {
+func Compare(b *Baseline, srcs []results.Source, strict bool) (*Report, error) {
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("regress: no result files")
 	}
@@ -282,7 +280,7 @@ func band(m Metric, k, floor float64) (float64, string) {
 
 // Update makes a baseline from results: per metric the mean over seeds and
 // a band by BandRule.
-func Update(srcs []reports.Source, k, floor float64, now time.Time) (*Baseline, error) {
+func Update(srcs []results.Source, k, floor float64, now time.Time) (*Baseline, error) {
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("regress: no result files")
 	}

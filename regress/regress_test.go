@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // result makes a result file whose SA and PGD-10 RA are exactly k/100.
-func result(norm, branch string, seed uint64, sa, ra int) reports.Source {
+func result(norm, branch string, seed uint64, sa, ra int) results.Source {
 	f := &results.File{
 		Provenance: results.Provenance{Schema: results.Schema, Model: results.Model{Norm: norm, Preset: "ci", TrainSeed: seed},
 			Data: results.Data{Source: "builtin", SHA256: strings.Repeat("ab", 32)}},
@@ -33,11 +32,11 @@ func result(norm, branch string, seed uint64, sa, ra int) reports.Source {
 		f.PerExample.Robust["pgd-10"][j] = i < ra
 	}
 	f.SA, f.Attacks[0].RA = float64(sa)/100, float64(ra)/100
-	return reports.Source{Path: norm + "-" + branch + ".json", File: f}
+	return results.Source{Path: norm + "-" + branch + ".json", File: f}
 }
 
 func TestUpdateBands(t *testing.T) {
-	srcs := []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 2, 44, 22), result("saauxbn", "adv", 3, 42, 21), result("bn", "shared", 1, 50, 18)}
+	srcs := []results.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 2, 44, 22), result("saauxbn", "adv", 3, 42, 21), result("bn", "shared", 1, 50, 18)}
 	b, err := Update(srcs, 3, 0.03, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
 	assert.Equal(t, "2026-12-01T09:00:00Z", b.Updated)
@@ -64,33 +63,33 @@ func TestUpdateBands(t *testing.T) {
 // result, and a baseline that holds such a pool could never be compared
 // with the same single result of another seed.
 func TestOneResultPerSeedPoolsNothing(t *testing.T) {
-	base, err := Update([]reports.Source{result("bn", "shared", 2, 40, 20), result("bn", "shared", 3, 44, 22), result("bn", "shared", 4, 42, 21)}, 3, 0.03, time.Now())
+	base, err := Update([]results.Source{result("bn", "shared", 2, 40, 20), result("bn", "shared", 3, 44, 22), result("bn", "shared", 4, 42, 21)}, 3, 0.03, time.Now())
 	require.NoError(t, err)
 	var keys []string
 	for _, m := range base.Metrics {
 		keys = append(keys, m.key())
 	}
 	assert.Equal(t, []string{"bn/shared/sa", "bn/shared/pgd-10"}, keys)
-	r, err := Compare(base, []reports.Source{result("bn", "shared", 1, 41, 21)}, false)
+	r, err := Compare(base, []results.Source{result("bn", "shared", 1, 41, 21)}, false)
 	require.NoError(t, err)
 	assert.False(t, r.Failed())
 	assert.Len(t, r.Rows, 2)
 }
 
 func TestCompareVerdicts(t *testing.T) {
-	base, err := Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, 3, 0.03, time.Now())
+	base, err := Update([]results.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, 3, 0.03, time.Now())
 	require.NoError(t, err)
 
-	same, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, false)
+	same, err := Compare(base, []results.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 18)}, false)
 	require.NoError(t, err)
 	assert.False(t, same.Failed())
 	assert.Equal(t, 0, same.Regressions)
 
-	edge, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 37, 20), result("bn", "shared", 1, 53, 18)}, true)
+	edge, err := Compare(base, []results.Source{result("saauxbn", "adv", 1, 37, 20), result("bn", "shared", 1, 53, 18)}, true)
 	require.NoError(t, err)
 	assert.False(t, edge.Failed(), "exactly at the band edge passes, even --strict")
 
-	moved, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 36, 20), result("bn", "shared", 1, 50, 22)}, false)
+	moved, err := Compare(base, []results.Source{result("saauxbn", "adv", 1, 36, 20), result("bn", "shared", 1, 50, 22)}, false)
 	require.NoError(t, err)
 	assert.True(t, moved.Failed())
 	assert.Equal(t, 1, moved.Regressions)
@@ -106,10 +105,10 @@ func TestCompareVerdicts(t *testing.T) {
 	assert.Contains(t, b.String(), "| mean of 2 results | SA | 45.00 | 43.00 | -2.00 | ±3.00 | ok |")
 	assert.Contains(t, b.String(), "| mean of 2 results | PGD-10 RA | 19.00 | 21.00 | +2.00 | ±3.00 | ok |")
 
-	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20)}, false)
+	_, err = Compare(base, []results.Source{result("saauxbn", "adv", 1, 40, 20)}, false)
 	assert.ErrorContains(t, err, "missing", "a pool of other results cannot be compared")
 
-	up, err := Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 22)}, false)
+	up, err := Compare(base, []results.Source{result("saauxbn", "adv", 1, 40, 20), result("bn", "shared", 1, 50, 22)}, false)
 	require.NoError(t, err)
 	assert.False(t, up.Failed(), "an improvement alone passes")
 	up.Strict = true
@@ -118,7 +117,7 @@ func TestCompareVerdicts(t *testing.T) {
 }
 
 func TestCompareRefusals(t *testing.T) {
-	base, err := Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20)}, 3, 0.03, time.Now())
+	base, err := Update([]results.Source{result("saauxbn", "adv", 1, 40, 20)}, 3, 0.03, time.Now())
 	require.NoError(t, err)
 	cases := []struct {
 		edit func(f *results.File)
@@ -134,7 +133,7 @@ func TestCompareRefusals(t *testing.T) {
 	for _, c := range cases {
 		s := result("saauxbn", "adv", 1, 40, 20)
 		c.edit(s.File)
-		_, err := Compare(base, []reports.Source{s}, false)
+		_, err := Compare(base, []results.Source{s}, false)
 		var inc *IncompatibleError
 		require.ErrorAs(t, err, &inc, c.msg)
 		assert.Contains(t, err.Error(), c.msg)
@@ -142,21 +141,21 @@ func TestCompareRefusals(t *testing.T) {
 	// A metric averages runs that differ by seed alone.
 	clean := result("saauxbn", "adv", 2, 40, 20)
 	clean.File.Model.Objective, clean.Path = "clean", "clean-objective.json"
-	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), clean}, false)
+	_, err = Compare(base, []results.Source{result("saauxbn", "adv", 1, 40, 20), clean}, false)
 	assert.ErrorContains(t, err, "saauxbn-adv.json and clean-objective.json would be averaged as two seeds of saauxbn but differ in objective: (not recorded) vs clean")
-	_, err = Update([]reports.Source{result("saauxbn", "adv", 1, 40, 20), clean}, 3, 0.03, time.Now())
+	_, err = Update([]results.Source{result("saauxbn", "adv", 1, 40, 20), clean}, 3, 0.03, time.Now())
 	assert.ErrorContains(t, err, "differ in objective: (not recorded) vs clean")
-	_, err = Compare(base, []reports.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 1, 41, 20)}, false)
+	_, err = Compare(base, []results.Source{result("saauxbn", "adv", 1, 40, 20), result("saauxbn", "adv", 1, 41, 20)}, false)
 	assert.ErrorContains(t, err, "are both saauxbn, seed 1, branch adv")
 }
 
 // chanceResults makes, for every norm and branch the baseline gates, one
 // result of a model at chance: SA a tenth of the examples and every
 // attack's RA the fraction ra, on the baseline's own test set and attacks.
-func chanceResults(b *Baseline, ra float64) []reports.Source {
+func chanceResults(b *Baseline, ra float64) []results.Source {
 	n := b.Context.Examples
 	seen := map[string]bool{}
-	var srcs []reports.Source
+	var srcs []results.Source
 	for _, m := range b.Metrics {
 		if seen[m.Norm+"/"+m.Branch] || m.Norm == Pooled {
 			continue
@@ -174,7 +173,7 @@ func chanceResults(b *Baseline, ra float64) []reports.Source {
 			f.Attacks = append(f.Attacks, results.AttackResult{AttackParams: a, RA: float64(robust) / float64(n), Robust: robust})
 			f.PerExample.Robust[a.Name] = flagsFirst(robust, n)
 		}
-		srcs = append(srcs, reports.Source{Path: m.Norm + "-" + m.Branch + "-chance.json", File: f})
+		srcs = append(srcs, results.Source{Path: m.Norm + "-" + m.Branch + "-chance.json", File: f})
 	}
 	return srcs
 }
@@ -256,7 +255,7 @@ func TestUngatedMetricsDoNotGate(t *testing.T) {
 		{Norm: "saauxbn", Branch: "adv", Metric: "pgd-10", Value: 0.20, Band: 0.06, Ungated: "too noisy"},
 	}}
 	b.Context = result("saauxbn", "adv", 1, 40, 20).File.Conditions()
-	r, err := Compare(b, []reports.Source{result("saauxbn", "adv", 1, 40, 5)}, true)
+	r, err := Compare(b, []results.Source{result("saauxbn", "adv", 1, 40, 5)}, true)
 	require.NoError(t, err)
 	assert.Equal(t, OK, r.Rows[0].Verdict)
 	assert.Equal(t, Ungated, r.Rows[1].Verdict, "15 points down, but not gated")
@@ -264,7 +263,7 @@ func TestUngatedMetricsDoNotGate(t *testing.T) {
 	assert.Equal(t, 1, r.Gated)
 	assert.Contains(t, r.Summary(), "PASS: 2 metrics, 0 regressions, 0 improvements beyond their bands (1 gated; 1 shown only")
 
-	noisy := []reports.Source{result("bn", "shared", 1, 20, 11), result("bn", "shared", 2, 40, 19), result("bn", "shared", 3, 12, 12)}
+	noisy := []results.Source{result("bn", "shared", 1, 20, 11), result("bn", "shared", 2, 40, 19), result("bn", "shared", 3, 12, 12)}
 	_, err = Update(noisy, 3, 0.03, time.Unix(0, 0))
 	assert.ErrorContains(t, err, "no metric can be gated")
 }

@@ -11,11 +11,11 @@
 // files that cannot share a table, naming both and the field that differs),
 // then render it in any of Formats:
 //
-//	var srcs []reports.Source
+//	var srcs []results.Source
 //	for _, path := range paths {
 //		f, err := results.Read(path)
 //		if err != nil { ... }
-//		srcs = append(srcs, reports.Source{Path: path, File: f})
+//		srcs = append(srcs, results.Source{Path: path, File: f})
 //	}
 //	rep, err := reports.Build(srcs, reports.Options{Paper: true}) // with the published values
 //	if err != nil { ... }

@@ -52,7 +52,7 @@ func result(norm, branch string, branches int, clean, robust string) *results.Fi
 // PGD-10 the two models disagree on two images, both robust only for
 // SaAuxBN, so McNemar's exact test gives p = 2·(1/2)² = 0.5.
 func Example() {
-	srcs := []reports.Source{
+	srcs := []results.Source{
 		{Path: "bn.json", File: result("bn", results.BranchShared, 1,
 			"11111111111111110000", "11111111000000000000")},
 		{Path: "saauxbn-clean.json", File: result("saauxbn", results.BranchClean, 2,

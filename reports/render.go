@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/internal/textfmt"
 	"github.com/advbench/advbench/internal/texttable"
 )
 
@@ -74,7 +75,7 @@ func captionLines(r *Report) []string {
 		preset = "unknown"
 	}
 	lines := []string{
-		fmt.Sprintf("Preset %s; test data %s (%d images, sha256 %s); train seeds %s; attack seeds %s.", preset, c.Data, c.Examples, short(c.DataHash), joinSeeds(c.Seeds), joinSeeds(c.EvalSeeds)),
+		fmt.Sprintf("Preset %s; test data %s (%d images, sha256 %s); train seeds %s; attack seeds %s.", preset, c.Data, c.Examples, textfmt.ShortHash(c.DataHash), textfmt.JoinSeeds(c.Seeds), textfmt.JoinSeeds(c.EvalSeeds)),
 	}
 	for _, a := range c.Attacks {
 		lines = append(lines, "Attack "+a+"; evaluation mode, white-box on the evaluated branch.")
@@ -84,14 +85,6 @@ func captionLines(r *Report) []string {
 		c.Test,
 		"Single-branch norms (BN, ModeNorm, ...) report their one network in both tables.")
 	return lines
-}
-
-func joinSeeds(s []uint64) string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = strconv.FormatUint(v, 10)
-	}
-	return strings.Join(out, ",")
 }
 
 func tables(r *Report) []Table {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,9 +52,9 @@ func fixture(norm, branch string, branches int, seed uint64, sa, ra10, ra20 floa
 		f.PerExample.Robust["pgd-20"] = append(f.PerExample.Robust["pgd-20"], r20)
 		f.PerExample.WorstCase = append(f.PerExample.WorstCase, r20)
 	}
-	f.SA = fraction(f.PerExample.CleanCorrect)
-	f.Attacks[0].RA, f.Attacks[0].Robust = fraction(f.PerExample.Robust["pgd-10"]), count(f.PerExample.Robust["pgd-10"])
-	f.Attacks[1].RA, f.Attacks[1].Robust = fraction(f.PerExample.Robust["pgd-20"]), count(f.PerExample.Robust["pgd-20"])
+	f.SA = stats.Fraction(f.PerExample.CleanCorrect)
+	f.Attacks[0].RA, f.Attacks[0].Robust = stats.Fraction(f.PerExample.Robust["pgd-10"]), stats.Count(f.PerExample.Robust["pgd-10"])
+	f.Attacks[1].RA, f.Attacks[1].Robust = stats.Fraction(f.PerExample.Robust["pgd-20"]), stats.Count(f.PerExample.Robust["pgd-20"])
 	f.WorstCaseRA = f.Attacks[1].RA
 	return f
 }
@@ -77,7 +78,7 @@ func fixtures() map[string]*results.File {
 }
 
 // readFixtures reads testdata/results (written by -update).
-func readFixtures(t *testing.T) []Source {
+func readFixtures(t *testing.T) []results.Source {
 	t.Helper()
 	dir := filepath.Join("testdata", "results")
 	if *update {
@@ -90,11 +91,11 @@ func readFixtures(t *testing.T) []Source {
 	require.NoError(t, err)
 	require.NotEmpty(t, paths, "run go test ./reports -update once to write the fixtures")
 	sort.Strings(paths)
-	var out []Source
+	var out []results.Source
 	for _, p := range paths {
 		f, err := results.Read(p)
 		require.NoError(t, err)
-		out = append(out, Source{Path: p, File: f})
+		out = append(out, results.Source{Path: p, File: f})
 	}
 	return out
 }
@@ -135,9 +136,9 @@ func TestGoldens(t *testing.T) {
 // intervals' values: TestCellIntervalsPublished).
 func TestReportNumbers(t *testing.T) {
 	fx := fixtures()
-	var srcs []Source
+	var srcs []results.Source
 	for name, f := range fx {
-		srcs = append(srcs, Source{Path: name, File: f})
+		srcs = append(srcs, results.Source{Path: name, File: f})
 	}
 	r, err := Build(srcs, Options{Paper: true})
 	require.NoError(t, err)
@@ -183,9 +184,9 @@ func TestReportNumbers(t *testing.T) {
 // score), [0.2553, 0.3662]. Two seeds at 80/200 and 84/200: mean 0.41,
 // s = 0.02/√2, t(0.975, 1) = 12.706205 (tables), so 0.41 ± 12.706205·0.01.
 func TestCellIntervalsPublished(t *testing.T) {
-	one, err := Build([]Source{
-		{"saauxbn.json", flagged("saauxbn", 1, flags(100, 263))},
-		{"modenorm.json", flagged("modenorm", 1, flags(81, 263))},
+	one, err := Build([]results.Source{
+		{Path: "saauxbn.json", File: flagged("saauxbn", 1, flags(100, 263))},
+		{Path: "modenorm.json", File: flagged("modenorm", 1, flags(81, 263))},
 	}, Options{})
 	require.NoError(t, err)
 	require.Equal(t, "modenorm", one.Table3.Columns[0].Norm)
@@ -195,10 +196,10 @@ func TestCellIntervalsPublished(t *testing.T) {
 	assert.InDelta(t, 0.2553, w.Lo, 5e-5, "Wilson lower bound")
 	assert.InDelta(t, 0.3662, w.Hi, 5e-5, "Wilson upper bound")
 
-	two, err := Build([]Source{
-		{"saauxbn.json", flagged("saauxbn", 1, flags(100, 200))},
-		{"bn-s1.json", flagged("bn", 1, flags(80, 200))},
-		{"bn-s2.json", flagged("bn", 2, flags(84, 200))},
+	two, err := Build([]results.Source{
+		{Path: "saauxbn.json", File: flagged("saauxbn", 1, flags(100, 200))},
+		{Path: "bn-s1.json", File: flagged("bn", 1, flags(80, 200))},
+		{Path: "bn-s2.json", File: flagged("bn", 2, flags(84, 200))},
 	}, Options{})
 	require.NoError(t, err)
 	require.Equal(t, "bn", two.Table3.Columns[0].Norm)
@@ -217,21 +218,21 @@ func TestBuildRefusals(t *testing.T) {
 	eps := *b
 	eps.Attacks = append([]results.AttackResult(nil), b.Attacks...)
 	eps.Attacks[0].Eps, eps.Attacks[0].Eps255 = 4.0/255, "4/255"
-	_, err := Build([]Source{{"a.json", a}, {"b.json", &eps}}, Options{})
+	_, err := Build([]results.Source{{Path: "a.json", File: a}, {Path: "b.json", File: &eps}}, Options{})
 	assert.EqualError(t, err, "reports: a.json and b.json cannot share a table: pgd-10 eps 8/255 vs 4/255")
 
 	size := *b
 	size.Examples, size.Data.SHA256 = 100, strings.Repeat("ef", 32)
-	_, err = Build([]Source{{"a.json", a}, {"b.json", &size}}, Options{})
+	_, err = Build([]results.Source{{Path: "a.json", File: a}, {Path: "b.json", File: &size}}, Options{})
 	assert.EqualError(t, err, "reports: a.json and b.json cannot share a table: test-set size 200 vs 100")
 
 	steps := *b
 	steps.Attacks = append([]results.AttackResult(nil), b.Attacks...)
 	steps.Attacks[1].Steps = 50
-	_, err = Build([]Source{{"a.json", a}, {"b.json", &steps}}, Options{})
+	_, err = Build([]results.Source{{Path: "a.json", File: a}, {Path: "b.json", File: &steps}}, Options{})
 	assert.EqualError(t, err, "reports: a.json and b.json cannot share a table: pgd-20 steps 20 vs 50")
 
-	_, err = Build([]Source{{"a.json", a}, {"again.json", a}}, Options{})
+	_, err = Build([]results.Source{{Path: "a.json", File: a}, {Path: "again.json", File: a}}, Options{})
 	assert.EqualError(t, err, "reports: a.json and again.json are both bn, train seed 1, branch shared: give one of them")
 }
 
@@ -264,17 +265,17 @@ func TestBuildRefusesNonReplicates(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fx := fixtures()
 			a, b := withTraining(fx["bn-s1.json"]), withTraining(fx["bn-s2.json"])
-			_, err := Build([]Source{{"a.json", a}, {"b.json", b}}, Options{})
+			_, err := Build([]results.Source{{Path: "a.json", File: a}, {Path: "b.json", File: b}}, Options{})
 			require.NoError(t, err, "seed alone differs")
 			c.edit(b)
-			_, err = Build([]Source{{"a.json", a}, {"b.json", b}}, Options{})
+			_, err = Build([]results.Source{{Path: "a.json", File: a}, {Path: "b.json", File: b}}, Options{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "reports: a.json and b.json would be averaged as two seeds of bn but "+c.msg)
 		})
 	}
 	t.Run("old file without the training fields", func(t *testing.T) {
 		fx := fixtures()
-		_, err := Build([]Source{{"old.json", fx["bn-s1.json"]}, {"new.json", withTraining(fx["bn-s2.json"])}}, Options{})
+		_, err := Build([]results.Source{{Path: "old.json", File: fx["bn-s1.json"]}, {Path: "new.json", File: withTraining(fx["bn-s2.json"])}}, Options{})
 		assert.ErrorContains(t, err, "differ in epochs: (not recorded) vs 6")
 	})
 }
@@ -348,9 +349,9 @@ func TestFailedChecksBesideCell(t *testing.T) {
 		{Name: "pgd-10: delta within eps", Attack: "pgd-10", OK: true},
 	}
 	fx["bn-s1.json"].Checks = []results.Check{{Name: "pgd-20: large eps RA near 0", Attack: "pgd-20", OK: false, Offending: 12}}
-	var srcs []Source
+	var srcs []results.Source
 	for name, f := range fx {
-		srcs = append(srcs, Source{Path: name, File: f})
+		srcs = append(srcs, results.Source{Path: name, File: f})
 	}
 	r, err := Build(srcs, Options{})
 	require.NoError(t, err)
@@ -383,7 +384,7 @@ func flagged(norm string, seed uint64, clean []bool) *results.File {
 	f := fixture(norm, "shared", 1, seed, 0.5, 0.2, 0.1)
 	f.Attacks = nil
 	f.PerExample = &results.PerExample{CleanCorrect: clean, Robust: map[string][]bool{}}
-	f.Examples, f.SA = len(clean), fraction(clean)
+	f.Examples, f.SA = len(clean), stats.Fraction(clean)
 	return f
 }
 
@@ -406,11 +407,11 @@ func outcomes(lost, gained []int) []bool {
 // scripts/mcnemar_check.py), then Holm-adjusted over the report's two tests.
 func TestMcNemarSeedsAreReplicates(t *testing.T) {
 	ref := outcomes(nil, nil)
-	srcs := []Source{
-		{"saauxbn-s1.json", flagged("saauxbn", 1, ref)},
-		{"saauxbn-s2.json", flagged("saauxbn", 2, ref)},
-		{"bn-s1.json", flagged("bn", 1, outcomes([]int{0, 1, 2, 3, 4}, []int{150}))},
-		{"bn-s2.json", flagged("bn", 2, outcomes([]int{10, 11, 12, 13}, nil))},
+	srcs := []results.Source{
+		{Path: "saauxbn-s1.json", File: flagged("saauxbn", 1, ref)},
+		{Path: "saauxbn-s2.json", File: flagged("saauxbn", 2, ref)},
+		{Path: "bn-s1.json", File: flagged("bn", 1, outcomes([]int{0, 1, 2, 3, 4}, []int{150}))},
+		{Path: "bn-s2.json", File: flagged("bn", 2, outcomes([]int{10, 11, 12, 13}, nil))},
 	}
 	rep, err := Build(srcs, Options{})
 	require.NoError(t, err)
@@ -433,9 +434,9 @@ func TestMcNemarSeedsAreReplicates(t *testing.T) {
 // adjustment (6 x 22/1024 = 0.129) leaves none significant, and the caption
 // says the test compares trained models.
 func TestMcNemarHolmAndOneSeed(t *testing.T) {
-	srcs := []Source{{"saauxbn.json", flagged("saauxbn", 1, outcomes(nil, nil))}}
+	srcs := []results.Source{{Path: "saauxbn.json", File: flagged("saauxbn", 1, outcomes(nil, nil))}}
 	for _, norm := range []string{"bn", "modenorm", "auxbn"} {
-		srcs = append(srcs, Source{norm + ".json", flagged(norm, 1, outcomes([]int{0, 1, 2, 3, 4, 5, 6, 7, 8}, []int{150}))})
+		srcs = append(srcs, results.Source{Path: norm + ".json", File: flagged(norm, 1, outcomes([]int{0, 1, 2, 3, 4, 5, 6, 7, 8}, []int{150}))})
 	}
 	rep, err := Build(srcs, Options{})
 	require.NoError(t, err)

@@ -10,12 +10,6 @@ import (
 	"github.com/advbench/advbench/results"
 )
 
-// Source is a result file and where it was read from (for messages).
-type Source struct {
-	Path string
-	File *results.File
-}
-
 // Reference is the norm every other column is tested against.
 const Reference = "saauxbn"
 
@@ -138,7 +132,7 @@ type run struct {
 
 // Build checks that the sources can share a table and assembles the
 // report.
-func Build(srcs []Source, o Options) (*Report, error) {
+func Build(srcs []results.Source, o Options) (*Report, error) {
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("reports: no result files")
 	}
@@ -223,7 +217,7 @@ const saLabel = "Clean (SA)"
 
 // build makes one table from the results of one branch (or shared).
 // attacks nil makes Table 3's single SA row.
-func build(srcs []Source, title, branch string, attacks []string, o Options, published3 map[string]float64) Table {
+func build(srcs []results.Source, title, branch string, attacks []string, o Options, published3 map[string]float64) Table {
 	byNorm := map[string][]*results.File{}
 	for _, s := range srcs {
 		f := s.File
@@ -348,11 +342,11 @@ func makeCell(runs []run) Cell {
 	c := Cell{Present: true, Runs: len(runs)}
 	accs := make([]float64, len(runs))
 	for i, r := range runs {
-		accs[i] = fraction(r.flags)
+		accs[i] = stats.Fraction(r.flags)
 	}
 	c.Mean, c.Std = stats.MeanStd(accs)
 	if len(runs) == 1 {
-		k, n := count(runs[0].flags), len(runs[0].flags)
+		k, n := stats.Count(runs[0].flags), len(runs[0].flags)
 		c.Lo, c.Hi, _ = stats.Wilson(k, n)
 		c.Interval = "wilson"
 	} else {
@@ -392,26 +386,9 @@ func pairedTest(runs, ref []run) (*float64, int) {
 	return &p, len(b)
 }
 
-func fraction(flags []bool) float64 {
-	if len(flags) == 0 {
-		return 0
-	}
-	return float64(count(flags)) / float64(len(flags))
-}
-
-func count(flags []bool) int {
-	n := 0
-	for _, f := range flags {
-		if f {
-			n++
-		}
-	}
-	return n
-}
-
 // compatible refuses results that cannot share a table, naming both files
 // and the field that differs.
-func compatible(srcs []Source) error {
+func compatible(srcs []results.Source) error {
 	a := srcs[0]
 	for _, b := range srcs[1:] {
 		if field, x, y := a.File.Conditions().Differ(b.File.Conditions()); field != "" {
@@ -425,8 +402,8 @@ func compatible(srcs []Source) error {
 // training seed (results.File.ReplicateDiffer), naming both files and the
 // field: every file of a norm is averaged into that norm's cells as one
 // seed of the same training.
-func Replicates(srcs []Source) error {
-	first := map[string]Source{}
+func Replicates(srcs []results.Source) error {
+	first := map[string]results.Source{}
 	for _, s := range srcs {
 		a, ok := first[s.File.Model.Norm]
 		if !ok {
@@ -440,15 +417,8 @@ func Replicates(srcs []Source) error {
 	return nil
 }
 
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}
-
 // caption collects what the tables were made from.
-func caption(srcs []Source) Caption {
+func caption(srcs []results.Source) Caption {
 	f := srcs[0].File
 	c := Caption{Preset: f.Model.Preset, Data: f.Data.Source, DataHash: f.Data.SHA256, Examples: f.Examples}
 	for _, a := range f.Attacks {

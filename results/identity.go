@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/advbench/advbench/internal/textfmt"
 )
 
 // Identity is what makes two measurements the same one: everything that
@@ -160,9 +162,9 @@ func labelled(name, hash string) string {
 	case hash == "":
 		return "(not recorded)"
 	case name == "":
-		return "sha256 " + short(hash)
+		return "sha256 " + textfmt.ShortHash(hash)
 	}
-	return name + " (sha256 " + short(hash) + ")"
+	return name + " (sha256 " + textfmt.ShortHash(hash) + ")"
 }
 
 // per255 spells a step as n/255, n to two decimals when not whole (as

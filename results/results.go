@@ -9,6 +9,8 @@ package results
 import (
 	"fmt"
 	"strings"
+
+	"github.com/advbench/advbench/internal/textfmt"
 )
 
 // Schema names this version of the result file format. Readers refuse files
@@ -89,7 +91,7 @@ func (c Conditions) Differ(o Conditions) (field string, x, y any) {
 	case c.Examples != o.Examples:
 		return "test-set size", c.Examples, o.Examples
 	case c.DataSHA256 != o.DataSHA256:
-		return "test data", c.Data + " " + short(c.DataSHA256), o.Data + " " + short(o.DataSHA256)
+		return "test data", c.Data + " " + textfmt.ShortHash(c.DataSHA256), o.Data + " " + textfmt.ShortHash(o.DataSHA256)
 	case c.Mode != "" && o.Mode != "" && c.Mode != o.Mode:
 		return "mode", c.Mode, o.Mode
 	case len(c.Attacks) != len(o.Attacks):
@@ -117,13 +119,6 @@ func attackNames(as []AttackParams) string {
 		s = append(s, a.Name)
 	}
 	return strings.Join(s, ",")
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // Model describes the evaluated network and how it was trained.
@@ -239,6 +234,12 @@ func Read(path string) (*File, error) {
 	return &f, nil
 }
 
+// Source is a result file and the path it was read from (for messages).
+type Source struct {
+	Path string
+	File *File
+}
+
 // validate checks the internal consistency of a file.
 func (f *File) validate() error {
 	switch f.Branch {
@@ -280,7 +281,7 @@ func (f *File) ReplicateDiffer(o *File) (field string, x, y any) {
 	case a.Preset != b.Preset:
 		return "preset", orUnrecorded(a.Preset), orUnrecorded(b.Preset)
 	case a.TrainData != b.TrainData:
-		return "training data", orUnrecorded(short(a.TrainData)), orUnrecorded(short(b.TrainData))
+		return "training data", orUnrecorded(textfmt.ShortHash(a.TrainData)), orUnrecorded(textfmt.ShortHash(b.TrainData))
 	case a.Epochs != b.Epochs:
 		return "epochs", intOrUnrecorded(a.Epochs), intOrUnrecorded(b.Epochs)
 	case a.TrainSteps != b.TrainSteps:

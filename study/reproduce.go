@@ -10,13 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/advbench/advbench/evaluate"
 	"github.com/advbench/advbench/internal/atomicfile"
 	"github.com/advbench/advbench/internal/runlock"
+	"github.com/advbench/advbench/internal/textfmt"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
@@ -324,7 +324,7 @@ func RenderCells(p Plan, cells []Cell, allowMissing bool) (*Outcome, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("study: no finished cell to render")
 	}
-	var srcs []reports.Source
+	var srcs []results.Source
 	var grads []*results.GradStats
 	for _, r := range runs {
 		srcs = append(srcs, r.Results...)
@@ -388,7 +388,7 @@ func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.G
 	var b bytes.Buffer
 	evalN, gradN := p.sizes()
 	fmt.Fprintf(&b, "# advbench reproduction: preset %s\n\n", p.Preset)
-	fmt.Fprintf(&b, "advbench %s. Data: %s. Norms: %s. Seeds: %s.\n\n", version.Version, dataName(p.Data), strings.Join(p.Norms, ", "), joinSeeds(p.Seeds))
+	fmt.Fprintf(&b, "advbench %s. Data: %s. Norms: %s. Seeds: %s.\n\n", version.Version, dataName(p.Data), strings.Join(p.Norms, ", "), textfmt.JoinSeeds(p.Seeds))
 	if len(out.Missing) > 0 {
 		fmt.Fprintf(&b, "**Incomplete: %d of %d cells are missing and not shown:**", len(out.Missing), len(p.Cells()))
 		for _, c := range out.Missing {
@@ -417,7 +417,7 @@ func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.G
 		fmt.Fprintf(&b, "![%s](%s)\n\n", name, filepath.ToSlash(rel))
 	}
 	b.WriteString("## How this was made\n\n```sh\n")
-	cmd := fmt.Sprintf("advbench reproduce --preset %s --norms %s --seeds %s --out %s", p.Preset, strings.Join(p.Norms, ","), joinSeeds(p.Seeds), p.Out)
+	cmd := fmt.Sprintf("advbench reproduce --preset %s --norms %s --seeds %s --out %s", p.Preset, strings.Join(p.Norms, ","), textfmt.JoinSeeds(p.Seeds), p.Out)
 	if p.Data != "" {
 		cmd += " --data " + p.Data
 	}
@@ -458,12 +458,4 @@ func dataName(d string) string {
 		return "the built-in synthetic data"
 	}
 	return "`" + d + "`"
-}
-
-func joinSeeds(s []uint64) string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = strconv.FormatUint(v, 10)
-	}
-	return strings.Join(out, ",")
 }

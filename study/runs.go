@@ -23,7 +23,7 @@ type Run struct {
 	Dir       string
 	Record    train.Record
 	Log       []train.LogEntry
-	Results   []reports.Source // evaluation results (clean, adv or shared)
+	Results   []results.Source // evaluation results (clean, adv or shared)
 	GradStats *results.GradStats
 	Sweeps    []*results.Sweep
 }
@@ -62,7 +62,7 @@ func LoadRun(dir string) (*Run, error) {
 			if err != nil {
 				return nil, err
 			}
-			r.Results = append(r.Results, reports.Source{Path: p, File: f})
+			r.Results = append(r.Results, results.Source{Path: p, File: f})
 		}
 	}
 	return r, nil
@@ -197,18 +197,18 @@ func isDir(p string) bool {
 }
 
 // ReadResults expands paths (ResultFiles) and reads every result file.
-func ReadResults(paths []string) ([]reports.Source, error) {
+func ReadResults(paths []string) ([]results.Source, error) {
 	files, err := ResultFiles(paths)
 	if err != nil {
 		return nil, err
 	}
-	var srcs []reports.Source
+	var srcs []results.Source
 	for _, p := range files {
 		f, err := results.Read(p)
 		if err != nil {
 			return nil, err
 		}
-		srcs = append(srcs, reports.Source{Path: p, File: f})
+		srcs = append(srcs, results.Source{Path: p, File: f})
 	}
 	return srcs, nil
 }

@@ -3,12 +3,12 @@ package train
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/data/cifar"
 	"github.com/advbench/advbench/data/loader"
+	"github.com/advbench/advbench/internal/classify"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 )
@@ -132,16 +132,7 @@ func crossEntropySum(logits []float32, y []int) float64 {
 	k := len(logits) / len(y)
 	s := 0.0
 	for i, label := range y {
-		row := logits[i*k : (i+1)*k]
-		top := float64(row[0])
-		for _, z := range row[1:] {
-			top = math.Max(top, float64(z))
-		}
-		e := 0.0
-		for _, z := range row {
-			e += math.Exp(float64(z) - top)
-		}
-		s += top + math.Log(e) - float64(row[label])
+		s += classify.CrossEntropy(logits[i*k:(i+1)*k], label)
 	}
 	return s
 }
@@ -151,14 +142,7 @@ func correct(logits []float32, y []int) int {
 	k := len(logits) / len(y)
 	n := 0
 	for i, label := range y {
-		row := logits[i*k : (i+1)*k]
-		best := 0
-		for j := range row {
-			if row[j] > row[best] {
-				best = j
-			}
-		}
-		if best == label {
+		if classify.Argmax(logits[i*k:(i+1)*k]) == label {
 			n++
 		}
 	}

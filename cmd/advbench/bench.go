@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,22 +21,112 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// benchWorkloads maps each workload to its FLOPs per image in units of the
-// model's forward MACs: a forward pass is 2 FLOPs per MAC, a backward pass to
-// the input about as much again, the weight gradients as much once more.
-var benchWorkloads = map[string]float64{
-	"forward":      2,  // eval-mode logits
-	"pgd-step":     4,  // loss and input gradient, eval mode: one attack step
-	"train-step":   6,  // one training-mode pass and every parameter gradient
-	"advprop-step": 12, // clean and adversarial passes with every gradient, per clean image
-	"advprop-iter": 0,  // a whole AdvProp training iteration: 4 per PGD step + 12 (advpropIterFLOPs)
-	"pgd20-eval":   84, // an evaluation batch: clean logits, PGD-20 in eval mode, logits at x_adv
+// benchWorkload is one thing bench times.
+type benchWorkload struct {
+	name string
+	// about says what one run does and its FLOPs per image in units of the
+	// model's forward MACs: a forward pass is 2 FLOPs per MAC, a backward
+	// pass to the input about as much again, the weight gradients as much
+	// once more. Lines after the first continue it in the help.
+	about string
+	// build prepares the workload on in's model and batch and returns the
+	// function each run calls and its FLOPs per MAC and image.
+	build func(in benchInput) (run func() error, flopsPerMAC float64, err error)
 }
 
-// advpropIterFLOPs is an AdvProp iteration's FLOPs per MAC and clean image:
-// each training-attack step is a pass and an input gradient, then the
-// advprop step.
-func advpropIterFLOPs(steps int) float64 { return 4*float64(steps) + 12 }
+// benchInput is what a workload is built on: the model, a fixed random
+// batch (x, a second batch xa for the adversarial branch, labels y), the
+// random source and the command's options.
+type benchInput struct {
+	m     *resnet.Model
+	x, xa []float32
+	y     []int
+	rng   *rand.Rand
+	opts  benchOptions
+}
+
+// benchWorkloads are bench's workloads, the one list its flag, help and
+// checks read.
+var benchWorkloads = []benchWorkload{
+	{"forward", "eval-mode logits; 2", func(in benchInput) (func() error, float64, error) {
+		return func() error {
+			_, err := in.m.Logits(in.x, nn.Clean, nn.Eval)
+			return err
+		}, 2, nil
+	}},
+	{"pgd-step", "loss and input gradient in eval mode (one attack step); 4", func(in benchInput) (func() error, float64, error) {
+		return func() error {
+			_, _, _, err := in.m.LossGrad(in.x, in.y, nn.CE, nn.Clean, nn.Eval)
+			return err
+		}, 4, nil
+	}},
+	{"train-step", "one training-mode pass and every parameter gradient; 6", func(in benchInput) (func() error, float64, error) {
+		return func() error {
+			_, err := in.m.Train(in.x, in.y, nn.Clean)
+			return err
+		}, 6, nil
+	}},
+	{"advprop-step", "clean and adversarial passes with every gradient; 12 per clean\nimage (images/s counts clean images)", func(in benchInput) (func() error, float64, error) {
+		return func() error {
+			_, err := in.m.AdvProp(in.x, in.xa, in.y)
+			return err
+		}, 12, nil
+	}},
+	{"advprop-iter", "one whole AdvProp training iteration as advbench train runs it:\nPGD with --train-steps steps on the adversarial branch in\n--attack-mode, both passes, the SGD update; 4 per attack step + 12", buildAdvPropIter},
+	{"pgd20-eval", "what advbench eval does per batch with --attacks pgd-20: clean\nlogits, PGD-20 in evaluation mode, the logits at x_adv; 84", func(in benchInput) (func() error, float64, error) {
+		pgd20, err := attack.New("pgd-20", attack.DefaultOptions())
+		if err != nil {
+			return nil, 0, err
+		}
+		return func() error {
+			ev, err := attack.NewEvaluation([]attack.Attack{pgd20}, attack.EvalConfig{Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: in.opts.Seed})
+			if err != nil {
+				return err
+			}
+			return ev.Add(in.m, []attack.Attack{pgd20}, in.x, in.y)
+		}, 84, nil
+	}},
+}
+
+// buildAdvPropIter is the advprop-iter workload: the paper preset's
+// training iteration with the command's norm, width and training attack;
+// each training-attack step is a pass and an input gradient (4 FLOPs per
+// MAC), then the advprop step (12).
+func buildAdvPropIter(in benchInput) (func() error, float64, error) {
+	cfg, err := train.Preset("paper")
+	if err != nil {
+		return nil, 0, err
+	}
+	cfg.Norm, cfg.Width, cfg.TrainSteps, cfg.AttackMode = in.opts.Norm, in.opts.Width, in.opts.TrainSteps, in.opts.AttackMode
+	if err := cfg.Validate(); err != nil {
+		return nil, 0, usageError{err}
+	}
+	iter := train.NewIteration(in.m, train.NewSGD(in.m.Params(), cfg.Momentum, cfg.WeightDecay), cfg)
+	return func() error {
+		_, err := iter.Step(in.x, in.y, 0.1, in.rng)
+		return err
+	}, 4*float64(in.opts.TrainSteps) + 12, nil
+}
+
+// benchWorkloadNames are the workloads' names, sorted.
+func benchWorkloadNames() []string {
+	names := make([]string, len(benchWorkloads))
+	for i, w := range benchWorkloads {
+		names[i] = w.name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// benchWorkloadHelp lists the workloads for the command's help, one
+// (possibly continued) entry each.
+func benchWorkloadHelp() string {
+	var b strings.Builder
+	for _, w := range benchWorkloads {
+		fmt.Fprintf(&b, "  %-13s %s\n", w.name, strings.ReplaceAll(w.about, "\n", "\n"+strings.Repeat(" ", 16)))
+	}
+	return b.String()
+}
 
 type benchOptions struct {
 	Width    float64
@@ -60,19 +149,12 @@ func newBenchCommand() *cli.Command {
 		Usage: "measure images/s, GFLOP/s and peak memory of a workload",
 		Description: `Builds a ResNet-18 of the given norm and width, runs the workload once to build
 and warm its graph, then times --runs runs on a fixed random batch and reports
-the median images/s, GFLOP/s (from the model's MACs: forward 2, pgd-step 4,
-train-step 6, advprop-step 12 FLOPs per MAC and image) and the process's peak
-resident memory. Progress goes to stderr.
+the median images/s, GFLOP/s (from the model's MACs and the workload's FLOPs
+per MAC and image) and the process's peak resident memory. Progress goes to
+stderr.
 
-Workloads: forward (eval logits), pgd-step (loss and input gradient in eval
-mode), train-step (one training pass with every parameter gradient),
-advprop-step (clean and adversarial passes, images/s counts clean images),
-advprop-iter (one whole AdvProp training iteration as advbench train runs it:
-PGD with --train-steps steps on the adversarial branch in --attack-mode, both
-passes, the SGD update; 4 FLOPs per MAC per attack step + 12), pgd20-eval
-(what advbench eval does per batch with --attacks pgd-20: clean logits,
-PGD-20 in evaluation mode, the logits at x_adv).
-
+Workloads and their FLOPs per MAC and image:
+` + benchWorkloadHelp() + `
 Examples:
   advbench bench --workload pgd-step --width 1 --batch 128
   advbench bench --workload train-step --width 0.25 --runs 5 --format json
@@ -81,13 +163,13 @@ Examples:
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "width multiplier", Destination: &opts.Width},
 			&cli.IntFlag{Name: "batch", Value: 128, Usage: "batch size", Destination: &opts.Batch},
 			&cli.StringFlag{Name: "norm", Value: "bn", Usage: "norm in every slot", Destination: &opts.Norm},
-			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: "forward, pgd-step, train-step, advprop-step, advprop-iter or pgd20-eval", Destination: &opts.Workload},
+			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: orList(benchWorkloadNames()), Destination: &opts.Workload},
 			&cli.IntFlag{Name: "train-steps", Value: 10, Usage: "advprop-iter: PGD steps of the training attack", Destination: &opts.TrainSteps},
 			&cli.StringFlag{Name: "attack-mode", Value: "train", Usage: "advprop-iter: statistics of the training attack, train or eval", Destination: &opts.AttackMode},
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the batch", Destination: &opts.Seed},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a pprof CPU profile of the timed runs to `FILE` (go tool pprof FILE)", Destination: &opts.Profile},
-			formatFlag(&opts.Format),
+			formatFlag(&opts.Format, tableJSON),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -114,25 +196,19 @@ type benchResult struct {
 }
 
 func runBench(opts benchOptions, stdout, stderr io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	if err := checkNorm(opts.Norm); err != nil {
 		return err
 	}
-	flopsPerMAC, ok := benchWorkloads[opts.Workload]
-	if !ok {
-		names := make([]string, 0, len(benchWorkloads))
-		for n := range benchWorkloads {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		return usagef("--workload %q: want one of %s", opts.Workload, strings.Join(names, ", "))
+	i := slices.IndexFunc(benchWorkloads, func(w benchWorkload) bool { return w.name == opts.Workload })
+	if i < 0 {
+		return usagef("--workload %q: want one of %s", opts.Workload, strings.Join(benchWorkloadNames(), ", "))
 	}
 	if opts.Batch < 1 || opts.Runs < 1 || opts.Width <= 0 {
 		return usagef("bench: --batch and --runs must be at least 1 and --width positive")
 	}
-	var iter *train.Iteration
 	m, err := resnet.New(resnet.Config{Norm: opts.Norm, Width: opts.Width, Seed: opts.Seed})
 	if err != nil {
 		return err
@@ -147,41 +223,8 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	for i := range y {
 		y[i] = rng.IntN(10)
 	}
-	if opts.Workload == "advprop-iter" {
-		flopsPerMAC = advpropIterFLOPs(opts.TrainSteps)
-		cfg, err := train.Preset("paper")
-		if err != nil {
-			return err
-		}
-		cfg.Norm, cfg.Width, cfg.TrainSteps, cfg.AttackMode = opts.Norm, opts.Width, opts.TrainSteps, opts.AttackMode
-		if err := cfg.Validate(); err != nil {
-			return usageError{err}
-		}
-		iter = train.NewIteration(m, train.NewSGD(m.Params(), cfg.Momentum, cfg.WeightDecay), cfg)
-	}
-	pgd20, err := attack.New("pgd-20", attack.DefaultOptions())
+	work, flopsPerMAC, err := benchWorkloads[i].build(benchInput{m: m, x: x, xa: xa, y: y, rng: rng, opts: opts})
 	if err != nil {
-		return err
-	}
-	work := func() error {
-		var err error
-		switch opts.Workload {
-		case "advprop-iter":
-			_, err = iter.Step(x, y, 0.1, rng)
-		case "pgd20-eval":
-			var ev *attack.Evaluation
-			if ev, err = attack.NewEvaluation([]attack.Attack{pgd20}, attack.EvalConfig{Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: opts.Seed}); err == nil {
-				err = ev.Add(m, []attack.Attack{pgd20}, x, y)
-			}
-		case "forward":
-			_, err = m.Logits(x, nn.Clean, nn.Eval)
-		case "pgd-step":
-			_, _, _, err = m.LossGrad(x, y, nn.CE, nn.Clean, nn.Eval)
-		case "train-step":
-			_, err = m.Train(x, y, nn.Clean)
-		case "advprop-step":
-			_, err = m.AdvProp(x, xa, y)
-		}
 		return err
 	}
 	fmt.Fprintf(stderr, "bench: %s, %s, width %g, batch %d: warm-up\n", opts.Workload, opts.Norm, opts.Width, opts.Batch)
@@ -218,10 +261,8 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	}
 	res.GFLOPs = res.Median * float64(res.MACsPerImage) * flopsPerMAC / 1e9
 	res.PeakRSSMiB = peakRSSMiB()
-	if opts.Format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+	if opts.Format == formatJSON {
+		return printJSON(stdout, res)
 	}
 	t := texttable.New(stdout)
 	t.Header("workload", "norm", "width", "batch", "images/s (median)", "GFLOP/s", "peak RSS MiB", "kernel")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -48,7 +47,7 @@ Examples:
 			&cli.IntFlag{Name: "grid", Value: 8, Usage: "the sheet shows grid x grid images", Destination: &opts.Grid},
 			&cli.IntFlag{Name: "scale", Value: 3, Usage: "pixels per image pixel in the sheet", Destination: &opts.Scale},
 			forceFlag(&opts.Force),
-			formatFlag(&opts.Format),
+			formatFlag(&opts.Format, tableJSON),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -74,7 +73,7 @@ type inspectResult struct {
 }
 
 func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	split := cifar.Split(opts.Split)
@@ -112,10 +111,8 @@ func runDataInspect(opts dataInspectOptions, stdout io.Writer) error {
 			res.SheetLabels = append(res.SheetLabels, int(d.Labels[i]))
 		}
 	}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+	if opts.Format == formatJSON {
+		return printJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "source:  %s (%s split)\nrecords: %d\n", res.Source, res.Split, res.Records)
 	t := texttable.New(stdout)

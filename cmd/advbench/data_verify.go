@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -32,7 +31,7 @@ Exit code 1 when any file is missing or unreadable.
 
 Example:
   advbench data verify ../shared/cifar10`,
-		Flags: []cli.Flag{formatFlag(&opts.Format)},
+		Flags: []cli.Flag{formatFlag(&opts.Format, tableJSON)},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("data verify: want one DIR or FILE argument, got %d", c.NArg())
@@ -44,7 +43,7 @@ Example:
 }
 
 func runDataVerify(opts dataVerifyOptions, stdout io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	reps, err := cifar.Verify(opts.Path)
@@ -57,10 +56,8 @@ func runDataVerify(opts dataVerifyOptions, stdout io.Writer) error {
 			bad++
 		}
 	}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(reps); err != nil {
+	if opts.Format == formatJSON {
+		if err := printJSON(stdout, reps); err != nil {
 			return err
 		}
 	} else {

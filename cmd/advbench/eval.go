@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,7 +92,7 @@ Examples:
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
 			forceFlag(&opts.Force),
-			formatFlag(&opts.Format),
+			formatFlag(&opts.Format, tableJSON),
 		},
 		Subcommands: []*cli.Command{newEvalTablesCommand()},
 		Action: func(c *cli.Context) error {
@@ -144,7 +143,7 @@ func evalHint(err error) error {
 }
 
 func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	o, err := attackOptions(opts.Eps, opts.Step)
@@ -193,14 +192,12 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return forceHint(evalHint(err))
 	}
-	if opts.Format == "json" {
+	if opts.Format == formatJSON {
 		files := make([]any, len(outs))
 		for i, oc := range outs {
 			files[i] = oc.File
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(files)
+		return printJSON(stdout, files)
 	}
 	t := texttable.New(stdout)
 	header := []any{"branch", "examples", "SA"}
@@ -281,10 +278,8 @@ func runSweep(ctx context.Context, ss evaluate.SweepSpec, opts evalOptions, stdo
 	for _, oc := range outs {
 		sweeps = append(sweeps, oc.File)
 	}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sweeps)
+	if opts.Format == formatJSON {
+		return printJSON(stdout, sweeps)
 	}
 	t := texttable.New(stdout)
 	header := []any{"branch"}

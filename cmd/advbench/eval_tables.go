@@ -49,7 +49,7 @@ Examples:
   advbench eval tables --format latex runs/bn-advprop-paper-s1/results/shared.json runs/saauxbn-advprop-paper-s1`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "paper", Usage: "add the published values and the differences", Destination: &opts.Paper},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, markdown, csv, json or latex", Destination: &opts.Format},
+			formatFlag(&opts.Format, reports.Formats),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -62,7 +62,7 @@ Examples:
 }
 
 func runEvalTables(opts evalTablesOptions, stdout io.Writer) error {
-	if err := checkFormatIn(opts.Format, reports.Formats); err != nil {
+	if err := checkFormat(opts.Format, reports.Formats); err != nil {
 		return err
 	}
 	srcs, err := study.ReadResults(opts.Paths)

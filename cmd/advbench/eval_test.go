@@ -51,7 +51,7 @@ func TestSmokeTrainEvalTables(t *testing.T) {
 	for _, want := range []string{"Table 3: standard accuracy (%) of the clean branch", "Table 4", "SaAuxBN (clean)", "AuxBN (adv)", "ModeNorm", "PGD-20 (RA)", "(paper 44.93", "Preset smoke", "48 images"} {
 		assert.Contains(t, out, want)
 	}
-	for _, format := range []string{"markdown", "csv", "json", "latex"} {
+	for _, format := range []string{"text", "markdown", "csv", "json", "latex"} {
 		code, out, stderr := runCLI(t, append([]string{"eval", "tables", "--format", format}, dirs...)...)
 		require.Equal(t, exitOK, code, "%s: %s", format, stderr)
 		assert.Contains(t, out, "PGD-10", format)

@@ -62,7 +62,7 @@ Examples:
 			&cli.StringFlag{Name: "data", Usage: "test data (default: the run's)", Destination: &opts.Spec.Data},
 			&cli.StringFlag{Name: "select", Value: "last", Usage: "a run's checkpoint: last, best, reference (epoch-190, what the reference's test scripts score) or epoch-NNN", Destination: &opts.Spec.Select},
 			&cli.StringFlag{Name: "plot", Usage: "also draw the statistics into `DIR`", Destination: &opts.Plot},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, markdown, csv or json", Destination: &opts.Format},
+			formatFlag(&opts.Format, reports.GradFormats),
 			forceFlag(&opts.Force),
 		},
 		Action: func(c *cli.Context) error {
@@ -78,7 +78,7 @@ Examples:
 }
 
 func runGradstats(ctx context.Context, opts gradstatsOptions, stdout, stderr io.Writer) error {
-	if err := checkFormatIn(opts.Format, reports.GradFormats); err != nil {
+	if err := checkFormat(opts.Format, reports.GradFormats); err != nil {
 		return err
 	}
 	o, err := attackOptions(opts.Eps, opts.Step)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -36,7 +35,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "norm", Value: "bn", Usage: "normalization layer in every slot: " + strings.Join(norms.Names(), ", "), Destination: &opts.Norm},
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "width multiplier (1 = 64/128/256/512 channels)", Destination: &opts.Width},
-			formatFlag(&opts.Format),
+			formatFlag(&opts.Format, tableJSON),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -57,7 +56,7 @@ type modelSummary struct {
 }
 
 func runModelSummary(opts modelSummaryOptions, stdout io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	if err := checkNorm(opts.Norm); err != nil {
@@ -71,10 +70,8 @@ func runModelSummary(opts modelSummaryOptions, stdout io.Writer) error {
 		return err
 	}
 	s := modelSummary{Norm: opts.Norm, Width: opts.Width, Params: m.NumParams(), MACs: m.MACs(), Layers: m.Summary()}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+	if opts.Format == formatJSON {
+		return printJSON(stdout, s)
 	}
 	t := texttable.New(stdout)
 	t.Header("layer", "kind", "output", "params", "MACs")
@@ -90,16 +87,6 @@ func runModelSummary(opts modelSummaryOptions, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "norm %s, width %g: %d parameters, %.1f M MACs per image\n", s.Norm, s.Width, s.Params, float64(s.MACs)/1e6)
 	return nil
-}
-
-// checkNorm validates a --norm value against the registry.
-func checkNorm(name string) error {
-	for _, n := range norms.Names() {
-		if n == name {
-			return nil
-		}
-	}
-	return usagef("--norm %q: want one of %s", name, strings.Join(norms.Names(), ", "))
 }
 
 // normList is one help line per registered norm with its summary.

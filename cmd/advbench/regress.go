@@ -75,7 +75,7 @@ Examples:
 			&cli.BoolFlag{Name: "strict", Usage: "improvements beyond their bands fail too", Destination: &opts.Strict},
 			&cli.Float64Flag{Name: "band-k", Value: 3, Usage: "--update: band in standard deviations over seeds", Destination: &opts.K},
 			&cli.Float64Flag{Name: "band-floor", Value: 0.03, Usage: "--update: smallest band, a fraction", Destination: &opts.Floor},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown", Destination: &opts.Format},
+			formatFlag(&opts.Format, regress.Formats),
 		},
 		Action: func(c *cli.Context) error {
 			switch {
@@ -85,7 +85,7 @@ Examples:
 				if c.NArg() > 0 || opts.Reband || opts.Strict {
 					return usagef("regress: --exact DIR evaluates its own fixtures: it takes no results, --reband or --strict")
 				}
-				if err := checkFormatIn(opts.Format, regress.Formats); err != nil {
+				if err := checkFormat(opts.Format, regress.Formats); err != nil {
 					return err
 				}
 				ctx, stop := signalContext(c.App.ErrWriter)
@@ -111,7 +111,7 @@ func (e regressionError) Error() string {
 }
 
 func runRegress(opts regressOptions, stdout, stderr io.Writer) error {
-	if err := checkFormatIn(opts.Format, regress.Formats); err != nil {
+	if err := checkFormat(opts.Format, regress.Formats); err != nil {
 		return err
 	}
 	if opts.Reband {

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/internal/texttable"
@@ -166,7 +162,7 @@ func newTrainCommand() *cli.Command {
 		&cli.StringFlag{Name: "preset", Value: "quick", Usage: "starting configuration: " + strings.Join(train.PresetNames(), ", "), Destination: &opts.Preset},
 		&cli.StringFlag{Name: "out", Usage: "run directory (default runs/NORM-OBJECTIVE-PRESET-sSEED)", Destination: &opts.Out},
 		&cli.StringFlag{Name: "resume", Usage: "continue the run in `RUN_DIR` (its config.json says everything else)", Destination: &opts.Resume},
-		formatFlag(&opts.Format),
+		formatFlag(&opts.Format, tableJSON),
 	}
 	for _, f := range trainConfigFlags {
 		if f.isBool {
@@ -248,32 +244,8 @@ func countOrAll(n int) string {
 	return strconv.Itoa(n)
 }
 
-// signalContext is cancelled by the first SIGINT or SIGTERM, which it
-// announces; a second one ends the process at once. stop releases the
-// signals without announcing anything.
-func signalContext(stderr io.Writer) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-sig:
-			signal.Stop(sig) // the next signal takes its default course
-			fmt.Fprintln(stderr, "advbench: interrupted: finishing the step and checkpointing (interrupt again to abort at once)")
-			cancel()
-		case <-done:
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(sig)
-		close(done)
-		cancel()
-	}
-}
-
 func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) error {
-	if err := checkFormat(opts.Format); err != nil {
+	if err := checkFormat(opts.Format, tableJSON); err != nil {
 		return err
 	}
 	o := train.Options{Progress: stderr}
@@ -363,10 +335,8 @@ func showField(c train.Config, flag string) string {
 }
 
 func printTrainSummary(s *train.Summary, format string, stdout io.Writer) error {
-	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+	if format == formatJSON {
+		return printJSON(stdout, s)
 	}
 	c := s.Record.Config
 	fmt.Fprintf(stdout, "run %s: %s, width %g, %s objective, %d epochs on %s\n", s.Dir, c.Norm, c.Width, c.Objective, c.Epochs, s.Record.Data.Source)

@@ -1,7 +1,8 @@
 // Package stats holds the interval estimates and the paired test that
 // advbench's tables report: Wilson's score interval for one run's accuracy,
 // Student's t interval for the mean over seeds, and McNemar's exact test on
-// paired per-example outcomes.
+// paired per-example outcomes, and the count and fraction of the
+// per-example outcomes they start from.
 package stats
 
 import (
@@ -148,4 +149,25 @@ func Holm(ps []float64) []float64 {
 		out[i] = run
 	}
 	return out
+}
+
+// Count returns how many of flags are true: the examples a model got right
+// or that survived an attack.
+func Count(flags []bool) int {
+	n := 0
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	return n
+}
+
+// Fraction returns the fraction of flags that are true, 0 for none: an
+// accuracy from its per-example outcomes.
+func Fraction(flags []bool) float64 {
+	if len(flags) == 0 {
+		return 0
+	}
+	return float64(Count(flags)) / float64(len(flags))
 }

@@ -120,3 +120,19 @@ func TestHolm(t *testing.T) {
 	assert.Equal(t, []float64{1, 1}, Holm([]float64{0.6, 0.9}), "capped at 1")
 	assert.Empty(t, Holm(nil))
 }
+
+func TestCountFraction(t *testing.T) {
+	for _, c := range []struct {
+		flags []bool
+		count int
+		frac  float64
+	}{
+		{[]bool{true, false, true, true}, 3, 0.75},
+		{[]bool{false, false}, 0, 0},
+		{[]bool{true}, 1, 1},
+		{nil, 0, 0},
+	} {
+		assert.Equal(t, c.count, Count(c.flags), "%v", c.flags)
+		assert.Equal(t, c.frac, Fraction(c.flags), "%v", c.flags)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/advbench/advbench/internal/classify"
 	"github.com/advbench/advbench/internal/gradcheck"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/norms"
@@ -328,16 +329,7 @@ func TestAdvPropLossFromPlainPasses(t *testing.T) {
 	ce := func(logits []float32, y []int) float64 {
 		k, total := len(logits)/len(y), 0.0
 		for i, yi := range y {
-			row := logits[i*k : (i+1)*k]
-			mx := math.Inf(-1)
-			for _, v := range row {
-				mx = math.Max(mx, float64(v))
-			}
-			s := 0.0
-			for _, v := range row {
-				s += math.Exp(float64(v) - mx)
-			}
-			total += mx + math.Log(s) - float64(row[yi])
+			total += classify.CrossEntropy(logits[i*k:(i+1)*k], yi)
 		}
 		return total / float64(len(y))
 	}
