@@ -27,6 +27,54 @@ func (g gradMutant) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m 
 	return l, z, grad, err
 }
 
+// someZero zeroes the input gradient of every k-th example of a batch, as
+// a model locally constant on a few examples does.
+type someZero struct {
+	Model
+	every int
+}
+
+func (g someZero) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error) {
+	l, z, grad, err := g.Model.LossGrad(x, y, loss, b, m)
+	per := len(grad) / len(y)
+	for j := 0; j < len(y); j += g.every {
+		clear(grad[j*per : (j+1)*per])
+	}
+	return l, z, grad, err
+}
+
+// TestFewZeroGradientsAreCounted: a few examples with an all-zero input
+// gradient (4 of 200, the limit) are counted but do not fail the check;
+// 20 of 200 do.
+func TestFewZeroGradientsAreCounted(t *testing.T) {
+	for _, tc := range []struct {
+		every, zero int
+		ok          bool
+	}{{50, 4, true}, {10, 20, false}} {
+		lin, x, y := nearBoundary(200)
+		batches := func(fn func(x []float32, y []int) error) error {
+			for lo := 0; lo < len(y); lo += 50 {
+				if err := fn(x[lo*imageSize:(lo+50)*imageSize], y[lo:lo+50]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		pgd, _ := New("pgd-10", DefaultOptions())
+		res, err := Evaluate(someZero{lin, tc.every}, batches, []Attack{pgd}, EvalConfig{Setting: evalSetting, Seed: 3})
+		require.NoError(t, err)
+		var c results.Check
+		for _, c = range res.Checks {
+			if c.Name == "pgd-10: gradients not zero" {
+				break
+			}
+		}
+		require.Equal(t, "pgd-10: gradients not zero", c.Name)
+		assert.Equal(t, tc.zero, c.Offending)
+		assert.Equal(t, tc.ok, c.OK, c.Detail)
+	}
+}
+
 // attackMutant runs an attack against a broken model while the
 // evaluation (and its FGSM check) sees the real one.
 type attackMutant struct {

@@ -79,6 +79,16 @@ const MinLossRaised = 0.9
 // RA by more than 2 points.
 const MaxSilentFraction = 0.02
 
+// MaxZeroGradFraction is the largest share of examples whose input
+// gradient may be all zero at an attack's first step before the check
+// fails. The count is always reported: each such example is one the model
+// is locally constant on (a masked example a gradient attack cannot move,
+// so RA is overstated by at most that share). A few occur in correct
+// models (one of the 200 images of the exact layer's SaAuxBN fixture: its
+// adversarial branch's logits do not move within ±0.05 of the image); a
+// masked model zeroes most of them.
+const MaxZeroGradFraction = 0.02
+
 // AttackStats are an attack's running diagnostics.
 type AttackStats struct {
 	MaxDelta  float64 `json:"max_linf_delta"`
@@ -374,8 +384,9 @@ func sanityChecks(r *Result, stats []AttackStats, checked int) []results.Check {
 		add(a.Name, "x_adv within [0,1]", a.MinPixel >= 0 && a.MaxPixel <= 1, 0, map[string]float64{"min_pixel": a.MinPixel, "max_pixel": a.MaxPixel},
 			"pixels in [%g, %g]", a.MinPixel, a.MaxPixel)
 		add(a.Name, "finite", a.NonFinite == 0, 0, map[string]float64{"non_finite_values": float64(a.NonFinite)}, "%d NaN or Inf values in x_adv", a.NonFinite)
-		add(a.Name, "gradients not zero", st.ZeroGrad == 0, st.ZeroGrad, map[string]float64{"zero_gradient_fraction": a.ZeroGradFraction},
-			"%d examples (%.4f) have an all-zero input gradient", st.ZeroGrad, a.ZeroGradFraction)
+		add(a.Name, "gradients not zero", a.ZeroGradFraction <= MaxZeroGradFraction, st.ZeroGrad,
+			map[string]float64{"zero_gradient_fraction": a.ZeroGradFraction, "max_fraction": MaxZeroGradFraction},
+			"%d examples (%.4f) have an all-zero input gradient (want <= %.2f)", st.ZeroGrad, a.ZeroGradFraction, MaxZeroGradFraction)
 		if a.Eps == 0 {
 			continue
 		}
