@@ -23,6 +23,16 @@ type Model interface {
 	Logits(x []float32, b nn.Branch, m nn.Mode) ([]float32, error)
 }
 
+// TargetedModel is a Model that also differentiates a targeted loss
+// (nn.Loss.Targeted: targeted DLR, targeted margin) toward a target class
+// per example. APGD-T and FAB-T need it; the ResNet implements it.
+type TargetedModel interface {
+	Model
+	// TargetedLossGrad is LossGrad for a targeted loss, toward the class
+	// t[i] for example i.
+	TargetedLossGrad(x []float32, y, t []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error)
+}
+
 // Setting is what an attack is run against: the branch attacked (the same
 // branch that is evaluated: white-box) and the mode of its statistics.
 type Setting struct {
@@ -150,6 +160,53 @@ func project(xAdv, x []float32, eps float64) {
 		lo, hi := max(x[i]-e, 0), min(x[i]+e, 1)
 		xAdv[i] = min(max(v, lo), hi)
 	}
+}
+
+// lossGrad returns the logits at x and the gradient of the batch-mean loss
+// (targeted toward t when the loss is) with respect to x.
+func lossGrad(m Model, name string, x []float32, y, t []int, loss nn.Loss, s Setting) (logits, grad []float32, err error) {
+	if loss.Targeted() {
+		tm, ok := m.(TargetedModel)
+		if !ok {
+			return nil, nil, fmt.Errorf("attack: %s: the model cannot differentiate the targeted loss %s", name, loss)
+		}
+		_, logits, grad, err = tm.TargetedLossGrad(x, y, t, loss, s.Branch, s.Mode)
+	} else {
+		_, logits, grad, err = m.LossGrad(x, y, loss, s.Branch, s.Mode)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("attack: %s: %w", name, err)
+	}
+	return logits, grad, nil
+}
+
+// exampleRNGs returns one generator per example from its seed: an
+// example's random draws do not depend on the other examples of its batch,
+// so attacking a subset gives each example what attacking all gives it.
+func exampleRNGs(seeds []uint64) []*rand.Rand {
+	out := make([]*rand.Rand, len(seeds))
+	for i, s := range seeds {
+		out[i] = rand.New(rand.NewPCG(s, 0x5eed))
+	}
+	return out
+}
+
+// drawSeeds draws one seed per example from rng.
+func drawSeeds(rng *rand.Rand, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = rng.Uint64()
+	}
+	return out
+}
+
+// seededAttack is an attack whose randomness is drawn per example from the
+// example's own seed, and which runs AutoAttack's protocol: only on the
+// points still robust after the earlier such attacks of an evaluation
+// (Params.Pruned).
+type seededAttack interface {
+	Attack
+	perturbSeeded(m Model, x []float32, y []int, s Setting, seeds []uint64) (*Outcome, error)
 }
 
 func sign(v float32) float32 {

@@ -146,7 +146,7 @@ func TestStartAndProjection(t *testing.T) {
 }
 
 func TestRegistryAndEps(t *testing.T) {
-	assert.Equal(t, []string{"fgsm", "pgd-10", "pgd-20"}, Names())
+	assert.Equal(t, []string{"apgd-ce", "apgd-dlr", "apgd-t", "fab-t", "fgsm", "pgd-10", "pgd-20", "square"}, Names())
 	a, err := New("pgd-20", DefaultOptions())
 	require.NoError(t, err)
 	p := a.Params()

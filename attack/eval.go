@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/advbench/advbench/internal/classify"
 	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/internal/version"
 	"github.com/advbench/advbench/nn"
@@ -22,6 +21,11 @@ type EvalConfig struct {
 	Seed  uint64 `json:"seed"`  // random starts: attack i on batch k draws from a generator seeded (Seed, i<<32 | k)
 	Model string `json:"model"` // model or checkpoint identity, recorded as given
 	Data  string `json:"data"`  // dataset description, recorded as given
+	// Unpruned runs every pruned attack (Params.Pruned: APGD, Square, FAB)
+	// on all clean-correct examples instead of only on those still robust
+	// after the earlier pruned attacks. The flags are the same (a test
+	// shows it); it only costs more. For tests and timing comparisons.
+	Unpruned bool `json:"unpruned,omitempty"`
 }
 
 // Result is an evaluation as data. Accuracies are fractions in [0,1].
@@ -174,16 +178,29 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 		return err
 	}
 	clean := predictions(logits, len(y))
+	first := len(e.CleanCorrect) // the evaluation index of the batch's first example
 	for i := range y {
 		e.CleanCorrect = append(e.CleanCorrect, clean[i] == y[i])
 	}
 	sub := min(len(y), max(0, CheckExamples-e.Checked))
 	xs, ys := x[:sub*imageSize], y[:sub]
+	chain := make([]bool, len(y)) // fooled by an earlier pruned attack
 	for ai, a := range attacks {
-		rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
-		out, err := a.Perturb(m, x, y, e.Config.Setting, rng)
-		if err != nil {
-			return err
+		var out *Outcome
+		attacked := make([]bool, len(y)) // the examples this attack ran on
+		if sa, ok := a.(seededAttack); ok && a.Params().Pruned {
+			if out, err = e.perturbPruned(m, sa, ai, first, x, y, clean, chain, attacked); err != nil {
+				return err
+			}
+			copy(chain, out.Fooled)
+		} else {
+			rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
+			if out, err = a.Perturb(m, x, y, e.Config.Setting, rng); err != nil {
+				return err
+			}
+			for i := range attacked {
+				attacked[i] = true
+			}
 		}
 		st := &e.Stats[ai]
 		for i := range y {
@@ -196,10 +213,14 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 			}
 		}
 		p := a.Params()
-		if p.Eps > 0 {
-			if err := e.lossRaised(m, st, p, x, y, logits, clean, out.XAdv); err != nil {
+		if lc, ok := a.(interface{ raisesLoss() bool }); ok && !lc.raisesLoss() {
+			// A minimum-norm attack leaves the examples it cannot fool as they are.
+		} else if p.Eps > 0 {
+			if err := e.lossRaised(m, st, p, x, y, logits, clean, out.XAdv, attacked); err != nil {
 				return err
 			}
+		}
+		if p.Eps > 0 {
 			if sub > 0 {
 				if err := e.subsetChecks(m, a, ai, st, xs, ys, clean[:sub], out.Fooled[:sub]); err != nil {
 					return err
@@ -225,13 +246,65 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 	return nil
 }
 
-// lossRaised counts the clean-correct examples whose loss (the attack's
-// own, per example, in float64) at x_adv exceeds their loss at x: an
-// attack that ascends the loss raises it for nearly all of them.
-func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams, x []float32, y []int, cleanLogits []float32, clean []int, xAdv []float32) error {
+// perturbPruned runs a pruned attack on the clean-correct examples of the
+// batch that no earlier pruned attack fooled (all clean-correct ones when
+// Unpruned), gathered into one smaller batch, each with its own seed
+// (from the evaluation seed, the attack's index and the example's index
+// in the evaluation). The outcome is the whole batch's, its Fooled
+// cumulative over the pruned attacks so far; attacked receives the
+// examples it ran on.
+func (e *Evaluation) perturbPruned(m Model, a seededAttack, ai, first int, x []float32, y, clean []int, chain, attacked []bool) (*Outcome, error) {
+	n := len(y)
+	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: append([]bool(nil), chain...), ZeroGrad: make([]bool, n)}
+	out.FooledAny = out.Fooled
+	var idx []int
+	for i := range y {
+		if clean[i] == y[i] && (!chain[i] || e.Config.Unpruned) {
+			idx = append(idx, i)
+			attacked[i] = true
+		}
+	}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	seeds := make([]uint64, len(idx))
+	for j, i := range idx {
+		seeds[j] = rand.New(rand.NewPCG(e.Config.Seed, 1<<62|uint64(ai)<<40|uint64(first+i))).Uint64()
+	}
+	sub, err := a.perturbSeeded(packed{m: m, full: n}, gather(x, idx), gatherInts(y, idx), e.Config.Setting, seeds)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range idx {
+		copy(out.XAdv[i*imageSize:(i+1)*imageSize], sub.XAdv[j*imageSize:(j+1)*imageSize])
+		out.Fooled[i] = out.Fooled[i] || sub.Fooled[j]
+		out.ZeroGrad[i] = sub.ZeroGrad[j]
+	}
+	return out, nil
+}
+
+// checkLoss is the untargeted loss the checks measure an attack by: its
+// own, or for a targeted loss the CW margin (a targeted attack that
+// succeeds raises it).
+func checkLoss(p results.AttackParams) (nn.Loss, error) {
 	loss, err := nn.ParseLoss(p.Loss)
 	if err != nil {
-		return fmt.Errorf("attack: %s: %w", p.Name, err)
+		return 0, fmt.Errorf("attack: %s: %w", p.Name, err)
+	}
+	if loss.Targeted() {
+		loss = nn.CWMargin
+	}
+	return loss, nil
+}
+
+// lossRaised counts the clean-correct examples the attack ran on whose loss
+// (the attack's own, per example, in float64; checkLoss) at x_adv exceeds
+// their loss at x: an attack that ascends the loss raises it for nearly
+// all of them.
+func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams, x []float32, y []int, cleanLogits []float32, clean []int, xAdv []float32, attacked []bool) error {
+	loss, err := checkLoss(p)
+	if err != nil {
+		return err
 	}
 	advLogits, err := m.Logits(xAdv, e.Config.Branch, e.Config.Mode)
 	if err != nil {
@@ -239,7 +312,7 @@ func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams
 	}
 	before, after := exampleLosses(cleanLogits, y, loss), exampleLosses(advLogits, y, loss)
 	for i := range y {
-		if clean[i] != y[i] {
+		if clean[i] != y[i] || !attacked[i] {
 			continue
 		}
 		st.LossChecked++
@@ -260,9 +333,12 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 		}
 	}
 	if p.Steps > 1 {
-		loss, err := nn.ParseLoss(p.Loss)
+		loss, err := checkLoss(p)
 		if err != nil {
-			return fmt.Errorf("attack: %s: %w", p.Name, err)
+			return err
+		}
+		if loss == nn.DLR {
+			loss = nn.CE // FGSM's own loss, defined for any number of classes
 		}
 		f := &FGSM{Options{Eps: p.Eps, Loss: loss}}
 		out, err := f.Perturb(m, x, y, e.Config.Setting, nil)
@@ -297,24 +373,17 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 	return nil
 }
 
-// exampleLosses returns each example's loss from its logits, in float64:
-// cross-entropy log Σ exp z − z_y, or the CW margin max_{j≠y} z_j − z_y.
+// exampleLosses returns each example's (untargeted) loss from its logits,
+// in float64 (nn.ExampleLoss).
 func exampleLosses(logits []float32, y []int, loss nn.Loss) []float64 {
 	k := len(logits) / len(y)
 	out := make([]float64, len(y))
+	row := make([]float64, k)
 	for i, yi := range y {
-		row := logits[i*k : (i+1)*k]
-		if loss == nn.CWMargin {
-			best := math.Inf(-1)
-			for j, v := range row {
-				if j != yi {
-					best = math.Max(best, float64(v))
-				}
-			}
-			out[i] = best - float64(row[yi])
-			continue
+		for j := range row {
+			row[j] = float64(logits[i*k+j])
 		}
-		out[i] = classify.CrossEntropy(row, yi)
+		out[i] = nn.ExampleLoss(loss, row, yi, 0, nil)
 	}
 	return out
 }

@@ -10,9 +10,13 @@ import (
 // linear is an analytic classifier z = W·x + b over the 3072 pixels, whose
 // loss gradients are known in closed form.
 type linear struct {
-	w    [][]float64 // K x 3072
-	b    []float64
-	grad int // LossGrad calls
+	w     [][]float64 // K x 3072
+	b     []float64
+	grad  int   // LossGrad calls
+	sizes []int // the batch size of each LossGrad call
+
+	targets     []int   // during a TargetedLossGrad call
+	targetCalls [][]int // the targets of every TargetedLossGrad call
 }
 
 func newLinear(k int, scale float64, rng *rand.Rand) *linear {
@@ -55,6 +59,7 @@ func (l *linear) Logits(x []float32, _ nn.Branch, _ nn.Mode) ([]float32, error) 
 // LossGrad: CE gradient (p - e_y)ᵀW / N, CW gradient (W_j* - W_y) / N.
 func (l *linear) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error) {
 	l.grad++
+	l.sizes = append(l.sizes, len(y))
 	n, k := len(y), len(l.w)
 	z := l.logits(x)
 	grad := make([]float32, len(x))
@@ -62,7 +67,10 @@ func (l *linear) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m nn.
 	for i := 0; i < n; i++ {
 		row := z[i*k : (i+1)*k]
 		coef := make([]float64, k)
-		if loss == nn.CWMargin {
+		if loss != nn.CE && loss != nn.CWMargin {
+			// Other losses: their gradient in the logits, times W.
+			total += nn.ExampleLoss(loss, row, y[i], l.target(i), coef)
+		} else if loss == nn.CWMargin {
 			best := -1
 			for c := range row {
 				if c != y[i] && (best < 0 || row[c] > row[best]) {
@@ -96,6 +104,23 @@ func (l *linear) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m nn.
 	}
 	logits, _ := l.Logits(x, b, m)
 	return total / float64(n), logits, grad, nil
+}
+
+// target is example i's target class in a TargetedLossGrad call.
+func (l *linear) target(i int) int {
+	if l.targets == nil {
+		return 0
+	}
+	return l.targets[i]
+}
+
+// TargetedLossGrad differentiates a targeted loss through nn.ExampleLoss's
+// gradient in the logits (W is the Jacobian); it records the targets.
+func (l *linear) TargetedLossGrad(x []float32, y, t []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error) {
+	l.targets = t
+	l.targetCalls = append(l.targetCalls, append([]int(nil), t...))
+	defer func() { l.targets = nil }()
+	return l.LossGrad(x, y, loss, b, m)
 }
 
 // optimal is the best L-inf attack on a two-class linear model: every pixel

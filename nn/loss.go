@@ -20,32 +20,79 @@ const (
 	// CWMargin is the Carlini-Wagner margin max_{j≠y} z_j − z_y: positive
 	// exactly when the example is misclassified.
 	CWMargin
+	// DLR is the Difference of Logits Ratio of Croce & Hein, "Reliable
+	// evaluation of adversarial robustness with an ensemble of diverse
+	// parameter-free attacks", ICML 2020, arXiv:2003.01690, Eq. (5): with
+	// the logits sorted z_π1 ≥ z_π2 ≥ …,
+	// −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3 + 1e-12). It is invariant to
+	// adding a constant to the logits and to scaling them by a positive
+	// factor. It needs at least 3 classes.
+	DLR
+	// DLRTargeted is the targeted DLR of the same paper, Eq. (6), toward a
+	// target class t: −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2 + 1e-12). It
+	// needs at least 4 classes and a target per example.
+	DLRTargeted
+	// CWTargeted is the targeted margin z_t − z_y: positive exactly when
+	// the target class beats the true class. It needs a target per example.
+	CWTargeted
 )
 
-// String returns "ce" or "cw".
+var lossNames = []string{CE: "ce", CWMargin: "cw", DLR: "dlr", DLRTargeted: "dlr-t", CWTargeted: "cw-t"}
+
+// String returns "ce", "cw", "dlr", "dlr-t" or "cw-t".
 func (l Loss) String() string {
-	if l == CWMargin {
-		return "cw"
+	if l < 0 || int(l) >= len(lossNames) {
+		return fmt.Sprintf("loss(%d)", int(l))
 	}
-	return "ce"
+	return lossNames[l]
 }
 
-// ParseLoss parses "ce" or "cw".
-func ParseLoss(s string) (Loss, error) {
-	switch s {
-	case "ce", "":
-		return CE, nil
-	case "cw":
-		return CWMargin, nil
+// Targeted says whether the loss is toward a target class per example
+// (its labels carry the true class and the target).
+func (l Loss) Targeted() bool { return l == DLRTargeted || l == CWTargeted }
+
+// MinClasses is the fewest classes the loss is defined for.
+func (l Loss) MinClasses() int {
+	switch l {
+	case DLR:
+		return 3
+	case DLRTargeted:
+		return 4
 	}
-	return 0, fmt.Errorf("nn: loss %q: want ce or cw", s)
+	return 2
+}
+
+// ParseLoss parses a loss name: "ce" (or ""), "cw", "dlr", "dlr-t" or
+// "cw-t".
+func ParseLoss(s string) (Loss, error) {
+	if s == "" {
+		return CE, nil
+	}
+	for l, name := range lossNames {
+		if s == name {
+			return Loss(l), nil
+		}
+	}
+	return 0, fmt.Errorf("nn: loss %q: want one of %v", s, lossNames)
 }
 
 // ApplyLoss returns the batch-mean loss of the given kind of logits (N, K)
-// and labels, a (N) node holding class indices as floats (not differentiated).
+// and labels (not differentiated): a (N) node holding class indices as
+// floats, or for a targeted loss a (N, 2) node holding each example's class
+// and target.
 func ApplyLoss(kind Loss, logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
-	if logits.Dims() != 2 || labels.Dims() != 1 || labels.Shape()[0] != logits.Shape()[0] || logits.Shape()[1] < 2 {
-		return nil, fmt.Errorf("nn: %s loss: logits %v and labels %v do not fit", kind, logits.Shape(), labels.Shape())
+	cols := 1
+	if kind.Targeted() {
+		cols = 2
+	}
+	fits := logits.Dims() == 2 && labels.Shape()[0] == logits.Shape()[0] && logits.Shape()[1] >= kind.MinClasses()
+	if cols == 1 {
+		fits = fits && labels.Dims() == 1
+	} else {
+		fits = fits && labels.Dims() == 2 && labels.Shape()[1] == 2
+	}
+	if !fits {
+		return nil, fmt.Errorf("nn: %s loss: logits %v and labels %v do not fit (the loss needs at least %d classes and %d label column(s))", kind, logits.Shape(), labels.Shape(), kind.MinClasses(), cols)
 	}
 	return gorgonia.ApplyOp(&lossOp{kind: kind}, logits, labels)
 }
@@ -72,6 +119,9 @@ func (op *lossOp) Arity() int {
 func (op *lossOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	m, v := gorgonia.TensorType{Dims: 2, Of: a}, gorgonia.TensorType{Dims: 1, Of: a}
+	if op.kind.Targeted() {
+		v = gorgonia.TensorType{Dims: 2, Of: a}
+	}
 	if op.grad {
 		return hm.NewFnType(m, v, a, m)
 	}
@@ -105,7 +155,11 @@ func (op *lossOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // (the per-example gradient divided by N, times dLoss).
 func lossDo[T Float](op *lossOp, vals []gorgonia.Value) (gorgonia.Value, error) {
 	logits, labels := vals[0].Data().([]T), vals[1].Data().([]T)
-	n := len(labels)
+	cols := 1
+	if op.kind.Targeted() {
+		cols = 2
+	}
+	n := len(labels) / cols
 	k := len(logits) / n
 	var dl T
 	var out []T
@@ -114,19 +168,27 @@ func lossDo[T Float](op *lossOp, vals []gorgonia.Value) (gorgonia.Value, error) 
 		out = make([]T, len(logits))
 	}
 	row := make([]float64, k)
+	var dz []float64
+	if op.grad {
+		dz = make([]float64, k)
+	}
 	total := 0.0
 	for i := 0; i < n; i++ {
-		y := int(labels[i])
-		if y < 0 || y >= k || float64(y) != float64(labels[i]) {
-			return nil, fmt.Errorf("nn: %s: label %v of example %d not a class index 0..%d", op.kind, labels[i], i, k-1)
+		var yt [2]int
+		for c := 0; c < cols; c++ {
+			v := labels[i*cols+c]
+			yt[c] = int(v)
+			if yt[c] < 0 || yt[c] >= k || float64(yt[c]) != float64(v) {
+				return nil, fmt.Errorf("nn: %s: label %v of example %d not a class index 0..%d", op.kind, v, i, k-1)
+			}
 		}
 		for j := range row {
 			row[j] = float64(logits[i*k+j])
 		}
-		l := exampleLoss(op.kind, row, y, op.grad) // row now holds dl_i/dz when grad
+		l := ExampleLoss(op.kind, row, yt[0], yt[1], dz)
 		total += l
 		if op.grad {
-			for j, g := range row {
+			for j, g := range dz {
 				out[i*k+j] = T(g/float64(n)) * dl
 			}
 		}
@@ -137,22 +199,39 @@ func lossDo[T Float](op *lossOp, vals []gorgonia.Value) (gorgonia.Value, error) 
 	return scalarValue(T(total / float64(n))), nil
 }
 
-// exampleLoss returns one example's loss; with grad it overwrites z with the
-// gradient of that loss with respect to z.
-func exampleLoss(kind Loss, z []float64, y int, grad bool) float64 {
-	if kind == CWMargin {
+// ExampleLoss returns one example's loss of the given kind from its logits
+// z, its class y and (for a targeted loss) its target t; when dz is not nil
+// it receives the gradient of that loss with respect to z (len(z) values).
+// With fewer classes than kind.MinClasses() the loss is NaN.
+func ExampleLoss(kind Loss, z []float64, y, t int, dz []float64) float64 {
+	if len(z) < kind.MinClasses() {
+		for j := range dz {
+			dz[j] = math.NaN()
+		}
+		return math.NaN()
+	}
+	if dz != nil {
+		clear(dz)
+	}
+	switch kind {
+	case CWMargin:
 		best := -1
 		for j := range z {
 			if j != y && (best < 0 || z[j] > z[best]) {
 				best = j
 			}
 		}
-		l := z[best] - z[y]
-		if grad {
-			clear(z)
-			z[best], z[y] = 1, -1
+		if dz != nil {
+			dz[best], dz[y] = 1, -1
 		}
-		return l
+		return z[best] - z[y]
+	case CWTargeted:
+		if dz != nil {
+			dz[t], dz[y] = 1, -1
+		}
+		return z[t] - z[y]
+	case DLR, DLRTargeted:
+		return dlr(kind, z, y, t, dz)
 	}
 	mx := math.Inf(-1)
 	for _, v := range z {
@@ -163,12 +242,60 @@ func exampleLoss(kind Loss, z []float64, y int, grad bool) float64 {
 		sum += math.Exp(v - mx)
 	}
 	lse := mx + math.Log(sum)
-	l := lse - z[y]
-	if grad {
+	if dz != nil {
 		for j, v := range z {
-			z[j] = math.Exp(v - lse)
+			dz[j] = math.Exp(v - lse)
 		}
-		z[y]--
+		dz[y]--
 	}
-	return l
+	return lse - z[y]
+}
+
+// dlr is the untargeted or targeted DLR loss −num/den (see DLR and
+// DLRTargeted) and its gradient −(∂num)/den + num/den² · ∂den.
+func dlr(kind Loss, z []float64, y, t int, dz []float64) float64 {
+	// The indices of the four largest logits, largest first (ties: lower index first).
+	var top [4]int
+	for r := range top {
+		best := -1
+		for j, v := range z {
+			taken := false
+			for _, p := range top[:r] {
+				taken = taken || p == j
+			}
+			if !taken && (best < 0 || v > z[best]) {
+				best = j
+			}
+		}
+		top[r] = best
+	}
+	other := t // the logit the true class is compared with
+	if kind == DLR {
+		other = top[0]
+		if other == y {
+			other = top[1]
+		}
+	}
+	num := z[y] - z[other]
+	var den float64
+	// ∂den/∂z: +1 on π1 and −1 on π3 (untargeted), −1/2 on π3 and π4 (targeted).
+	dden := map[int]float64{}
+	if kind == DLR {
+		den = z[top[0]] - z[top[2]] + 1e-12
+		dden[top[0]] += 1
+		dden[top[2]] -= 1
+	} else {
+		den = z[top[0]] - (z[top[2]]+z[top[3]])/2 + 1e-12
+		dden[top[0]] += 1
+		dden[top[2]] -= 0.5
+		dden[top[3]] -= 0.5
+	}
+	if dz != nil {
+		dz[y] -= 1 / den
+		dz[other] += 1 / den
+		for j, d := range dden {
+			dz[j] += num / (den * den) * d
+		}
+	}
+	return -num / den
 }

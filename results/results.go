@@ -170,6 +170,13 @@ type AttackParams struct {
 	RandomStart bool    `json:"random_start"`
 	ClampStart  bool    `json:"clamp_start"`
 	Loss        string  `json:"loss"`
+	// Targets is the number of target classes of a targeted attack (the
+	// classes ranked 2nd, 3rd, … by the clean logits), 0 if untargeted.
+	Targets int `json:"targets,omitempty"`
+	// Pruned says the attack ran only on the examples still robust after
+	// the earlier pruned attacks of the same evaluation (AutoAttack's
+	// protocol): its robust flags and RA are cumulative over them.
+	Pruned bool `json:"pruned,omitempty"`
 }
 
 // AttackResult is one attack's robust accuracy and diagnostics.

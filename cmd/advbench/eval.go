@@ -12,6 +12,7 @@ import (
 	"github.com/advbench/advbench/internal/texttable"
 	"github.com/advbench/advbench/interop"
 	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
 	"github.com/urfave/cli/v2"
 )
@@ -28,6 +29,10 @@ type evalOptions struct {
 	SweepSteps int
 	// Force recomputes and replaces result files that exist.
 	Force bool
+	// Loss is the PGD family's loss (ce, cw or dlr); Restarts every
+	// attack's number of restarts.
+	Loss     string
+	Restarts int
 }
 
 func newEvalCommand() *cli.Command {
@@ -57,6 +62,13 @@ file of another evaluation is refused, naming the first setting that
 differs, unless --force, which recomputes and replaces it.
 
 Attacks: ` + strings.Join(attack.Names(), ", ") + `
+Suites: ` + strings.Join(attack.SuiteNames(), ", ") + ` (aa: AutoAttack's apgd-ce, apgd-t, fab-t, square)
+
+The AutoAttack attacks (apgd-*, fab-t, square) follow AutoAttack's
+protocol: each runs only on the points still robust (clean-correct and not
+fooled by an earlier one of them), and its RA is cumulative: the RA after
+it. pgd-10 and pgd-20 run on every example, as in the paper's tables.
+--loss sets the loss of fgsm and pgd (the AutoAttack attacks name theirs).
 
 --sweep measures robust accuracy against eps instead (PGD of --sweep-steps
 steps at each of --sweep-eps, in /255, with the step --step/--eps of eps)
@@ -78,6 +90,8 @@ Examples:
 			&cli.StringFlag{Name: "attacks", Value: "pgd-10,pgd-20", Usage: "comma-separated attacks", Destination: &attacks},
 			&cli.StringFlag{Name: "eps", Value: "8/255", Usage: "L-inf radius, a number or n/255", Destination: &opts.Eps},
 			&cli.StringFlag{Name: "step", Value: "2/255", Usage: "PGD step, a number or n/255", Destination: &opts.Step},
+			&cli.StringFlag{Name: "loss", Value: "ce", Usage: "loss of fgsm and pgd: ce, cw or dlr", Destination: &opts.Loss},
+			&cli.IntFlag{Name: "restarts", Value: 1, Usage: "random restarts of every attack", Destination: &opts.Restarts},
 			&cli.IntFlag{Name: "test-n", Usage: "evaluate the first n test images (0 = all)", Destination: &opts.Spec.TestN},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the attacks' random starts", Destination: &opts.Spec.Seed},
 			&cli.IntFlag{Name: "batch", Value: 128, Usage: "evaluation batch size", Destination: &opts.Spec.Batch},
@@ -110,11 +124,13 @@ Examples:
 			default:
 				return usagef("eval: want one RUN_DIR or CHECKPOINT, or --checkpoint FILE --norm NAME --width W")
 			}
+			var names []string
 			for _, a := range strings.Split(attacks, ",") {
 				if a = strings.TrimSpace(a); a != "" {
-					opts.Spec.Attacks = append(opts.Spec.Attacks, a)
+					names = append(names, a)
 				}
 			}
+			opts.Spec.Attacks = attack.ExpandSuites(names)
 			ctx, stop := signalContext(c.App.ErrWriter)
 			defer stop()
 			return runEval(ctx, opts, c.App.Writer, c.App.ErrWriter)
@@ -149,6 +165,17 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	o, err := attackOptions(opts.Eps, opts.Step)
 	if err != nil {
 		return err
+	}
+	if opts.Loss != "" {
+		if o.Loss, err = nn.ParseLoss(opts.Loss); err != nil || o.Loss.Targeted() {
+			return usagef("--loss %q: want ce, cw or dlr", opts.Loss)
+		}
+	}
+	if opts.Restarts != 0 {
+		if err := checkAtLeast("restarts", opts.Restarts, 1); err != nil {
+			return err
+		}
+		o.Restarts = opts.Restarts
 	}
 	for _, a := range opts.Spec.Attacks {
 		if _, err := attack.New(a, o); err != nil {
@@ -192,6 +219,11 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return forceHint(evalHint(err))
 	}
+	for _, oc := range outs {
+		if line := cumulativeRA(oc.File); line != "" {
+			fmt.Fprintf(stderr, "eval: %s: %s\n", oc.Path, line)
+		}
+	}
 	if opts.Format == formatJSON {
 		files := make([]any, len(outs))
 		for i, oc := range outs {
@@ -231,6 +263,21 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "%s, width %g, %s; %s, eps %s; eval mode, white-box on each branch\n",
 		f.Model.Norm, f.Model.Width, epoch, f.Data.Source, f.Attacks[0].Eps255)
 	return nil
+}
+
+// cumulativeRA describes the pruned attacks of a result (AutoAttack's
+// protocol) as the robust accuracy after each, from SA on; "" if none.
+func cumulativeRA(f *results.File) string {
+	line := ""
+	for _, a := range f.Attacks {
+		if a.Pruned {
+			line += fmt.Sprintf(" -> %s %.2f%%", a.Name, 100*a.RA)
+		}
+	}
+	if line == "" {
+		return ""
+	}
+	return fmt.Sprintf("cumulative RA: SA %.2f%%%s", 100*f.SA, line)
 }
 
 // sweepSpec reads --sweep-eps and refuses, naming the flag and its value,

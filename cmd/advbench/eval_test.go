@@ -75,6 +75,10 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval"}, exitUsage, "want one RUN_DIR or CHECKPOINT"},
 		{[]string{"eval", "x", "--attacks", "pgd-7"}, exitUsage, `unknown attack "pgd-7"`},
 		{[]string{"eval", "x", "--eps", "9/0"}, exitUsage, "--eps"},
+		{[]string{"eval", "x", "--loss", "hinge"}, exitUsage, `--loss "hinge": want ce, cw or dlr`},
+		{[]string{"eval", "x", "--loss", "dlr-t"}, exitUsage, `--loss "dlr-t"`},
+		{[]string{"eval", "x", "--restarts", "-1"}, exitUsage, "--restarts"},
+		{[]string{"eval", "x", "--attacks", "aa,pgd-7"}, exitUsage, `unknown attack "pgd-7"`},
 		{[]string{"eval", "/nonexistent"}, exitFailure, "no such file"},
 		{[]string{"eval", "tables"}, exitUsage, "want result files"},
 		{[]string{"eval", "tables", "--format", "xml", "x"}, exitUsage, `--format "xml"`},
@@ -88,4 +92,31 @@ func TestEvalUsage(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	assert.Contains(t, out, "white-box on the evaluated branch")
 	assert.Contains(t, out, "tables")
+}
+
+// TestEvalAutoAttackSuite: --attacks with AutoAttack attacks beside PGD,
+// --loss and --restarts reach the result file; the pruned attacks' RA is
+// cumulative (non-increasing, from SA on) and printed on stderr.
+func TestEvalAutoAttackSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a smoke training and an APGD evaluation skipped in -short")
+	}
+	dir := filepath.Join(t.TempDir(), "bn")
+	code, _, stderr := runCLI(t, "train", "--preset", "smoke", "--norm", "bn", "--epochs", "1", "--out", dir)
+	require.Equal(t, exitOK, code, stderr)
+	code, out, stderr := runCLI(t, "eval", dir, "--test-n", "16", "--batch", "16", "--format", "json",
+		"--attacks", "pgd-10,apgd-ce,apgd-t", "--loss", "cw", "--restarts", "2", "--eps", "2/255")
+	require.Equal(t, exitOK, code, stderr)
+	var files []results.File
+	require.NoError(t, json.Unmarshal([]byte(out), &files))
+	require.Len(t, files, 1)
+	f := files[0]
+	require.Len(t, f.Attacks, 3)
+	assert.Equal(t, []string{"cw", "ce", "dlr-t"}, []string{f.Attacks[0].Loss, f.Attacks[1].Loss, f.Attacks[2].Loss})
+	assert.Equal(t, []int{2, 2, 2}, []int{f.Attacks[0].Restarts, f.Attacks[1].Restarts, f.Attacks[2].Restarts})
+	assert.Equal(t, []bool{false, true, true}, []bool{f.Attacks[0].Pruned, f.Attacks[1].Pruned, f.Attacks[2].Pruned})
+	assert.Equal(t, 9, f.Attacks[2].Targets)
+	assert.LessOrEqual(t, f.Attacks[1].RA, f.SA)
+	assert.LessOrEqual(t, f.Attacks[2].RA, f.Attacks[1].RA, "cumulative")
+	assert.Contains(t, stderr, fmt.Sprintf("cumulative RA: SA %.2f%% -> apgd-ce %.2f%% -> apgd-t %.2f%%", 100*f.SA, 100*f.Attacks[1].RA, 100*f.Attacks[2].RA))
 }

@@ -219,7 +219,7 @@ func TestInputGradientMatchesFiniteDifference(t *testing.T) {
 		norm   string
 		branch nn.Branch
 		loss   nn.Loss
-	}{{"bn", nn.Clean, nn.CE}, {"saauxbn", nn.Adv, nn.CWMargin}} {
+	}{{"bn", nn.Clean, nn.CE}, {"saauxbn", nn.Adv, nn.CWMargin}, {"bn", nn.Clean, nn.DLR}} {
 		t.Run(fmt.Sprintf("%s/%s/%s", tc.norm, tc.branch, tc.loss), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(8, 8))
 			m32, err := New(Config{Norm: tc.norm, Width: 1.0 / 16, Seed: 7})

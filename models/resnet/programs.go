@@ -67,7 +67,11 @@ func (m *Model) build(k progKey) (*program, error) {
 	forward := func(x *gorgonia.Node, b nn.Branch) (*gorgonia.Node, error) { return m.Forward(g, x, b, k.mode) }
 	loss := func(logits *gorgonia.Node) (*gorgonia.Node, error) {
 		if p.labels == nil {
-			p.labels = tensor.New(tensor.WithShape(k.batch), tensor.Of(m.cfg.Dtype))
+			shape := tensor.Shape{k.batch}
+			if k.loss.Targeted() {
+				shape = tensor.Shape{k.batch, 2} // each example's class and target
+			}
+			p.labels = tensor.New(tensor.WithShape(shape...), tensor.Of(m.cfg.Dtype))
 		}
 		yn := gorgonia.NodeFromAny(g.G, p.labels, gorgonia.WithName("labels"))
 		return nn.ApplyLoss(k.loss, logits, yn)
@@ -146,16 +150,31 @@ func setImages(dst *tensor.Dense, x []float32) error {
 	return nil
 }
 
-func (m *Model) setLabels(dst *tensor.Dense, y []int) error {
+// setLabels copies the labels y into dst, and for a targeted loss's
+// (N, 2) labels also the targets t.
+func (m *Model) setLabels(dst *tensor.Dense, y, t []int) error {
 	if len(y) != dst.Shape()[0] {
 		return fmt.Errorf("resnet: %d labels for a batch of %d", len(y), dst.Shape()[0])
 	}
-	f := make([]float64, len(y))
+	cols := 1
+	if dst.Dims() == 2 {
+		cols = 2
+		if len(t) != len(y) {
+			return fmt.Errorf("resnet: %d targets for a batch of %d", len(t), len(y))
+		}
+	}
+	f := make([]float64, cols*len(y))
 	for i, l := range y {
 		if l < 0 || l >= m.cfg.Classes {
 			return fmt.Errorf("resnet: label %d of example %d out of range 0..%d", l, i, m.cfg.Classes-1)
 		}
-		f[i] = float64(l)
+		f[i*cols] = float64(l)
+		if cols == 2 {
+			if t[i] < 0 || t[i] >= m.cfg.Classes {
+				return fmt.Errorf("resnet: target %d of example %d out of range 0..%d", t[i], i, m.cfg.Classes-1)
+			}
+			f[i*cols+1] = float64(t[i])
+		}
 	}
 	nn.FromFloat64(dst, f)
 	return nil
@@ -218,11 +237,28 @@ func (m *Model) Logits(x []float32, b nn.Branch, mode nn.Mode) ([]float32, error
 	return float32s(p.value(p.logits)), nil
 }
 
-// LossGrad returns the batch-mean loss (cross-entropy or CW margin) of a
-// batch on a branch in a mode, its logits, and the gradient of the loss with
-// respect to the input pixels. It is what attacks need; in training mode it
-// updates running statistics as the reference code's train-mode attack does.
+// LossGrad returns the batch-mean loss (an untargeted nn.Loss: cross-entropy,
+// CW margin or DLR) of a batch on a branch in a mode, its logits, and the
+// gradient of the loss with respect to the input pixels. It is what attacks
+// need; in training mode it updates running statistics as the reference
+// code's train-mode attack does.
 func (m *Model) LossGrad(x []float32, y []int, kind nn.Loss, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
+	if kind.Targeted() {
+		return 0, nil, nil, fmt.Errorf("resnet: loss %s is targeted: use TargetedLossGrad", kind)
+	}
+	return m.lossGrad(x, y, nil, kind, b, mode)
+}
+
+// TargetedLossGrad is LossGrad for a targeted loss (nn.DLRTargeted,
+// nn.CWTargeted) toward the target class t[i] of each example.
+func (m *Model) TargetedLossGrad(x []float32, y, t []int, kind nn.Loss, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
+	if !kind.Targeted() {
+		return 0, nil, nil, fmt.Errorf("resnet: loss %s is not targeted: use LossGrad", kind)
+	}
+	return m.lossGrad(x, y, t, kind, b, mode)
+}
+
+func (m *Model) lossGrad(x []float32, y, t []int, kind nn.Loss, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
 	n, err := batchOf(x)
 	if err != nil {
 		return 0, nil, nil, err
@@ -234,7 +270,7 @@ func (m *Model) LossGrad(x []float32, y []int, kind nn.Loss, b nn.Branch, mode n
 	if err := setImages(p.x, x); err != nil {
 		return 0, nil, nil, err
 	}
-	if err := m.setLabels(p.labels, y); err != nil {
+	if err := m.setLabels(p.labels, y, t); err != nil {
 		return 0, nil, nil, err
 	}
 	if err := p.run(); err != nil {
@@ -390,7 +426,7 @@ func (m *Model) Train(x []float32, y []int, b nn.Branch) (*TrainResult, error) {
 	if err := setImages(p.x, x); err != nil {
 		return nil, err
 	}
-	if err := m.setLabels(p.labels, y); err != nil {
+	if err := m.setLabels(p.labels, y, nil); err != nil {
 		return nil, err
 	}
 	if err := p.run(); err != nil {

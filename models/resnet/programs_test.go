@@ -39,7 +39,7 @@ func TestProgramMatchesTapeMachine(t *testing.T) {
 				y := []int{0, 1, 2, 3, 4, run + 5}
 				for _, p := range []*program{po, pt} {
 					require.NoError(t, setImages(p.x, x))
-					require.NoError(t, ours.setLabels(p.labels, y))
+					require.NoError(t, ours.setLabels(p.labels, y, nil))
 				}
 				require.NoError(t, po.run())
 				vm.Reset()
