@@ -509,7 +509,7 @@ func (sd *StateDict) guess(cfg resnet.Config) string {
 	} else if p := commonPrefix(sd.Names); p != "" {
 		hints = append(hints, fmt.Sprintf("every name starts with %q: a wrapper's prefix?", p))
 	}
-	if n := sd.GuessNorm(); n != "" && n != cfg.Norm {
+	if n := sd.GuessNorm(); n != "" && !guessIncludes(n, cfg.Norm) {
 		hints = append(hints, fmt.Sprintf("the names look like a %s model, not %s", n, cfg.Norm))
 	}
 	if len(hints) == 0 {
@@ -541,8 +541,35 @@ func (sd *StateDict) GuessNorm() string {
 		return "switchnorm"
 	case has(".bn1.weight") && has(".bn1.running_mean"):
 		return "bn"
+	case has(".bn1.weight") && has(".bn1.bias"):
+		// GroupNorm, LayerNorm as GroupNorm(1, C) and InstanceNorm2d with
+		// affine=True and no running statistics hold the same tensors.
+		return "gn, ln or in"
+	case has(".conv1.weight") && !sd.hasPart(".bn1.") && !sd.hasPart(".bn2."):
+		return "none"
 	}
 	return ""
+}
+
+// hasPart reports whether some name contains part.
+func (sd *StateDict) hasPart(part string) bool {
+	for _, n := range sd.Names {
+		if strings.Contains(n, part) {
+			return true
+		}
+	}
+	return false
+}
+
+// guessIncludes reports whether norm is one of the norms a GuessNorm answer
+// names ("bn", "sabn or ccbn", "gn, ln or in").
+func guessIncludes(guess, norm string) bool {
+	for _, n := range strings.FieldsFunc(guess, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if n == norm {
+			return true
+		}
+	}
+	return false
 }
 
 // commonPrefix returns a dotted prefix every name shares ("model."), or "".

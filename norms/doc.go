@@ -1,13 +1,15 @@
 // Package norms provides the branch-aware normalization layers whose effect
 // on adversarial robustness advbench measures: bn, sabn, ccbn, auxbn,
-// saauxbn, modenorm and switchnorm, each in a file of its own and registered
-// by name (Names, New).
+// saauxbn, modenorm and switchnorm, and the per-sample gn, ln and in (the
+// components SwitchNorm mixes), each in a file of its own and registered by
+// name (Names, New).
 //
 // Every layer is one fused gorgonia op with an analytic backward pass. The
 // forward pass computes per-(sample, channel) moments of the input, turns them
 // into a per-(sample, channel) scale a and shift b through a small "statistics
 // core" (batch or running statistics for the BN family, soft mode gates for
-// ModeNorm, an IN/LN/BN mixture for SwitchNorm) followed by a chain of
+// ModeNorm, an IN/LN/BN mixture for SwitchNorm, per-sample group statistics
+// for gn, ln and in) followed by a chain of
 // per-channel affine transforms, and writes y = a*x + b. The backward pass is
 // one reduction over the incoming gradient, the analytic backward of the
 // small per-(sample, channel) computation in float64, and one pass to write
@@ -45,4 +47,12 @@
 //   - modenorm: Deecke et al., "Mode Normalization", arXiv:1810.05466.
 //   - switchnorm: Luo et al., "Differentiable Learning-to-Normalize via
 //     Switchable Normalization", arXiv:1806.10779.
+//   - gn: Wu and He, "Group Normalization", arXiv:1803.08494 (G is
+//     DefaultGroups(C) unless Config.Groups says otherwise).
+//   - ln: Ba et al., "Layer Normalization", arXiv:1607.06450, in the
+//     convention of nn.GroupNorm(1, C): statistics over C, H, W, a
+//     per-channel affine.
+//   - in: Ulyanov et al., "Instance Normalization: The Missing Ingredient
+//     for Fast Stylization", arXiv:1607.08022 (InstanceNorm2d with
+//     affine=True, track_running_stats=False).
 package norms

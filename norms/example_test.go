@@ -76,7 +76,11 @@ func ExampleNames() {
 	// auxbn (2 branches): bn1.bn_list.0.weight(4) bn1.bn_list.0.bias(4) bn1.bn_list.1.weight(4) bn1.bn_list.1.bias(4) | 4 buffers
 	// bn (1 branches): bn1.weight(4) bn1.bias(4) | 2 buffers
 	// ccbn (2 branches): bn1.embed.weight(2, 8) | 2 buffers
+	// gn (1 branches): bn1.weight(4) bn1.bias(4) | 0 buffers
+	// in (1 branches): bn1.weight(4) bn1.bias(4) | 0 buffers
+	// ln (1 branches): bn1.weight(4) bn1.bias(4) | 0 buffers
 	// modenorm (1 branches): bn1.gate.weight(2, 4) bn1.gate.bias(2) bn1.alpha(4) bn1.beta(4) | 2 buffers
+	// none (1 branches): | 0 buffers
 	// saauxbn (2 branches): bn1.embed.weight(3, 8) | 4 buffers
 	// sabn (2 branches): bn1.embed.weight(3, 8) | 2 buffers
 	// switchnorm (1 branches): bn1.weight(4) bn1.bias(4) bn1.mean_weight(3) bn1.var_weight(3) | 2 buffers

@@ -31,6 +31,7 @@ type Config struct {
 	Dtype    tensor.Dtype // tensor.Float32 (default) or tensor.Float64
 	Branches int          // branches of multi-branch layers; 0 means 2
 	Modes    int          // ModeNorm's K; 0 means 2
+	Groups   int          // GroupNorm's G, dividing Channels; 0 means DefaultGroups(Channels)
 	Eps      float64      // 0 means 1e-5
 	Momentum float64      // 0 means 0.1
 	Rand     *rand.Rand   // initialisation randomness; nil means a generator seeded with 0
@@ -57,6 +58,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Modes < 1 {
 		return c, fmt.Errorf("norms: %s: modes %d must be at least 1", c.Prefix, c.Modes)
+	}
+	if c.Groups < 0 || (c.Groups > 0 && c.Channels%c.Groups != 0) {
+		return c, fmt.Errorf("norms: %s: groups %d must divide channels %d", c.Prefix, c.Groups, c.Channels)
 	}
 	if c.Eps == 0 {
 		c.Eps = 1e-5

@@ -77,7 +77,7 @@ var opIDs atomic.Uint64
 // build adds the fused op for x to g.
 func (sp spec) build(g *nn.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.Dims() != 4 {
-		return nil, fmt.Errorf("norms: %s: input must be (N,C,H,W), got shape %v", sp.label, x.Shape())
+		return nil, errNotNCHW(sp.label, x)
 	}
 	op := &normOp{spec: sp, id: opIDs.Add(1), cache: &opCache{}}
 	inputs := []*gorgonia.Node{x}
@@ -364,6 +364,11 @@ func (op *paramGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	out := nn.NewLike(p, p.Shape().Clone()...)
 	nn.FromFloat64(out, c.dp[op.i])
 	return out, nil
+}
+
+// errNotNCHW is the error of an input that is not (N,C,H,W).
+func errNotNCHW(label string, x *gorgonia.Node) error {
+	return fmt.Errorf("norms: %s: input must be (N,C,H,W), got shape %v", label, x.Shape())
 }
 
 func grow(s []float64, n int) []float64 {

@@ -13,7 +13,8 @@ func init() {
 
 // SwitchNorm normalises with a mean and a variance that are each a softmax-
 // weighted mix of instance (per sample and channel), layer (per sample) and
-// batch (per channel) statistics, with separate learned weights for mean and
+// batch (per channel) statistics (the IN and LN ones are those of the in and
+// ln layers, groupStats), with separate learned weights for mean and
 // variance, then applies one affine. LN and BN statistics are derived from
 // the IN ones. In training the BN part uses batch statistics and updates
 // running_mean / running_var (PyTorch's momentum 0.1 and unbiased variance);
@@ -102,19 +103,7 @@ func (sc *switchCore) forward(s *shape, mu, v []float64, p [][]float64) (a0, b0 
 	}
 	softmaxInPlace(sv.wm)
 	softmaxInPlace(sv.wv)
-	for n := 0; n < N; n++ {
-		sum := 0.0
-		for c := 0; c < C; c++ {
-			sum += mu[n*C+c]
-		}
-		m := sum / float64(C)
-		sq := 0.0
-		for c := 0; c < C; c++ {
-			d := mu[n*C+c] - m
-			sq += v[n*C+c] + d*d
-		}
-		sv.lnMu[n], sv.lnVar[n] = m, sq/float64(C)
-	}
+	groupStats(s, 1, mu, v, sv.lnMu, sv.lnVar) // LN: one group per sample
 	if sc.training {
 		if N*s.hw < 2 {
 			return nil, nil, nil, errTooFewValues(N * s.hw)
@@ -165,14 +154,7 @@ func (sc *switchCore) backward(s *shape, mu, v []float64, _ [][]float64, saved a
 			dbnVar[c] += sv.wv[2] * dV
 		}
 	}
-	// Layer statistics: mean over channels of the plane moments.
-	for n := 0; n < N; n++ {
-		for c := 0; c < C; c++ {
-			i := n*C + c
-			dmu[i] += dlnMu[n]/float64(C) + dlnVar[n]*2*(mu[i]-sv.lnMu[n])/float64(C)
-			dv[i] += dlnVar[n] / float64(C)
-		}
-	}
+	groupBackward(s, 1, mu, sv.lnMu, dlnMu, dlnVar, dmu, dv)
 	if sc.training {
 		batchBackward(s, mu, sv.bnMu, dbnMu, dbnVar, dmu, dv)
 	}

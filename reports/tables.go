@@ -20,10 +20,12 @@ const Alpha = 0.05
 // sorted.
 var PaperOrder = []string{"bn", "modenorm", "auxbn", "saauxbn"}
 
-// displayNames are the paper's spellings of the norms.
+// displayNames are the paper's spellings of the norms (and the usual ones
+// of the norms it does not use).
 var displayNames = map[string]string{
 	"bn": "BN", "modenorm": "ModeNorm", "auxbn": "AuxBN", "saauxbn": "SaAuxBN",
 	"sabn": "SaBN", "ccbn": "CCBN", "switchnorm": "SwitchNorm",
+	"none": "None", "gn": "GN", "ln": "LN", "in": "IN",
 }
 
 // DisplayName spells a norm as the paper does.

@@ -25,6 +25,18 @@ python3-torch (CI needs none of this: the outputs are committed):
     /usr/bin/python3 scripts/make_torch_fixtures.py --check-export exported.safetensors --norm saauxbn --out interop/testdata
     /usr/bin/python3 scripts/make_torch_fixtures.py --sgd-out train/testdata
 
+--norms-out writes torch_norms.json (norms' TestMatchesPyTorch): the
+layers without running statistics, each on a small float64 batch in
+training and evaluation mode, with PyTorch's modules: none = nn.Identity,
+gn = nn.GroupNorm(G, C) (G = 3 of 6 channels, and the default
+min(32, C) = 32 of 64 channels, which the Go side must pick itself),
+ln = nn.GroupNorm(1, C), in = nn.InstanceNorm2d(C, affine=True,
+track_running_stats=False); per case the state-dict keys, the input, the
+affine parameters, the output and, for loss = sum(r * y) with the stored
+weights r, autograd's gradients of the input and parameters:
+
+    /usr/bin/python3 scripts/make_torch_fixtures.py --norms-out norms/testdata
+
 --sgd-out writes sgd.json: two steps of torch.optim.SGD (momentum 0.9,
 weight decay 0.01, learning rates 0.1 then 0.05) in float64 on a parameter
 w = [1, -2, 0.5] with gradients g1, g2, beside a parameter that never gets a
@@ -33,6 +45,7 @@ TestSGDMatchesPyTorch).
 """
 import argparse
 import json
+import math
 import os
 import struct
 
@@ -73,7 +86,45 @@ class BN(nn.BatchNorm2d):
         return super().forward(x)
 
 
-NORMS = {"bn": BN, "auxbn": AuxBN, "saauxbn": SaAuxBN}
+class NoNorm(nn.Identity):
+    def forward(self, x, branch):
+        return x
+
+
+def gn_groups(c):
+    """GroupNorm's group count in common CIFAR ResNet code: 32, or C below 32."""
+    g = min(32, c)
+    assert c % g == 0, f"{c} channels do not split into {g} groups"
+    return g
+
+
+class GN(nn.GroupNorm):
+    def __init__(self, c):
+        super().__init__(gn_groups(c), c)
+
+    def forward(self, x, branch):
+        return super().forward(x)
+
+
+class LN(nn.GroupNorm):  # LayerNorm over (C, H, W) with a per-channel affine
+    def __init__(self, c):
+        super().__init__(1, c)
+
+    def forward(self, x, branch):
+        return super().forward(x)
+
+
+class IN(nn.InstanceNorm2d):
+    def __init__(self, c):
+        super().__init__(c, affine=True, track_running_stats=False)
+
+    def forward(self, x, branch):
+        return super().forward(x)
+
+
+# FIXTURE_NORMS have model fixtures (make); the others are for --check-export.
+FIXTURE_NORMS = ("bn", "auxbn", "saauxbn")
+NORMS = {"bn": BN, "auxbn": AuxBN, "saauxbn": SaAuxBN, "none": NoNorm, "gn": GN, "ln": LN, "in": IN}
 
 
 class Block(nn.Module):
@@ -188,7 +239,7 @@ def make(out):
     with open(os.path.join(out, "inputs.bin"), "wb") as f:
         f.write(bytes(x.flatten().view(torch.uint8).tolist()))
     all_logits = {}
-    for seed, name in enumerate(NORMS, start=1):
+    for seed, name in enumerate(FIXTURE_NORMS, start=1):
         m = build(name, seed)
         sd = m.state_dict()
         if name == "bn":
@@ -215,11 +266,69 @@ def check_export(path, norm, out):
     with open(os.path.join(out, "inputs.bin"), "rb") as f:
         x = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).reshape(4, 3, 32, 32)
     with open(os.path.join(out, "logits.json")) as f:
-        want = json.load(f)[norm]
+        fixture = json.load(f)
     got = logits(m, x)
+    if norm not in fixture:  # no model fixture: names and shapes are what is checked
+        print(f"{path}: loaded with strict=True ({missing}); no fixture logits for {norm}: eval logits {got['clean'][0][:3]}...")
+        return all(math.isfinite(v) for br in got.values() for row in br for v in row)
+    want = fixture[norm]
     worst = max(abs(a - b) for br in ("clean", "adv") for ra, rb in zip(got[br], want[br]) for a, b in zip(ra, rb))
     print(f"{path}: loaded with strict=True ({missing}); max |logit difference| vs the fixture: {worst:.3g}")
     return worst < 1e-4
+
+
+def norm_case(name, module, shape, seed, groups=None):
+    """One layer fixture: module (float64) on an input of the given shape
+    with per-channel offsets and scales, its affine parameters moved off 1
+    and 0, in training and evaluation mode."""
+    torch.manual_seed(seed)
+    n, c, h, w = shape
+    module = module.double()
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    ch = torch.arange(c, dtype=torch.float64).view(1, c, 1, 1)
+    x = (0.7 * ch - 0.5 + (1 + 0.5 * ch) * torch.randn(shape, dtype=torch.float64)).requires_grad_(True)
+    r = torch.randn(shape, dtype=torch.float64)
+    module.train()
+    y = module(x)
+    (r * y).sum().backward()
+    module.eval()
+    with torch.no_grad():
+        y_eval = module(x)
+    case = {"name": name, "norm": name.split("-")[0], "shape": list(shape), "state_dict_keys": list(module.state_dict().keys()),
+            "x": x.detach().flatten().tolist(), "r": r.flatten().tolist(),
+            "y_train": y.detach().flatten().tolist(), "y_eval": y_eval.flatten().tolist(), "dx": x.grad.flatten().tolist()}
+    if groups is not None:
+        case["groups"] = groups
+    for k, p in module.named_parameters():
+        case[k] = p.detach().flatten().tolist()
+        case["d" + k] = p.grad.flatten().tolist()
+    return case
+
+
+def make_norms(out):
+    os.makedirs(out, exist_ok=True)
+    shape = (3, 6, 3, 2)
+    cases = [
+        norm_case("none", nn.Identity(), shape, 1),
+        norm_case("gn-g3", nn.GroupNorm(3, 6), shape, 2, groups=3),
+        norm_case("gn-default", nn.GroupNorm(gn_groups(64), 64), (2, 64, 2, 2), 3, groups=0),
+        norm_case("ln", nn.GroupNorm(1, 6), shape, 4),
+        norm_case("in", nn.InstanceNorm2d(6, affine=True, track_running_stats=False), shape, 5),
+    ]
+    # ln's statistics are LayerNorm's over (C, H, W): the same output as
+    # F.layer_norm without its elementwise affine, then the per-channel one.
+    ln = cases[3]
+    x = torch.tensor(ln["x"], dtype=torch.float64).view(shape)
+    want = F.layer_norm(x, shape[1:], eps=1e-5) * torch.tensor(ln["weight"]).view(1, -1, 1, 1) + torch.tensor(ln["bias"]).view(1, -1, 1, 1)
+    assert torch.allclose(want.flatten(), torch.tensor(ln["y_train"], dtype=torch.float64), atol=1e-12)
+    doc = {"torch": torch.__version__, "eps": 1e-5, "loss": "sum(r * y) in training mode", "cases": cases}
+    path = os.path.join(out, "torch_norms.json")
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", path)
 
 
 def make_sgd(out):
@@ -248,7 +357,11 @@ if __name__ == "__main__":
     p.add_argument("--check-export")
     p.add_argument("--norm", default="saauxbn", choices=list(NORMS))
     p.add_argument("--sgd-out")
+    p.add_argument("--norms-out")
     a = p.parse_args()
+    if a.norms_out:
+        make_norms(a.norms_out)
+        raise SystemExit(0)
     if a.sgd_out:
         make_sgd(a.sgd_out)
         raise SystemExit(0)
