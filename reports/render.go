@@ -10,6 +10,7 @@ import (
 
 	"github.com/advbench/advbench/internal/textfmt"
 	"github.com/advbench/advbench/internal/texttable"
+	"github.com/advbench/advbench/results"
 )
 
 // Formats are the renderings Render knows.
@@ -79,6 +80,9 @@ func captionLines(r *Report) []string {
 	}
 	for _, a := range c.Attacks {
 		lines = append(lines, "Attack "+a+"; evaluation mode, white-box on the evaluated branch.")
+	}
+	if len(c.Attacks) > 0 {
+		lines = append(lines, "Row "+AutoAttackLabel+": robust under every attack of AutoAttack's standard suite ("+strings.Join(results.AutoAttackNames(), ", ")+"), each run only on the points still robust; — where a result has no such suite. Row "+WorstCaseLabel+": per example, robust under every attack above.")
 	}
 	lines = append(lines,
 		"Cells: accuracy in % (mean ± std over seeds when several) [95% interval: Wilson for one run, Student's t over seeds].",

@@ -329,3 +329,37 @@ func intOrUnrecorded(n int) any {
 	}
 	return n
 }
+
+// autoAttack lists the attacks of AutoAttack's "standard" version in its
+// order (Croce & Hein 2020, arXiv:2003.01690): the leaderboard number of
+// RobustBench, and the attack package's "aa" suite.
+var autoAttack = []string{"apgd-ce", "apgd-t", "fab-t", "square"}
+
+// AutoAttackNames returns the attacks of AutoAttack's standard version, in
+// its order.
+func AutoAttackNames() []string { return append([]string(nil), autoAttack...) }
+
+// AutoAttack returns the per-example robust flags after the last pruned
+// attack of the file and that attack's name, when the file's pruned
+// attacks include every attack of AutoAttack's standard version (a pruned
+// attack's flags are cumulative over the pruned attacks before it, so the
+// last one's are AutoAttack's: robust under every attack of the suite, and
+// under any extra pruned attack, such as aa-plus's); nil and "" otherwise.
+func (f *File) AutoAttack() (flags []bool, last string) {
+	have := map[string]bool{}
+	for _, a := range f.Attacks {
+		if a.Pruned {
+			have[a.Name] = true
+			last = a.Name
+		}
+	}
+	for _, n := range autoAttack {
+		if !have[n] {
+			return nil, ""
+		}
+	}
+	if f.PerExample == nil {
+		return nil, ""
+	}
+	return f.PerExample.Robust[last], last
+}

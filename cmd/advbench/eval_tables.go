@@ -25,7 +25,9 @@ func newEvalTablesCommand() *cli.Command {
 directories, whose results/ is read, or a reproduction's output) and renders the paper's tables: Table 3,
 the standard accuracy of the clean branch (BN, ModeNorm, AuxBN, SaAuxBN, then
 any other norm), and Table 4, standard and robust accuracy of the adversarial
-branch (rows Clean (SA) and one per attack). A single-branch norm fills both
+branch (rows Clean (SA), one per attack, AutoAttack (RA) where the files ran
+the aa suite, "—" elsewhere, and the worst case over all attacks, per
+example). A single-branch norm fills both
 from its one network. Nothing is re-run: the tables are the files' numbers.
 
 Several train seeds of one norm give mean ± std; files of one norm that differ
