@@ -568,3 +568,27 @@ func TestFileAutoAttack(t *testing.T) {
 	assert.Nil(t, fl)
 	assert.Equal(t, "", last)
 }
+
+// TestRobustBenchUnreliable: a failed check of an AutoAttack attack makes
+// the record unreliable; one of pgd-20 alone does not.
+func TestRobustBenchUnreliable(t *testing.T) {
+	for _, tc := range []struct {
+		attack string
+		want   bool
+	}{{"", false}, {"pgd-20", false}, {"apgd-t", true}, {"square", true}} {
+		t.Run(tc.attack, func(t *testing.T) {
+			f := aaFile("saauxbn", "adv", 2)
+			f.Checks = []results.Check{{Name: "apgd-ce: loss raised", Attack: "apgd-ce", OK: true}}
+			if tc.attack != "" {
+				f.Checks = append(f.Checks, results.Check{Name: tc.attack + ": loss raised", Attack: tc.attack, OK: false})
+			}
+			recs, err := RobustBench([]results.Source{{Path: "x.json", File: f}})
+			require.NoError(t, err)
+			require.Len(t, recs, 1)
+			assert.Equal(t, "saauxbn-s1-adv.json", recs[0].File)
+			assert.Equal(t, tc.want, recs[0].Info.Unreliable)
+			assert.Equal(t, "30.00", recs[0].Info.AutoAttackAcc, "3 of 10")
+			assert.Equal(t, "80.00", recs[0].Info.CleanAcc, "8 of 10")
+		})
+	}
+}
