@@ -575,11 +575,14 @@ func TestRobustBenchUnreliable(t *testing.T) {
 	for _, tc := range []struct {
 		attack string
 		want   bool
-	}{{"", false}, {"pgd-20", false}, {"apgd-t", true}, {"square", true}} {
-		t.Run(tc.attack, func(t *testing.T) {
+		diag   bool
+	}{{"", false, false}, {"pgd-20", false, false}, {"apgd-t", true, false}, {"square", true, false}, {"square", true, true}, {"pgd-20", false, true}} {
+		t.Run(fmt.Sprintf("%s-diag%v", tc.attack, tc.diag), func(t *testing.T) {
 			f := aaFile("saauxbn", "adv", 2)
 			f.Checks = []results.Check{{Name: "apgd-ce: loss raised", Attack: "apgd-ce", OK: true}}
-			if tc.attack != "" {
+			if tc.attack != "" && tc.diag {
+				f.Diagnostics = append(f.Diagnostics, results.Check{Name: tc.attack + ": loss converged", Attack: tc.attack, OK: false})
+			} else if tc.attack != "" {
 				f.Checks = append(f.Checks, results.Check{Name: tc.attack + ": loss raised", Attack: tc.attack, OK: false})
 			}
 			recs, err := RobustBench([]results.Source{{Path: "x.json", File: f}})
@@ -591,4 +594,29 @@ func TestRobustBenchUnreliable(t *testing.T) {
 			assert.Equal(t, "80.00", recs[0].Info.CleanAcc, "8 of 10")
 		})
 	}
+}
+
+// TestReliabilityMark: a failed diagnostic of square marks square's cell,
+// AutoAttack's and the worst case "warning" and names it; pgd-20's cell,
+// whose diagnostics passed, is "reliable"; SA has no mark.
+func TestReliabilityMark(t *testing.T) {
+	f := aaFile("saauxbn", "adv", 2)
+	f.Diagnostics = []results.Check{
+		{Name: "square: square does not beat white-box", Attack: "square", OK: false},
+		{Name: "pgd-20: doubled steps agree", Attack: "pgd-20", OK: true},
+	}
+	r, err := Build([]results.Source{{Path: "a.json", File: f}}, Options{})
+	require.NoError(t, err)
+	byLabel := map[string]Cell{}
+	for _, row := range r.Table4.Rows {
+		byLabel[row.Label] = row.Cells[0]
+	}
+	assert.Equal(t, "", byLabel["Clean (SA)"].Mark)
+	assert.Equal(t, MarkReliable, byLabel["PGD-20 (RA)"].Mark)
+	for _, l := range []string{"SQUARE (RA)", AutoAttackLabel, WorstCaseLabel} {
+		assert.Equal(t, MarkWarning, byLabel[l].Mark, l)
+	}
+	assert.Equal(t, []string{"square does not beat white-box"}, byLabel["SQUARE (RA)"].FailedChecks)
+	assert.Equal(t, "30.00 [10.78, 60.32] warning (check failed: square: square does not beat white-box)", cellText(byLabel[AutoAttackLabel], "±", "*"))
+	assert.Equal(t, "50.00 [23.66, 76.34] reliable", cellText(byLabel["PGD-20 (RA)"], "±", "*"))
 }

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,7 +94,7 @@ func RobustBench(srcs []results.Source) ([]RobustBenchRecord, error) {
 			}
 		}
 		aa := results.AutoAttackNames()
-		for _, c := range f.Checks {
+		for _, c := range append(slices.Clone(f.Checks), f.Diagnostics...) {
 			if !c.OK && (contains(aa, c.Attack) || c.Attack == last) {
 				info.Unreliable = true
 			}

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -122,7 +123,17 @@ type Cell struct {
 	// FailedChecks names the sanity checks of the cell's attack that failed
 	// in any of its runs (see docs/evaluation.md, "Checks of an evaluation").
 	FailedChecks []string `json:"failed_checks,omitempty"`
+	// Mark summarises the checks and diagnostics of a robust-accuracy cell
+	// with runs: "warning" when any failed (FailedChecks), else "reliable";
+	// "" for standard accuracy and empty cells.
+	Mark string `json:"mark,omitempty"`
 }
+
+// The marks of a cell.
+const (
+	MarkReliable = "reliable"
+	MarkWarning  = "warning"
+)
 
 // run is one seed's outcome of a cell: its flags and accuracy.
 type run struct {
@@ -257,6 +268,12 @@ func build(srcs []results.Source, title, branch string, attacks []string, o Opti
 			}
 			cell := makeCell(runs)
 			cell.FailedChecks = failedChecks(byNorm[c.Norm], rs.checks)
+			if rs.label != saLabel && cell.Present {
+				cell.Mark = MarkReliable
+				if len(cell.FailedChecks) > 0 {
+					cell.Mark = MarkWarning
+				}
+			}
 			if c.Norm != Reference && cell.Present && len(ref) > 0 {
 				cell.PValue, cell.Pairs = pairedTest(runs, ref)
 			}
@@ -316,12 +333,12 @@ func rowSpecs(attacks []string) []rowSpec {
 	return rows
 }
 
-// failedChecks lists, once each, the failed checks of files that concern
-// a row (by the row's checks, which also spell the check's name).
+// failedChecks lists, once each, the failed checks and diagnostics of
+// files that concern a row (by the row's checks, which also spell the check's name).
 func failedChecks(files []*results.File, concerns func(results.Check) (string, bool)) []string {
 	var out []string
 	for _, f := range files {
-		for _, c := range f.Checks {
+		for _, c := range append(slices.Clone(f.Checks), f.Diagnostics...) {
 			name, ok := concerns(c)
 			if !ok || c.OK || contains(out, name) {
 				continue

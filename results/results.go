@@ -45,7 +45,11 @@ type Measurement struct {
 	WorstCaseRA float64        `json:"worst_case_robust_accuracy"`
 	PerExample  *PerExample    `json:"per_example"`
 	Checks      []Check        `json:"checks"`
-	Warnings    []string       `json:"warnings"`
+	// Diagnostics are the attack-failure diagnostics (doubled steps,
+	// square against white-box, loss converged), as checks; absent in
+	// files written before them.
+	Diagnostics []Check  `json:"diagnostics,omitempty"`
+	Warnings    []string `json:"warnings"`
 }
 
 // File is one evaluation result: one model, one branch.
