@@ -79,6 +79,14 @@ func (a *APGD) Params() results.AttackParams {
 		RandomStart: true, Loss: a.Loss.String(), Targets: a.Targets, Pruned: true}
 }
 
+// doubled is the attack with twice the iterations (the doubling
+// diagnostic).
+func (a *APGD) doubled() Attack {
+	d := *a
+	d.Iterations *= 2
+	return &d
+}
+
 // APGDCheckpoints returns the iterations (counted from 1) after which APGD
 // checks its step size in a run of n iterations: w_j = p_j·n with p_0 = 0,
 // p_1 = 0.22, p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06) (the paper's
@@ -107,7 +115,7 @@ func (a *APGD) perturbSeeded(m Model, x []float32, y []int, s Setting, seeds []u
 	if len(x) != n*imageSize || len(seeds) != n {
 		return nil, fmt.Errorf("attack: %s: %d values and %d seeds for %d labels", a.name, len(x), len(seeds), n)
 	}
-	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, n), ZeroGrad: make([]bool, n)}
+	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, n), ZeroGrad: make([]bool, n), Trace: &LossTrace{}}
 	out.FooledAny = out.Fooled
 	if n == 0 {
 		return out, nil
@@ -160,6 +168,7 @@ func (a *APGD) perturbSeeded(m Model, x []float32, y []int, s Setting, seeds []u
 			if err != nil {
 				return nil, err
 			}
+			out.Trace.merge(&res.trace)
 			for j, i := range idx {
 				if first {
 					out.ZeroGrad[i] = res.zeroGrad[j]
@@ -214,6 +223,7 @@ type apgdRun struct {
 	x        []float32
 	fooled   []bool
 	zeroGrad []bool
+	trace    LossTrace // the mean best loss per iteration
 }
 
 // run is one APGD run (Algorithm 1) on a batch, toward targets t when the
@@ -318,6 +328,11 @@ func (a *APGD) run(m Model, x []float32, y, t []int, s Setting, rngs []*rand.Ran
 				copy(gradBest[i*imageSize:(i+1)*imageSize], grad[i*imageSize:(i+1)*imageSize])
 			}
 		}
+		total := 0.0
+		for _, v := range lossBest {
+			total += v
+		}
+		res.trace.add(k, total, n)
 		since++
 		if next < len(checks) && k+1 == checks[next] {
 			for i := range loss {

@@ -55,6 +55,9 @@ type Outcome struct {
 	// FooledAny without Fooled is a silent success: the attack returned a
 	// point that does not fool although it had found one that does.
 	FooledAny []bool
+	// Trace is the loss the attack climbed per iteration (nil for attacks
+	// that do not record it).
+	Trace *LossTrace
 }
 
 // Attack perturbs batches.

@@ -33,12 +33,12 @@ func BenchmarkPGDStep(b *testing.B) {
 			p := NewPGD(1, DefaultOptions())
 			s := Setting{Branch: nn.Clean, Mode: nn.Eval}
 			cur := append([]float32(nil), x...)
-			if _, _, err := p.step(m, cur, x, y, s); err != nil { // builds the program
+			if _, _, _, err := p.step(m, cur, x, y, s); err != nil { // builds the program
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := p.step(m, cur, x, y, s); err != nil {
+				if _, _, _, err := p.step(m, cur, x, y, s); err != nil {
 					b.Fatal(err)
 				}
 			}

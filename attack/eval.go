@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/advbench/advbench/internal/stats"
 	"github.com/advbench/advbench/internal/version"
@@ -117,6 +118,13 @@ type AttackStats struct {
 	SubsetFGSMOnly    int  `json:"subset_fgsm_only_fooled"`
 	LargeRan          bool `json:"large_eps_ran"`
 	SubsetLargeRobust int  `json:"subset_large_eps_robust"`
+	// DoubledRan says the attack ran again with twice its iterations on
+	// the first Checked examples (the strongest attack only), where it
+	// fooled SubsetDoubledOnly examples this attack did not.
+	DoubledRan        bool `json:"doubled_ran,omitempty"`
+	SubsetDoubledOnly int  `json:"subset_doubled_only_fooled,omitempty"`
+	// Trace is the loss the attack climbed per iteration, over all batches.
+	Trace LossTrace `json:"loss_trace"`
 }
 
 // radiusAttack is an attack that can be run again at another radius.
@@ -203,6 +211,7 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 			}
 		}
 		st := &e.Stats[ai]
+		st.Trace.merge(out.Trace)
 		for i := range y {
 			e.Robust[ai] = append(e.Robust[ai], clean[i] == y[i] && !out.Fooled[i])
 			if out.ZeroGrad[i] {
@@ -222,7 +231,8 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 		}
 		if p.Eps > 0 {
 			if sub > 0 {
-				if err := e.subsetChecks(m, a, ai, st, xs, ys, clean[:sub], out.Fooled[:sub]); err != nil {
+				double := ai == strongest(e.Attacks, func(i int) bool { _, ok := attacks[i].(doublingAttack); return ok })
+				if err := e.subsetChecks(m, a, ai, st, xs, ys, clean[:sub], out.Fooled[:sub], double); err != nil {
 					return err
 				}
 			}
@@ -280,6 +290,7 @@ func (e *Evaluation) perturbPruned(m Model, a seededAttack, ai, first int, x []f
 		out.Fooled[i] = out.Fooled[i] || sub.Fooled[j]
 		out.ZeroGrad[i] = sub.ZeroGrad[j]
 	}
+	out.Trace = sub.Trace
 	return out, nil
 }
 
@@ -325,7 +336,7 @@ func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams
 
 // subsetChecks runs the extra check attacks on the first examples: FGSM at
 // the attack's eps beside an iterative attack, and the attack at LargeEps.
-func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool) error {
+func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool, double bool) error {
 	p := a.Params()
 	for i := range y {
 		if clean[i] == y[i] && !fooled[i] {
@@ -354,6 +365,19 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 				st.SubsetFGSMRobust++
 			} else if !fooled[i] {
 				st.SubsetFGSMOnly++
+			}
+		}
+	}
+	if da, ok := a.(doublingAttack); ok && double {
+		rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<61|uint64(ai)<<32|uint64(e.Batches)))
+		out, err := da.doubled().Perturb(m, x, y, e.Config.Setting, rng)
+		if err != nil {
+			return fmt.Errorf("attack: %s: doubled steps check: %w", p.Name, err)
+		}
+		st.DoubledRan = true
+		for i := range y {
+			if clean[i] == y[i] && !fooled[i] && out.Fooled[i] {
+				st.SubsetDoubledOnly++
 			}
 		}
 	}
@@ -414,7 +438,8 @@ func (e *Evaluation) Result() (*Result, error) {
 	}
 	res.WorstCaseRA = stats.Fraction(res.PerExample.WorstCase)
 	res.Checks = sanityChecks(res, e.Stats, e.Checked)
-	for _, c := range res.Checks {
+	res.Diagnostics = diagnostics(res, e.Stats, e.Robust, e.CleanCorrect, e.Checked)
+	for _, c := range append(slices.Clone(res.Checks), res.Diagnostics...) {
 		if !c.OK {
 			res.Warnings = append(res.Warnings, c.Name+": "+c.Detail)
 		}

@@ -64,7 +64,7 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 	if len(x) != n*imageSize {
 		return nil, fmt.Errorf("attack: %s: %d values for %d labels", p.name, len(x), n)
 	}
-	out := &Outcome{XAdv: make([]float32, len(x)), Fooled: make([]bool, n), ZeroGrad: make([]bool, n), FooledAny: make([]bool, n)}
+	out := &Outcome{XAdv: make([]float32, len(x)), Fooled: make([]bool, n), ZeroGrad: make([]bool, n), FooledAny: make([]bool, n), Trace: &LossTrace{}}
 	cur := make([]float32, len(x))
 	restarts := max(1, p.Restarts)
 	for r := 0; r < restarts; r++ {
@@ -72,7 +72,7 @@ func (p *PGD) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) 
 		if r > 0 {
 			zero = nil
 		}
-		if err := p.iterate(m, cur, x, y, s, rng, zero, out.FooledAny); err != nil {
+		if err := p.iterate(m, cur, x, y, s, rng, zero, out.FooledAny, out.Trace); err != nil {
 			return nil, err
 		}
 		logits, err := m.Logits(cur, s.Branch, s.Mode)
@@ -106,7 +106,7 @@ func (p *PGD) Run(m Model, x []float32, y []int, s Setting, rng *rand.Rand) ([]f
 		return nil, fmt.Errorf("attack: %s: %d values for %d labels", p.name, len(x), len(y))
 	}
 	cur := make([]float32, len(x))
-	if err := p.iterate(m, cur, x, y, s, rng, nil, nil); err != nil {
+	if err := p.iterate(m, cur, x, y, s, rng, nil, nil, nil); err != nil {
 		return nil, err
 	}
 	return cur, nil
@@ -116,12 +116,15 @@ func (p *PGD) Run(m Model, x []float32, y []int, s Setting, rng *rand.Rand) ([]f
 // zero is not nil it receives the first step's all-zero-gradient flags;
 // when fooled is not nil, every example that an iterate before a step
 // misclassifies is marked in it (from the logits the step computes anyway).
-func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero, fooled []bool) error {
+func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero, fooled []bool, trace *LossTrace) error {
 	p.start(cur, x, rng)
 	for k := 0; k < p.Steps; k++ {
-		grad, logits, err := p.step(m, cur, x, y, s)
+		loss, grad, logits, err := p.step(m, cur, x, y, s)
 		if err != nil {
 			return err
+		}
+		if trace != nil {
+			trace.add(k, loss*float64(len(y)), len(y))
 		}
 		if k == 0 && zero != nil {
 			markZeroGrad(grad, zero)
@@ -151,21 +154,24 @@ func (p *PGD) AtRadius(eps float64) Attack {
 
 // step takes one PGD step in place: cur ← Π(cur + Step·sign(∇ loss(cur))).
 // It returns the gradient it used and the logits at cur before the step.
-func (p *PGD) step(m Model, cur, x []float32, y []int, s Setting) ([]float32, []float32, error) {
-	_, logits, grad, err := m.LossGrad(cur, y, p.Loss, s.Branch, s.Mode)
+func (p *PGD) step(m Model, cur, x []float32, y []int, s Setting) (float64, []float32, []float32, error) {
+	loss, logits, grad, err := m.LossGrad(cur, y, p.Loss, s.Branch, s.Mode)
 	if err != nil {
-		return nil, nil, fmt.Errorf("attack: %s: %w", p.name, err)
+		return 0, nil, nil, fmt.Errorf("attack: %s: %w", p.name, err)
 	}
 	step := float32(p.Step)
 	for i, g := range grad {
 		cur[i] += step * sign(g)
 	}
 	project(cur, x, p.Eps)
-	return grad, logits, nil
+	return loss, grad, logits, nil
 }
 
 // start writes the starting point of a restart: x plus uniform noise in
 // [−eps, eps] (clamped to [0,1] if asked), or x itself without random start.
+// doubled is the attack with twice the steps (the doubling diagnostic).
+func (p *PGD) doubled() Attack { return newPGD(p.name, 2*p.Steps, p.Options) }
+
 func (p *PGD) start(cur, x []float32, rng *rand.Rand) {
 	copy(cur, x)
 	if p.NoRandom || p.Eps == 0 {

@@ -3,6 +3,8 @@ package attack
 import (
 	"slices"
 	"sort"
+
+	"github.com/advbench/advbench/results"
 )
 
 // suites are named lists of attacks, run in order under AutoAttack's
@@ -10,7 +12,7 @@ import (
 var suites = map[string][]string{
 	// AutoAttack "standard" (Croce & Hein 2020, arXiv:2003.01690): the
 	// leaderboard number of RobustBench.
-	"aa": {"apgd-ce", "apgd-t", "fab-t", "square"},
+	"aa": results.AutoAttackNames(),
 	// AutoAttack "plus" without its untargeted FAB (not implemented here):
 	// AutoAttack's plus also runs 5 restarts of apgd-ce and apgd-dlr
 	// (--restarts sets the restarts of every attack).

@@ -83,12 +83,16 @@ func Example() {
 	// |   | BN | SaAuxBN (adv) |
 	// |---|---|---|
 	// | Clean (SA) | 80.00 [58.40, 91.93] | 85.00 [63.96, 94.76] |
-	// | PGD-10 (RA) | 40.00 [21.88, 61.34] | 50.00 [29.93, 70.07] |
+	// | PGD-10 (RA) | 40.00 [21.88, 61.34] reliable | 50.00 [29.93, 70.07] reliable |
+	// | AutoAttack (RA) | — | — |
+	// | worst case over all attacks | 40.00 [21.88, 61.34] reliable | 50.00 [29.93, 70.07] reliable |
 	//
 	// _Preset paper; test data cifar-10 test (20 images, sha256 0123456789ab); train seeds 1; attack seeds 0._
 	// _Attack pgd-10: eps 8/255, step 2/255, 10 steps, 1 restart(s), random start, ce loss; evaluation mode, white-box on the evaluated branch._
+	// _Row AutoAttack (RA): robust under every attack of AutoAttack's standard suite (apgd-ce, apgd-t, fab-t, square), each run only on the points still robust; — where a result has no such suite. Row worst case over all attacks: per example, robust under every attack above._
+	// _Robust-accuracy cells are marked reliable, or warning when a check or diagnostic of their attacks failed (docs/evaluation.md)._
 	// _Cells: accuracy in % (mean ± std over seeds when several) [95% interval: Wilson for one run, Student's t over seeds]._
-	// _\* Holm-adjusted p < 0.05 over the 3 tests, in McNemar's exact test against SaAuxBN on the same examples; one seed each: the test compares two trained models, not two norms._
+	// _\* Holm-adjusted p < 0.05 over the 4 tests, in McNemar's exact test against SaAuxBN on the same examples; one seed each: the test compares two trained models, not two norms._
 	// _Single-branch norms (BN, ModeNorm, ...) report their one network in both tables._
 	//
 	// PGD-10 (RA), BN: McNemar p = 0.500 against SaAuxBN

@@ -10,6 +10,7 @@ import (
 
 	"github.com/advbench/advbench/internal/textfmt"
 	"github.com/advbench/advbench/internal/texttable"
+	"github.com/advbench/advbench/results"
 )
 
 // Formats are the renderings Render knows.
@@ -61,6 +62,9 @@ func cellText(c Cell, pm, star string) string {
 		}
 		b.WriteString(")")
 	}
+	if c.Mark != "" {
+		b.WriteString(" " + c.Mark)
+	}
 	if len(c.FailedChecks) > 0 {
 		fmt.Fprintf(&b, " (check failed: %s)", strings.Join(c.FailedChecks, ", "))
 	}
@@ -80,7 +84,11 @@ func captionLines(r *Report) []string {
 	for _, a := range c.Attacks {
 		lines = append(lines, "Attack "+a+"; evaluation mode, white-box on the evaluated branch.")
 	}
+	if len(c.Attacks) > 0 {
+		lines = append(lines, "Row "+AutoAttackLabel+": robust under every attack of AutoAttack's standard suite ("+strings.Join(results.AutoAttackNames(), ", ")+"), each run only on the points still robust; — where a result has no such suite. Row "+WorstCaseLabel+": per example, robust under every attack above.")
+	}
 	lines = append(lines,
+		"Robust-accuracy cells are marked reliable, or warning when a check or diagnostic of their attacks failed (docs/evaluation.md).",
 		"Cells: accuracy in % (mean ± std over seeds when several) [95% interval: Wilson for one run, Student's t over seeds].",
 		c.Test,
 		"Single-branch norms (BN, ModeNorm, ...) report their one network in both tables.")
@@ -153,12 +161,12 @@ func renderMarkdown(w io.Writer, r *Report) error {
 // numbers.
 func renderCSV(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"table", "row", "norm", "branch", "runs", "mean_pct", "std_pct", "ci_lo_pct", "ci_hi_pct", "interval", "p_value", "significant", "paper_pct", "diff_pct"})
+	cw.Write([]string{"table", "row", "norm", "branch", "runs", "mean_pct", "std_pct", "ci_lo_pct", "ci_hi_pct", "interval", "p_value", "significant", "paper_pct", "diff_pct", "mark"})
 	for ti, t := range []Table{r.Table3, r.Table4} {
 		for _, row := range t.Rows {
 			for i, c := range row.Cells {
 				col := t.Columns[i]
-				rec := []string{strconv.Itoa(ti + 3), row.Label, col.Norm, col.Branch, strconv.Itoa(c.Runs), "", "", "", "", c.Interval, "", strconv.FormatBool(c.Significant), "", ""}
+				rec := []string{strconv.Itoa(ti + 3), row.Label, col.Norm, col.Branch, strconv.Itoa(c.Runs), "", "", "", "", c.Interval, "", strconv.FormatBool(c.Significant), "", "", c.Mark}
 				if c.Present {
 					rec[5], rec[6], rec[7], rec[8] = pct(c.Mean), pct(c.Std), pct(c.Lo), pct(c.Hi)
 				}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -449,4 +450,173 @@ func TestMcNemarHolmAndOneSeed(t *testing.T) {
 	}
 	assert.Contains(t, rep.Caption.Test, "over the 6 tests")
 	assert.Contains(t, rep.Caption.Test, "the test compares two trained models, not two norms")
+}
+
+// bits reads a string of 0s and 1s as per-example flags.
+func bits(s string) []bool {
+	out := make([]bool, len(s))
+	for i, c := range s {
+		out[i] = c == '1'
+	}
+	return out
+}
+
+// aaFile is a hand-made result of ten examples under pgd-20 and
+// AutoAttack's four pruned attacks (cumulative flags), robust counts by
+// hand: clean 8, pgd-20 5, apgd-ce 5, apgd-t 4, fab-t 4, square 3 (so
+// AutoAttack 3 of 10), and robust under all five: examples 0 and 4 (2 of 10).
+func aaFile(norm, branch string, branches int) *results.File {
+	f := fixture(norm, branch, branches, 1, 0.5, 0.2, 0.1)
+	f.Attacks = nil
+	f.PerExample = &results.PerExample{CleanCorrect: bits("1111111100"), Robust: map[string][]bool{}, WorstCase: bits("1000100000")}
+	f.Examples, f.SA = 10, 0.8
+	for _, a := range []struct {
+		name, flags string
+		pruned      bool
+	}{{"pgd-20", "1011110000", false}, {"apgd-ce", "1110110000", true}, {"apgd-t", "1110100000", true}, {"fab-t", "1110100000", true}, {"square", "1100100000", true}} {
+		f.Attacks = append(f.Attacks, results.AttackResult{AttackParams: results.AttackParams{Name: a.name, Eps: 8.0 / 255, Eps255: "8/255", Steps: 100, Restarts: 1, Loss: "ce", Pruned: a.pruned}})
+		f.PerExample.Robust[a.name] = bits(a.flags)
+	}
+	return f
+}
+
+// TestAutoAttackAndWorstCaseRows: Table 4 ends with AutoAttack's RA (the
+// flags after its last pruned attack: 3 of 10) and the worst case over
+// every attack (2 of 10), in every format; a column without a result
+// (--paper's ModeNorm) and results without AutoAttack show "—"; the
+// published PGD rows stay; a failed check of an AutoAttack attack marks
+// both composite rows, one of pgd-20 only the worst case.
+func TestAutoAttackAndWorstCaseRows(t *testing.T) {
+	sa := aaFile("saauxbn", "adv", 2)
+	sa.Checks = []results.Check{{Name: "square: loss raised", Attack: "square", OK: false}, {Name: "pgd-20: loss raised", Attack: "pgd-20", OK: false}}
+	srcs := []results.Source{{Path: "saauxbn-adv.json", File: sa}, {Path: "saauxbn-clean.json", File: aaFile("saauxbn", "clean", 2)}}
+	r, err := Build(srcs, Options{Paper: true})
+	require.NoError(t, err)
+	var labels []string
+	for _, row := range r.Table4.Rows {
+		labels = append(labels, row.Label)
+	}
+	require.Equal(t, []string{"Clean (SA)", "PGD-20 (RA)", "APGD-CE (RA)", "APGD-T (RA)", "FAB-T (RA)", "SQUARE (RA)", "AutoAttack (RA)", "worst case over all attacks"}, labels)
+	require.Equal(t, []string{"bn", "modenorm", "auxbn", "saauxbn"}, []string{r.Table4.Columns[0].Norm, r.Table4.Columns[1].Norm, r.Table4.Columns[2].Norm, r.Table4.Columns[3].Norm})
+	aa, worst := r.Table4.Rows[6].Cells[3], r.Table4.Rows[7].Cells[3]
+	assert.InDelta(t, 0.3, aa.Mean, 1e-12)
+	assert.InDelta(t, 0.2, worst.Mean, 1e-12)
+	assert.Equal(t, []string{"square: loss raised"}, aa.FailedChecks)
+	assert.Equal(t, []string{"square: loss raised", "pgd-20: loss raised"}, worst.FailedChecks)
+	assert.Nil(t, aa.Paper, "no published AutoAttack value")
+	assert.False(t, r.Table4.Rows[6].Cells[1].Present, "modenorm has no result")
+	require.NotNil(t, r.Table4.Rows[1].Cells[3].Paper, "the published PGD-20 row stays")
+	assert.InDelta(t, 0.4314, *r.Table4.Rows[1].Cells[3].Paper, 1e-12)
+
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var b bytes.Buffer
+			require.NoError(t, Render(&b, r, format))
+			if format == "json" {
+				var back Report
+				require.NoError(t, json.Unmarshal(b.Bytes(), &back))
+				assert.Equal(t, AutoAttackLabel, back.Table4.Rows[6].Label)
+				assert.InDelta(t, 0.3, back.Table4.Rows[6].Cells[3].Mean, 1e-12)
+				assert.InDelta(t, 0.2, back.Table4.Rows[7].Cells[3].Mean, 1e-12)
+				return
+			}
+			var aaLines, worstLines []string
+			for _, l := range strings.Split(b.String(), "\n") {
+				if strings.Contains(l, "AutoAttack (RA)") && !strings.Contains(l, "Row AutoAttack") {
+					aaLines = append(aaLines, l)
+				}
+				if strings.Contains(l, "worst case over all attacks") && !strings.Contains(l, "Row AutoAttack") {
+					worstLines = append(worstLines, l)
+				}
+			}
+			if format == "csv" { // one line per cell
+				require.Len(t, aaLines, 4)
+				assert.True(t, strings.HasPrefix(aaLines[3], "4,AutoAttack (RA),saauxbn,adv,1,30.00,"), aaLines[3])
+				assert.True(t, strings.HasPrefix(aaLines[1], "4,AutoAttack (RA),modenorm,adv,0,,"), aaLines[1])
+				assert.True(t, strings.HasPrefix(worstLines[3], "4,worst case over all attacks,saauxbn,adv,1,20.00,"), worstLines[3])
+				return
+			}
+			require.Len(t, aaLines, 1)
+			require.Len(t, worstLines, 1)
+			assert.Contains(t, aaLines[0], "30.00")
+			assert.Contains(t, aaLines[0], "—")
+			assert.Contains(t, worstLines[0], "20.00")
+		})
+	}
+
+	// Results without AutoAttack: the row is there, every cell "—".
+	pgd := fixtures()
+	r, err = Build([]results.Source{{Path: "a", File: pgd["saauxbn-s1-adv.json"]}, {Path: "b", File: pgd["bn-s1.json"]}}, Options{})
+	require.NoError(t, err)
+	row := r.Table4.Rows[3]
+	require.Equal(t, AutoAttackLabel, row.Label)
+	for _, c := range row.Cells {
+		assert.False(t, c.Present)
+		assert.Equal(t, "—", cellText(c, "±", "*"))
+	}
+}
+
+// TestFileAutoAttack: the flags after the last pruned attack, only when
+// every attack of AutoAttack ran pruned.
+func TestFileAutoAttack(t *testing.T) {
+	f := aaFile("bn", "shared", 1)
+	fl, last := f.AutoAttack()
+	assert.Equal(t, "square", last)
+	assert.Equal(t, bits("1100100000"), fl)
+	f.Attacks[4].Pruned = false // square not pruned: not AutoAttack's protocol
+	fl, last = f.AutoAttack()
+	assert.Nil(t, fl)
+	assert.Equal(t, "", last)
+}
+
+// TestRobustBenchUnreliable: a failed check of an AutoAttack attack makes
+// the record unreliable; one of pgd-20 alone does not.
+func TestRobustBenchUnreliable(t *testing.T) {
+	for _, tc := range []struct {
+		attack string
+		want   bool
+		diag   bool
+	}{{"", false, false}, {"pgd-20", false, false}, {"apgd-t", true, false}, {"square", true, false}, {"square", true, true}, {"pgd-20", false, true}} {
+		t.Run(fmt.Sprintf("%s-diag%v", tc.attack, tc.diag), func(t *testing.T) {
+			f := aaFile("saauxbn", "adv", 2)
+			f.Checks = []results.Check{{Name: "apgd-ce: loss raised", Attack: "apgd-ce", OK: true}}
+			if tc.attack != "" && tc.diag {
+				f.Diagnostics = append(f.Diagnostics, results.Check{Name: tc.attack + ": loss converged", Attack: tc.attack, OK: false})
+			} else if tc.attack != "" {
+				f.Checks = append(f.Checks, results.Check{Name: tc.attack + ": loss raised", Attack: tc.attack, OK: false})
+			}
+			recs, err := RobustBench([]results.Source{{Path: "x.json", File: f}})
+			require.NoError(t, err)
+			require.Len(t, recs, 1)
+			assert.Equal(t, "saauxbn-s1-adv.json", recs[0].File)
+			assert.Equal(t, tc.want, recs[0].Info.Unreliable)
+			assert.Equal(t, "30.00", recs[0].Info.AutoAttackAcc, "3 of 10")
+			assert.Equal(t, "80.00", recs[0].Info.CleanAcc, "8 of 10")
+		})
+	}
+}
+
+// TestReliabilityMark: a failed diagnostic of square marks square's cell,
+// AutoAttack's and the worst case "warning" and names it; pgd-20's cell,
+// whose diagnostics passed, is "reliable"; SA has no mark.
+func TestReliabilityMark(t *testing.T) {
+	f := aaFile("saauxbn", "adv", 2)
+	f.Diagnostics = []results.Check{
+		{Name: "square: square does not beat white-box", Attack: "square", OK: false},
+		{Name: "pgd-20: doubled steps agree", Attack: "pgd-20", OK: true},
+	}
+	r, err := Build([]results.Source{{Path: "a.json", File: f}}, Options{})
+	require.NoError(t, err)
+	byLabel := map[string]Cell{}
+	for _, row := range r.Table4.Rows {
+		byLabel[row.Label] = row.Cells[0]
+	}
+	assert.Equal(t, "", byLabel["Clean (SA)"].Mark)
+	assert.Equal(t, MarkReliable, byLabel["PGD-20 (RA)"].Mark)
+	for _, l := range []string{"SQUARE (RA)", AutoAttackLabel, WorstCaseLabel} {
+		assert.Equal(t, MarkWarning, byLabel[l].Mark, l)
+	}
+	assert.Equal(t, []string{"square does not beat white-box"}, byLabel["SQUARE (RA)"].FailedChecks)
+	assert.Equal(t, "30.00 [10.78, 60.32] warning (check failed: square: square does not beat white-box)", cellText(byLabel[AutoAttackLabel], "±", "*"))
+	assert.Equal(t, "50.00 [23.66, 76.34] reliable", cellText(byLabel["PGD-20 (RA)"], "±", "*"))
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -124,7 +125,17 @@ type Cell struct {
 	// FailedChecks names the sanity checks of the cell's attack that failed
 	// in any of its runs (see docs/evaluation.md, "Checks of an evaluation").
 	FailedChecks []string `json:"failed_checks,omitempty"`
+	// Mark summarises the checks and diagnostics of a robust-accuracy cell
+	// with runs: "warning" when any failed (FailedChecks), else "reliable";
+	// "" for standard accuracy and empty cells.
+	Mark string `json:"mark,omitempty"`
 }
+
+// The marks of a cell.
+const (
+	MarkReliable = "reliable"
+	MarkWarning  = "warning"
+)
 
 // run is one seed's outcome of a cell: its flags and accuracy.
 type run struct {
@@ -242,31 +253,29 @@ func build(srcs []results.Source, title, branch string, attacks []string, o Opti
 		}
 		t.Columns = append(t.Columns, c)
 	}
-	flagsOf := func(f *results.File, attack string) []bool {
-		if attack == "" {
-			return f.PerExample.CleanCorrect
-		}
-		return f.PerExample.Robust[attack]
-	}
-	rows := []string{""}
-	rows = append(rows, attacks...)
-	for _, a := range rows {
-		label := saLabel
-		if a != "" {
-			label = rowLabel(a)
-		}
-		r := Row{Label: label}
+	for _, rs := range rowSpecs(attacks) {
+		r := Row{Label: rs.label}
 		var ref []run
 		for _, f := range byNorm[Reference] {
-			ref = append(ref, run{f.Model.TrainSeed, flagsOf(f, a)})
+			if fl := rs.flags(f); fl != nil {
+				ref = append(ref, run{f.Model.TrainSeed, fl})
+			}
 		}
 		for _, c := range t.Columns {
 			var runs []run
 			for _, f := range byNorm[c.Norm] {
-				runs = append(runs, run{f.Model.TrainSeed, flagsOf(f, a)})
+				if fl := rs.flags(f); fl != nil {
+					runs = append(runs, run{f.Model.TrainSeed, fl})
+				}
 			}
 			cell := makeCell(runs)
-			cell.FailedChecks = failedChecks(byNorm[c.Norm], a)
+			cell.FailedChecks = failedChecks(byNorm[c.Norm], rs.checks)
+			if rs.label != saLabel && cell.Present {
+				cell.Mark = MarkReliable
+				if len(cell.FailedChecks) > 0 {
+					cell.Mark = MarkWarning
+				}
+			}
 			if c.Norm != Reference && cell.Present && len(ref) > 0 {
 				cell.PValue, cell.Pairs = pairedTest(runs, ref)
 			}
@@ -274,7 +283,7 @@ func build(srcs []results.Source, title, branch string, attacks []string, o Opti
 				if attacks == nil {
 					cell.Paper = percentOf(published3, c.Norm)
 				} else {
-					cell.Paper = percentOf(Published.Table4[label], c.Norm)
+					cell.Paper = percentOf(Published.Table4[rs.label], c.Norm)
 				}
 			}
 			r.Cells = append(r.Cells, cell)
@@ -284,13 +293,56 @@ func build(srcs []results.Source, title, branch string, attacks []string, o Opti
 	return t
 }
 
-// failedChecks lists, once each, the failed checks about attack in files.
-func failedChecks(files []*results.File, attack string) []string {
+// AutoAttackLabel and WorstCaseLabel are the rows of Table 4 after the
+// attacks' own: robust accuracy under AutoAttack (the cumulative flags
+// after the last attack of its suite, results.File.AutoAttack) and per
+// example under every attack of the file.
+const (
+	AutoAttackLabel = "AutoAttack (RA)"
+	WorstCaseLabel  = "worst case over all attacks"
+)
+
+// rowSpec is one row of a table: its label, the per-example flags it
+// counts in a file (nil when the file does not measure it: the cell shows
+// "—") and which checks concern it (see failedChecks).
+type rowSpec struct {
+	label  string
+	flags  func(*results.File) []bool
+	checks func(results.Check) (name string, ok bool)
+}
+
+// rowSpecs lists a table's rows: SA alone (attacks nil: Table 3), or SA,
+// one row per attack, AutoAttack and the worst case over all attacks.
+func rowSpecs(attacks []string) []rowSpec {
+	rows := []rowSpec{{label: saLabel, flags: func(f *results.File) []bool { return f.PerExample.CleanCorrect },
+		checks: func(results.Check) (string, bool) { return "", false }}}
+	if len(attacks) == 0 {
+		return rows
+	}
+	for _, a := range attacks {
+		rows = append(rows, rowSpec{label: rowLabel(a), flags: func(f *results.File) []bool { return f.PerExample.Robust[a] },
+			checks: func(c results.Check) (string, bool) {
+				return strings.TrimPrefix(c.Name, a+": "), c.Attack == a
+			}})
+	}
+	// The composite rows name each failed check with its attack.
+	aa := results.AutoAttackNames()
+	rows = append(rows,
+		rowSpec{label: AutoAttackLabel, flags: func(f *results.File) []bool { fl, _ := f.AutoAttack(); return fl },
+			checks: func(c results.Check) (string, bool) { return c.Name, contains(aa, c.Attack) }},
+		rowSpec{label: WorstCaseLabel, flags: func(f *results.File) []bool { return f.PerExample.WorstCase },
+			checks: func(c results.Check) (string, bool) { return c.Name, c.Attack != "" }})
+	return rows
+}
+
+// failedChecks lists, once each, the failed checks and diagnostics of
+// files that concern a row (by the row's checks, which also spell the check's name).
+func failedChecks(files []*results.File, concerns func(results.Check) (string, bool)) []string {
 	var out []string
 	for _, f := range files {
-		for _, c := range f.Checks {
-			name := strings.TrimPrefix(c.Name, attack+": ")
-			if attack == "" || c.OK || c.Attack != attack || contains(out, name) {
+		for _, c := range append(slices.Clone(f.Checks), f.Diagnostics...) {
+			name, ok := concerns(c)
+			if !ok || c.OK || contains(out, name) {
 				continue
 			}
 			out = append(out, name)

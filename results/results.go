@@ -45,7 +45,11 @@ type Measurement struct {
 	WorstCaseRA float64        `json:"worst_case_robust_accuracy"`
 	PerExample  *PerExample    `json:"per_example"`
 	Checks      []Check        `json:"checks"`
-	Warnings    []string       `json:"warnings"`
+	// Diagnostics are the attack-failure diagnostics (doubled steps,
+	// square against white-box, loss converged), as checks; absent in
+	// files written before them.
+	Diagnostics []Check  `json:"diagnostics,omitempty"`
+	Warnings    []string `json:"warnings"`
 }
 
 // File is one evaluation result: one model, one branch.
@@ -328,4 +332,38 @@ func intOrUnrecorded(n int) any {
 		return "(not recorded)"
 	}
 	return n
+}
+
+// autoAttack lists the attacks of AutoAttack's "standard" version in its
+// order (Croce & Hein 2020, arXiv:2003.01690): the leaderboard number of
+// RobustBench, and the attack package's "aa" suite.
+var autoAttack = []string{"apgd-ce", "apgd-t", "fab-t", "square"}
+
+// AutoAttackNames returns the attacks of AutoAttack's standard version, in
+// its order.
+func AutoAttackNames() []string { return append([]string(nil), autoAttack...) }
+
+// AutoAttack returns the per-example robust flags after the last pruned
+// attack of the file and that attack's name, when the file's pruned
+// attacks include every attack of AutoAttack's standard version (a pruned
+// attack's flags are cumulative over the pruned attacks before it, so the
+// last one's are AutoAttack's: robust under every attack of the suite, and
+// under any extra pruned attack, such as aa-plus's); nil and "" otherwise.
+func (f *File) AutoAttack() (flags []bool, last string) {
+	have := map[string]bool{}
+	for _, a := range f.Attacks {
+		if a.Pruned {
+			have[a.Name] = true
+			last = a.Name
+		}
+	}
+	for _, n := range autoAttack {
+		if !have[n] {
+			return nil, ""
+		}
+	}
+	if f.PerExample == nil {
+		return nil, ""
+	}
+	return f.PerExample.Robust[last], last
 }
