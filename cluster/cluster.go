@@ -61,6 +61,9 @@ func command(p study.Plan, out, data string) []string {
 	if p.GradN != 0 {
 		args = append(args, "--grad-n", fmt.Sprint(p.GradN))
 	}
+	if len(p.Attacks) != 0 {
+		args = append(args, "--attacks", strings.Join(p.Attacks, ","))
+	}
 	return args
 }
 

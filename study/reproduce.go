@@ -36,7 +36,13 @@ type Plan struct {
 	// the preset's (train.PresetSpec).
 	EvalN int `json:"eval_n"`
 	GradN int `json:"grad_n"`
+	// Attacks are the attacks each cell is evaluated with (registry names,
+	// suites expanded); nil is DefaultAttacks.
+	Attacks []string `json:"attacks,omitempty"`
 }
+
+// DefaultAttacks are the paper's Tables 3 and 4: PGD-10 and PGD-20.
+var DefaultAttacks = []string{"pgd-10", "pgd-20"}
 
 // DefaultNorms are the paper's four columns.
 var DefaultNorms = reports.PaperOrder
@@ -159,7 +165,7 @@ func (o Options) logf(format string, args ...any) {
 // analysis measure.
 func (p Plan) evalSpec(c Cell) evaluate.Spec {
 	evalN, _ := p.sizes()
-	return evaluate.Spec{Target: c.Dir, TestN: evalN}
+	return evaluate.Spec{Target: c.Dir, TestN: evalN, Attacks: p.Attacks}
 }
 
 func (p Plan) gradSpec(c Cell) evaluate.GradSpec {

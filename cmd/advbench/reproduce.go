@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/advbench/advbench/attack"
 	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/study"
 	"github.com/advbench/advbench/train"
@@ -17,9 +19,10 @@ import (
 )
 
 type reproduceOptions struct {
-	Plan  study.Plan
-	norms string
-	seeds string
+	Plan    study.Plan
+	norms   string
+	seeds   string
+	attacks string
 	// Cell runs one cell only: its index, or "auto" for the batch engine's
 	// index (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID).
 	Cell string
@@ -35,6 +38,7 @@ func planFlags(opts *reproduceOptions) []cli.Flag {
 		&cli.StringFlag{Name: "seeds", Value: "1", Usage: "comma-separated train seeds", Destination: &opts.seeds},
 		&cli.IntFlag{Name: "eval-n", Usage: "test images evaluated (0: the preset's)", Destination: &opts.Plan.EvalN},
 		&cli.IntFlag{Name: "grad-n", Usage: "test images for the gradient statistics (0: the preset's)", Destination: &opts.Plan.GradN},
+		&cli.StringFlag{Name: "attacks", Value: strings.Join(study.DefaultAttacks, ","), Usage: "comma-separated attacks or suites each cell is evaluated with (aa: AutoAttack's)", Destination: &opts.attacks},
 	}
 }
 
@@ -59,6 +63,21 @@ func (opts reproduceOptions) plan() (study.Plan, error) {
 			return p, usagef("--seeds %q: %q is not a seed", opts.seeds, s)
 		}
 		p.Seeds = append(p.Seeds, v)
+	}
+	var names []string
+	for _, a := range strings.Split(opts.attacks, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			names = append(names, a)
+		}
+	}
+	p.Attacks = attack.ExpandSuites(names)
+	if slices.Equal(p.Attacks, study.DefaultAttacks) {
+		p.Attacks = nil // the default, as plans before --attacks recorded it
+	}
+	for _, a := range p.Attacks {
+		if _, err := attack.New(a, attack.DefaultOptions()); err != nil {
+			return p, usagef("--attacks %s: %v", a, err)
+		}
 	}
 	return p, nil
 }

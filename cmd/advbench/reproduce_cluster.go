@@ -167,7 +167,7 @@ func runReproduceMerge(opts mergeOptions, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if fmt.Sprint(q.Preset, q.Data, q.Norms, q.Seeds, q.EvalN, q.GradN) != fmt.Sprint(p.Preset, p.Data, p.Norms, p.Seeds, p.EvalN, p.GradN) {
+		if fmt.Sprint(q.Preset, q.Data, q.Norms, q.Seeds, q.EvalN, q.GradN, q.Attacks) != fmt.Sprint(p.Preset, p.Data, p.Norms, p.Seeds, p.EvalN, p.GradN, p.Attacks) {
 			return fmt.Errorf("reproduce merge: %s and %s record different plans", opts.Dirs[0], d)
 		}
 	}

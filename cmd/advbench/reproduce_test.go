@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/png"
 	"os"
 	"os/exec"
@@ -121,4 +122,40 @@ func TestReproduceSmoke(t *testing.T) {
 	code, _, stderr = runCLI(t, "reproduce", "--norms", "bn,bn")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "listed twice")
+}
+
+// TestReproduceAttacks: --attacks is checked before any work, recorded in
+// the plan, used for every cell's evaluation, and a later run with other
+// attacks is refused rather than mixing them.
+func TestReproduceAttacks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke reproduction skipped in -short")
+	}
+	out := filepath.Join(t.TempDir(), "repro")
+	code, _, stderr := runCLI(t, "reproduce", "--preset", "smoke", "--norms", "bn", "--attacks", "pgd-10,nosuch", "--out", out)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--attacks nosuch")
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "nothing written before the attacks are checked")
+
+	args := []string{"reproduce", "--preset", "smoke", "--norms", "bn", "--eval-n", "16", "--grad-n", "16", "--attacks", "fgsm", "--out", out}
+	code, _, stderr = runCLI(t, args...)
+	require.Equal(t, exitOK, code, stderr)
+	var res struct {
+		Attacks []struct{ Name string } `json:"attacks"`
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "bn-s1", "results", "shared.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &res))
+	require.Len(t, res.Attacks, 1)
+	assert.Equal(t, "fgsm", res.Attacks[0].Name)
+	var plan struct{ Attacks []string }
+	raw, err = os.ReadFile(filepath.Join(out, "plan.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &plan))
+	assert.Equal(t, []string{"fgsm"}, plan.Attacks)
+
+	code, _, stderr = runCLI(t, "reproduce", "--preset", "smoke", "--norms", "bn", "--eval-n", "16", "--grad-n", "16", "--out", out)
+	assert.Equal(t, exitUsage, code, "the default attacks are another plan")
+	assert.Contains(t, stderr, out)
 }
