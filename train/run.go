@@ -406,15 +406,7 @@ func (r *run) probe(e, k, global int, lr float64, b *loader.Batch, res *stepResu
 		}
 		r.w0 = landscape.Values(m0.Params())
 	}
-	var passes []landscape.Pass
-	if p := res.clean; p != nil {
-		passes = append(passes, landscape.Pass{Input: "clean", X: b.X, Branch: nn.Clean, Loss: p.loss, Grad: landscape.Grads(r.m, p.grads)})
-	}
-	if p := res.adv; p != nil {
-		passes = append(passes, landscape.Pass{Input: "adversarial", X: res.xAdv, Branch: nn.Adv, Loss: p.loss, Grad: landscape.Grads(r.m, p.grads)})
-	}
-	next := landscape.Values(r.m.Params())
-	line, err := landscape.Measure(landscape.ResNet(r.m), b.Y, passes, w, next, r.w0, lr, landscape.Setup{})
+	line, err := measureStep(r.m, r.w0, res, b.X, b.Y, lr, w)
 	if err != nil {
 		return fmt.Errorf("train: epoch %d step %d: %w", e, k, err)
 	}
@@ -424,6 +416,21 @@ func (r *run) probe(e, k, global int, lr float64, b *loader.Batch, res *stepResu
 	}
 	r.st.LandscapeLines++
 	return nil
+}
+
+// measureStep probes the step just taken on batch (x, y) with learning
+// rate lr: w its weights before the update (the model holds w_{t+1}), w0
+// the initial ones.
+func measureStep(m *resnet.Model, w0 [][]float64, res *stepResult, x []float32, y []int, lr float64, w [][]float64) (*landscape.Line, error) {
+	var passes []landscape.Pass
+	if p := res.clean; p != nil {
+		passes = append(passes, landscape.Pass{Input: "clean", X: x, Branch: nn.Clean, Loss: p.loss, Grad: landscape.Grads(m, p.grads)})
+	}
+	if p := res.adv; p != nil {
+		passes = append(passes, landscape.Pass{Input: "adversarial", X: res.xAdv, Branch: nn.Adv, Loss: p.loss, Grad: landscape.Grads(m, p.grads)})
+	}
+	next := landscape.Values(m.Params())
+	return landscape.Measure(landscape.ResNet(m), y, passes, w, next, w0, lr, landscape.Setup{})
 }
 
 // accumulate adds a step's losses and accuracies to the epoch's sums.
