@@ -1,8 +1,7 @@
 // Package landscape measures, at a training step, how the loss and its
 // gradient behave along the step's own gradient, after Santurkar, Tsipras,
 // Ilyas and Madry, "How Does Batch Normalization Help Optimization?"
-// (NeurIPS 2018, arXiv:1805.11604, Sections 3.1 and 2.2): the quantities
-// docs/EVALUATION.md defines in its last section.
+// (NeurIPS 2018, arXiv:1805.11604, Sections 3.1 and 2.2).
 //
 // At weights w, with batch B and g = ∇L(w; B), over a recorded grid of step
 // sizes η (multiples of the step's learning rate, DefaultMultiples):

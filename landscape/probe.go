@@ -176,10 +176,10 @@ func Probe(m Model, in Input) (*Result, error) {
 			return nil, fmt.Errorf("landscape: layer %q is not a parameter of the model", name)
 		}
 	}
-	keepP, keepB := save(params), save(buffers)
+	keepP, keepB := Save(params), Save(buffers)
 	defer func() {
-		keepP.restore(params)
-		keepB.restore(buffers)
+		keepP.Restore(params)
+		keepB.Restore(buffers)
 	}()
 	w := in.At
 	if w == nil {
@@ -187,7 +187,7 @@ func Probe(m Model, in Input) (*Result, error) {
 	}
 	pass := func(at [][]float64) (float64, [][]float64, error) {
 		setValues(params, at)
-		keepB.restore(buffers)
+		keepB.Restore(buffers)
 		l, g, err := m.Gradient(in.X, in.Y, in.Branch, in.Mode)
 		if err == nil && len(g) != len(params) {
 			err = fmt.Errorf("landscape: the model returned %d gradients for %d parameters", len(g), len(params))

@@ -25,12 +25,12 @@ func setValues(vars []*nn.Var, values [][]float64) {
 	}
 }
 
-// saved is an exact copy of variables' data in their own dtype.
-type saved []any
+// Saved is an exact copy of variables' data in their own dtype.
+type Saved []any
 
-// save copies the variables' data.
-func save(vars []*nn.Var) saved {
-	out := make(saved, len(vars))
+// Save copies the variables' data (float32 or float64 tensors).
+func Save(vars []*nn.Var) Saved {
+	out := make(Saved, len(vars))
 	for i, v := range vars {
 		switch d := v.Value.Data().(type) {
 		case []float32:
@@ -44,8 +44,9 @@ func save(vars []*nn.Var) saved {
 	return out
 }
 
-// restore writes the copies back, bit for bit.
-func (s saved) restore(vars []*nn.Var) {
+// Restore writes the copies back into the variables Save copied, bit for
+// bit.
+func (s Saved) Restore(vars []*nn.Var) {
 	for i, v := range vars {
 		switch d := v.Value.Data().(type) {
 		case []float32:

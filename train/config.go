@@ -107,6 +107,17 @@ type Config struct {
 // keeps such a run within 25%.
 const DefaultLandscapeEvery = 12
 
+// StepsPerEpoch is the number of training steps of an epoch of the run:
+// its training examples in batches, the final partial batch counted as
+// Config.LastBatch says.
+func (r Record) StepsPerEpoch() int {
+	n, b := r.Data.Train, r.Config.Batch
+	if r.Config.lastBatch() == loader.DropLast {
+		return n / b
+	}
+	return (n + b - 1) / b
+}
+
 // InitialModel returns the configuration's network at initialisation,
 // the weights a run starts from (W_0, which a landscape probe measures
 // distances from).

@@ -98,6 +98,14 @@ func ObjectiveNames() []string {
 // ObjectiveSummary describes an objective in one line ("" when unknown).
 func ObjectiveSummary(name string) string { return objectives[name].summary }
 
+// ObjectivePasses says which passes an objective's step runs: the clean
+// loss on the clean branch, the adversarial loss (x_adv from the training
+// attack) on the adversarial branch.
+func ObjectivePasses(objective string) (clean, adv bool) {
+	o := objectives[objective]
+	return o.clean, o.adv
+}
+
 // TrainedBranch is the branch whose validation robust accuracy selects the
 // best checkpoint: the adversarial branch, or the clean one for the clean
 // objective (which never trains the adversarial branch of a two-branch norm).
