@@ -31,6 +31,13 @@ func TestTrainLandscapeEvery(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lines, 2, "128 images in batches of 64, every step probed")
 	assert.Equal(t, []int{0, 1}, []int{lines[0].GlobalStep, lines[1].GlobalStep})
+
+	figs := filepath.Join(t.TempDir(), "figs")
+	code, out, stderr := runCLI(t, "plot", dir, "--out", figs)
+	require.Equal(t, exitOK, code, stderr)
+	for _, name := range []string{"landscape-loss", "landscape-gradchange", "landscape-beta", "landscape-distance"} {
+		assert.Contains(t, out, filepath.Join(figs, name+".png"))
+	}
 }
 
 // TestLandscapeCommand: the command probes a checkpoint outside a run on
