@@ -41,3 +41,13 @@ type OutFileError struct {
 func (e *OutFileError) Error() string {
 	return fmt.Sprintf("evaluate: output %s names one file, but %d branches are evaluated: give a directory or evaluate one branch", e.Out, e.Branches)
 }
+
+// ExistsError reports an output file that exists and that the job would
+// replace (landscape lines are not reused: Options.Force replaces them).
+type ExistsError struct {
+	Path string
+}
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("evaluate: %s exists", e.Path)
+}

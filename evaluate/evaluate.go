@@ -9,8 +9,10 @@
 // (one per branch, or one per model) after applying one rule to it before
 // any attack runs (results.Identity, through existing): a file of the same
 // evaluation is reused rather than recomputed, one of another is refused
-// unless Options.Force. A job stopped by its context returns an error
-// wrapping rundir.ErrInterrupted.
+// unless Options.Force. Landscape (a checkpoint's loss-landscape probe)
+// has no identity yet: its file is refused when it exists, unless
+// Options.Force. A job stopped by its context returns an error wrapping
+// rundir.ErrInterrupted.
 package evaluate
 
 import (

@@ -6,9 +6,11 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/advbench/advbench/internal/atomicfile"
 	"gonum.org/v1/plot"
@@ -29,6 +31,10 @@ type Series struct {
 	// Dashed draws the line dashed (the second quantity of a group, e.g.
 	// the adversarial loss beside the clean one).
 	Dashed bool
+	// Low and High, when set (a value per X), fill the band between them
+	// in the group's colour, translucent, under the line (a min–max range
+	// per step, say); points where either is not finite are left out.
+	Low, High []float64
 }
 
 // Figure is a line plot.
@@ -47,6 +53,9 @@ type Figure struct {
 	// span more than WideRange (an untrained branch's loss of 1e5 beside
 	// trained ones near 2 would flatten them into one line otherwise).
 	LogWide bool
+	// LogY always draws y on a log scale, leaving out values that are not
+	// positive.
+	LogY bool
 }
 
 // WideRange is the ratio of the largest to the smallest y value beyond
@@ -75,15 +84,38 @@ func Save(f Figure, base string) ([]string, error) {
 		if len(s.X) != len(s.Y) {
 			return nil, fmt.Errorf("plots: %s: series %q has %d x and %d y values", f.Title, s.Label, len(s.X), len(s.Y))
 		}
+		if (s.Low != nil || s.High != nil) && (len(s.Low) != len(s.X) || len(s.High) != len(s.X)) {
+			return nil, fmt.Errorf("plots: %s: series %q has %d x values and a band of %d low and %d high", f.Title, s.Label, len(s.X), len(s.Low), len(s.High))
+		}
+		drawable := func(y float64) bool { return !math.IsNaN(y) && !math.IsInf(y, 0) && (!f.LogY || y > 0) }
 		xys := make(plotter.XYs, 0, len(s.X))
 		for i := range s.X {
-			if math.IsNaN(s.Y[i]) || math.IsInf(s.Y[i], 0) {
-				continue
+			if drawable(s.Y[i]) {
+				xys = append(xys, plotter.XY{X: s.X[i], Y: s.Y[i]})
 			}
-			xys = append(xys, plotter.XY{X: s.X[i], Y: s.Y[i]})
 		}
 		if len(xys) == 0 {
 			continue
+		}
+		if s.Low != nil {
+			var hi, lo plotter.XYs
+			for i := range s.X {
+				if drawable(s.Low[i]) && drawable(s.High[i]) {
+					hi = append(hi, plotter.XY{X: s.X[i], Y: s.High[i]})
+					lo = append(lo, plotter.XY{X: s.X[i], Y: s.Low[i]})
+				}
+			}
+			slices.Reverse(lo)
+			if len(hi) > 1 {
+				band, err := plotter.NewPolygon(append(hi, lo...))
+				if err != nil {
+					return nil, fmt.Errorf("plots: %s: %w", f.Title, err)
+				}
+				r, g, b, _ := plotutil.Color(s.Group).RGBA()
+				band.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 64}
+				band.LineStyle.Width = 0
+				p.Add(band)
+			}
 		}
 		line, points, err := plotter.NewLinePoints(xys)
 		if err != nil {
@@ -113,9 +145,9 @@ func Save(f Figure, base string) ([]string, error) {
 	if f.YMax > f.YMin {
 		p.Y.Min, p.Y.Max = f.YMin, f.YMax
 	}
-	if f.LogWide && wide(f.Series) {
+	if f.LogY || (f.LogWide && wide(f.Series)) {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 		p.Y.Label.Text += " (log scale)"
 	}
 	var paths []string
@@ -177,6 +209,24 @@ func draw2(p *plot.Plot, legend plot.Legend, c vg.CanvasSizer) {
 	legend.YOffs = -p.Title.TextStyle.FontExtents().Height - vg.Points(6)
 	legend.Draw(dc)
 	p.Draw(draw.Crop(dc, 0, -width-vg.Points(8), 0, 0))
+}
+
+// logTicks marks a log axis at powers of ten when it spans more than a
+// decade, and at plot's usual round numbers within one (where powers of ten
+// would leave it unlabelled).
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if max > 10*min {
+		return plot.LogTicks{Prec: -1}.Ticks(min, max)
+	}
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+		if t.Value > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // integerTicks marks whole numbers only (epochs), at most about ten.

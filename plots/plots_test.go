@@ -66,3 +66,28 @@ func TestLogWide(t *testing.T) {
 		assert.Equal(t, c.log, bytes.Contains(svg, []byte("cross-entropy (log scale)")), c.name)
 	}
 }
+
+// TestBand: a series with Low and High fills its band translucently (the
+// one fill with an opacity in the SVG), on a forced log axis; a band of
+// another length than X is refused.
+func TestBand(t *testing.T) {
+	dir := t.TempDir()
+	line := Series{Label: "bn clean", X: []float64{0, 10, 20}, Y: []float64{2.3, 1.9, 1.7}}
+	banded := line
+	banded.Low, banded.High = []float64{2.0, 1.5, math.NaN()}, []float64{2.6, 2.4, 2.0}
+	count := func(s Series) int {
+		base := filepath.Join(dir, s.Label)
+		_, err := Save(Figure{Title: "loss range", LogY: true, Series: []Series{s}}, base)
+		require.NoError(t, err)
+		svg, err := os.ReadFile(base + ".svg")
+		require.NoError(t, err)
+		assert.True(t, bytes.Contains(svg, []byte("(log scale)")))
+		return bytes.Count(svg, []byte("fill-opacity:0.25"))
+	}
+	assert.Equal(t, 0, count(line))
+	banded.Label = "banded"
+	assert.Equal(t, 1, count(banded))
+	banded.High = banded.High[:2]
+	_, err := Save(Figure{Title: "bad band", Series: []Series{banded}}, filepath.Join(dir, "bad"))
+	assert.ErrorContains(t, err, `series "banded" has 3 x values and a band of 3 low and 2 high`)
+}

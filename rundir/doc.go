@@ -9,6 +9,7 @@
 //	RUN_DIR/
 //	  config.json               what the run computes, and on which data
 //	  log.jsonl                 one line per finished epoch
+//	  landscape.jsonl           one line per probed training step (package landscape)
 //	  seen-images.fp64          fingerprints of the images it trained and validated on
 //	  checkpoints/
 //	    last.safetensors        the latest position (resume from here)
@@ -18,6 +19,7 @@
 //	    BRANCH.json             an evaluation of a branch (clean, adv, shared)
 //	    sweep-BRANCH.json       accuracy against eps of a branch
 //	    gradstats.json          gradient statistics
+//	    landscape-CKPT.jsonl    the landscape probe of checkpoint CKPT
 //
 // A checkpoint file outside a run keeps its results in a results folder
 // beside it; a reproduction's directory holds plan.json and one run

@@ -12,6 +12,9 @@ const (
 	ConfigFile = "config.json"
 	// LogFile holds one JSON line per finished epoch.
 	LogFile = "log.jsonl"
+	// LandscapeFile holds one JSON line per probed training step (the loss
+	// landscape along the step's gradient: package landscape).
+	LandscapeFile = "landscape.jsonl"
 	// SeenFile holds the fingerprints of the images the run trains and
 	// validates on (sorted little-endian uint64s), so that no evaluation
 	// scores the run on them.
@@ -31,6 +34,8 @@ const (
 
 	resultExt   = ".json"
 	sweepPrefix = "sweep-"
+	landPrefix  = "landscape-"
+	linesExt    = ".jsonl"
 	epochPrefix = "epoch-"
 	ckptExt     = ".safetensors"
 )
@@ -46,6 +51,13 @@ func ResultFile(branch string) string { return branch + resultExt }
 // SweepFile is the name of a branch's accuracy-against-eps sweep in a
 // results directory: sweep-adv.json.
 func SweepFile(branch string) string { return sweepPrefix + branch + resultExt }
+
+// CheckpointLandscapeFile is the name of the landscape probe of a checkpoint
+// file in a results directory: landscape-last.jsonl for last.safetensors.
+func CheckpointLandscapeFile(checkpoint string) string {
+	base := filepath.Base(checkpoint)
+	return landPrefix + strings.TrimSuffix(base, filepath.Ext(base)) + linesExt
+}
 
 // IsSweepFile reports whether a results directory entry is a sweep.
 func IsSweepFile(name string) bool {
@@ -72,6 +84,9 @@ func (d Dir) Config() string { return d.path(ConfigFile) }
 // Log is the run's LogFile.
 func (d Dir) Log() string { return d.path(LogFile) }
 
+// Landscape is the run's LandscapeFile.
+func (d Dir) Landscape() string { return d.path(LandscapeFile) }
+
 // Seen is the run's SeenFile.
 func (d Dir) Seen() string { return d.path(SeenFile) }
 
@@ -90,6 +105,12 @@ func (d Dir) Result(branch string) string { return d.path(ResultsDir, ResultFile
 
 // Sweep is the accuracy-against-eps sweep of a branch.
 func (d Dir) Sweep(branch string) string { return d.path(ResultsDir, SweepFile(branch)) }
+
+// CheckpointLandscape is the landscape probe of one of the run's
+// checkpoints (a CheckpointDir file name or path).
+func (d Dir) CheckpointLandscape(checkpoint string) string {
+	return d.path(ResultsDir, CheckpointLandscapeFile(checkpoint))
+}
 
 // GradStats is the run's gradient statistics.
 func (d Dir) GradStats() string { return d.path(ResultsDir, GradStatsFile) }

@@ -15,6 +15,10 @@ func TestLayout(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{d.Config(), "runs/bn-s1/config.json"},
 		{d.Log(), "runs/bn-s1/log.jsonl"},
+		{d.Landscape(), "runs/bn-s1/landscape.jsonl"},
+		{d.CheckpointLandscape(BestFile), "runs/bn-s1/results/landscape-best.jsonl"},
+		{d.CheckpointLandscape("runs/bn-s1/checkpoints/epoch-007.safetensors"), "runs/bn-s1/results/landscape-epoch-007.jsonl"},
+		{filepath.Join(ResultsBeside("models/x.safetensors"), CheckpointLandscapeFile("models/x.safetensors")), "models/results/landscape-x.jsonl"},
 		{d.Seen(), "runs/bn-s1/seen-images.fp64"},
 		{d.Checkpoints(), "runs/bn-s1/checkpoints"},
 		{d.Checkpoint(LastFile), "runs/bn-s1/checkpoints/last.safetensors"},
@@ -76,6 +80,7 @@ func TestResultKinds(t *testing.T) {
 		{"adv-best.json", true, false},
 		{"sweep-adv.json", false, true},
 		{"gradstats.json", false, false},
+		{"landscape-last.jsonl", false, false},
 		{".adv.json.partial", false, false},
 		{"notes.txt", false, false},
 	} {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/advbench/advbench/landscape"
 	"github.com/advbench/advbench/plots"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
@@ -18,6 +19,13 @@ const (
 	FigGradStd  = "gradstats" // the supplement's Fig. 5: std of the two gradient norms per stage
 	FigGradCos  = "gradcos"   // cosine of the two gradients per stage
 	FigSweep    = "sweep"     // robust accuracy against eps
+
+	// The loss landscape along the gradient (Santurkar et al. 2018), from
+	// landscape.jsonl: per probed step, min–max bands on a log axis.
+	FigLandscapeLoss     = "landscape-loss"       // the range of L(w − η·g)
+	FigLandscapeGrad     = "landscape-gradchange" // the range of ‖∇L(w − η·g) − g‖
+	FigLandscapeBeta     = "landscape-beta"       // the effective β-smoothness
+	FigLandscapeDistance = "landscape-distance"   // ‖W − W_0‖ per stage at the last probe
 )
 
 // Figures builds every figure the runs have data for, by name: a line per
@@ -91,7 +99,66 @@ func Figures(runs []*Run) (map[string]plots.Figure, error) {
 	if len(sw.Series) > 0 {
 		figs[FigSweep] = sw
 	}
+	for n, f := range LandscapeFigures(runs, names) {
+		figs[n] = f
+	}
 	return figs, nil
+}
+
+// LandscapeFigures draws the runs' landscape lines (labels name the runs):
+// per probed global step, the loss range and the gradient-change range as
+// bands (the line is L(w), and the largest change), the effective
+// β-smoothness, each on a log axis, a colour per run, the adversarial pass
+// dashed; and ‖W − W_0‖ per stage at each run's last probe. None without
+// lines.
+func LandscapeFigures(runs []*Run, labels []string) map[string]plots.Figure {
+	loss := plots.Figure{Title: "Loss along the gradient: range of L(w − η·g) per step (Santurkar et al. Fig. 4a)",
+		XLabel: "training step", YLabel: "cross-entropy (nats)", LogY: true}
+	grad := plots.Figure{Title: "Gradient predictiveness: range of ‖∇L(w − η·g) − g‖ per step (Fig. 4b)",
+		XLabel: "training step", YLabel: "ℓ2 change of the gradient", LogY: true}
+	beta := plots.Figure{Title: "Effective β-smoothness per step (Fig. 4c)",
+		XLabel: "training step", YLabel: "max ‖∇L(w − η·g) − g‖ / ‖η·g‖", LogY: true}
+	dist := plots.Figure{Title: "Distance from initialisation per stage at the last probed step",
+		XLabel: "stage (0 stem, 1-4 layer1-4, 5 classifier)", YLabel: "‖W − W_0‖₂"}
+	for i, r := range runs {
+		if len(r.Landscape) == 0 {
+			continue
+		}
+		for k, p := range r.Landscape[0].Probes {
+			var x, l, lmin, lmax, gmin, gmax, b []float64
+			for _, line := range r.Landscape {
+				if k >= len(line.Probes) {
+					continue
+				}
+				q := line.Probes[k]
+				x = append(x, float64(line.GlobalStep))
+				l, b = append(l, q.Loss), append(b, float64(q.Beta))
+				lmin, lmax = append(lmin, float64(q.LossRange.Min)), append(lmax, float64(q.LossRange.Max))
+				gmin, gmax = append(gmin, float64(q.GradChangeRange.Min)), append(gmax, float64(q.GradChangeRange.Max))
+			}
+			label := fmt.Sprintf("%s: %s loss, %s branch", labels[i], p.Input, p.Branch)
+			dashed := p.Input != "clean"
+			loss.Series = append(loss.Series, plots.Series{Label: label, X: x, Y: l, Low: lmin, High: lmax, Group: i, Dashed: dashed})
+			grad.Series = append(grad.Series, plots.Series{Label: label, X: x, Y: gmax, Low: gmin, High: gmax, Group: i, Dashed: dashed})
+			beta.Series = append(beta.Series, plots.Series{Label: label, X: x, Y: b, Group: i, Dashed: dashed})
+		}
+		last := r.Landscape[len(r.Landscape)-1]
+		var x, y []float64
+		for s, d := range last.Distance {
+			if d.Stage == landscape.AllStages {
+				continue
+			}
+			x, y = append(x, float64(s)), append(y, d.Distance)
+		}
+		dist.Series = append(dist.Series, plots.Series{Label: fmt.Sprintf("%s (step %d)", labels[i], last.GlobalStep), X: x, Y: y, Group: i})
+		if len(dist.XTicks) < len(x) {
+			dist.XTicks = x
+		}
+	}
+	if len(loss.Series) == 0 {
+		return map[string]plots.Figure{}
+	}
+	return map[string]plots.Figure{FigLandscapeLoss: loss, FigLandscapeGrad: grad, FigLandscapeBeta: beta, FigLandscapeDistance: dist}
 }
 
 // GradFigures draws the gradient table: the std of the two norms and the

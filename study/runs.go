@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/advbench/advbench/landscape"
 	"github.com/advbench/advbench/reports"
 	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/rundir"
@@ -26,6 +27,9 @@ type Run struct {
 	Results   []results.Source // evaluation results (clean, adv or shared)
 	GradStats *results.GradStats
 	Sweeps    []*results.Sweep
+	// Landscape holds the lines of the run's landscape.jsonl (none when it
+	// was trained without --landscape-every).
+	Landscape []landscape.Line
 }
 
 // LoadRun reads a run directory: config.json, log.jsonl and whatever its
@@ -40,6 +44,9 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Dir: dir, Record: rec, Log: log}
+	if r.Landscape, err = landscape.ReadFile(rundir.Dir(dir).Landscape()); err != nil {
+		return nil, err
+	}
 	files, err := filepath.Glob(filepath.Join(rundir.Dir(dir).Results(), "*.json"))
 	if err != nil {
 		return nil, err

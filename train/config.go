@@ -87,6 +87,42 @@ type Config struct {
 	// SaveSteps steps inside an epoch (always at the end of one); 0 writes
 	// it at epoch ends only.
 	SaveSteps int `json:"save_steps"`
+
+	// LandscapeEvery probes the loss landscape along the step's own
+	// gradient (package landscape) at every global step that is a multiple
+	// of it, step 0 included, into landscape.jsonl; 0 (the default) probes
+	// nothing. Probing never changes what the run computes.
+	// DefaultLandscapeEvery keeps a quick-size run within 25% more time.
+	LandscapeEvery int `json:"landscape_every,omitempty"`
+}
+
+// DefaultLandscapeEvery is the probe interval that keeps a quick-size
+// AdvProp run within 25% more time. A probe (two losses, each at 5 step
+// sizes plus the gradient shift of 4 layers: 18 forward-backward passes
+// over every parameter) measured 2.3 times a quick-size AdvProp step (PGD-10
+// and two passes; BenchmarkLandscapeOverhead, 2 loaded cores of an AMD
+// EPYC), so probing every 12th step adds 2.3/12 ≈ 19% to the steps' time,
+// less to the run's (its evaluations are not probed). A clean-objective
+// step, with no attack, is cheaper: its probe measured 13.5 steps, so 64
+// keeps such a run within 25%.
+const DefaultLandscapeEvery = 12
+
+// StepsPerEpoch is the number of training steps of an epoch of the run:
+// its training examples in batches, the final partial batch counted as
+// Config.LastBatch says.
+func (r Record) StepsPerEpoch() int {
+	n, b := r.Data.Train, r.Config.Batch
+	if r.Config.lastBatch() == loader.DropLast {
+		return n / b
+	}
+	return (n + b - 1) / b
+}
+
+// InitialModel returns the configuration's network at initialisation,
+// the weights a run starts from (W_0, which a landscape probe measures
+// distances from).
+func (c Config) InitialModel() (*resnet.Model, error) {
+	return resnet.New(resnet.Config{Norm: c.Norm, Width: c.Width, Seed: c.Seed})
 }
 
 // LastBatchPolicies are the values of Config.LastBatch.
@@ -153,6 +189,8 @@ func (c Config) Validate() error {
 		return bad("eval_steps", "eval steps %d must be at least 1", c.EvalSteps)
 	case c.SaveEvery < 0 || c.SaveSteps < 0:
 		return bad(saveField(c), "save intervals must not be negative (every %d epochs, %d steps)", c.SaveEvery, c.SaveSteps)
+	case c.LandscapeEvery < 0:
+		return bad("landscape_every", "landscape interval %d must not be negative (0 probes nothing)", c.LandscapeEvery)
 	}
 	for i, m := range c.Milestones {
 		if m < 1 || (i > 0 && m <= c.Milestones[i-1]) {

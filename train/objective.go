@@ -15,6 +15,7 @@ import (
 type passResult struct {
 	loss   float64
 	logits []float32
+	grads  []resnet.Grad // the pass's own gradient (views, valid until the next pass on its branch)
 }
 
 // stepResult is what one training step computed before the update.
@@ -22,6 +23,7 @@ type stepResult struct {
 	loss       float64     // the objective's loss, the one differentiated
 	clean, adv *passResult // the passes the objective ran (nil: not run)
 	grads      []resnet.Grad
+	xAdv       []float32 // the training attack's batch (nil: no attack)
 }
 
 // stepInput is what an objective needs for one step.
@@ -57,7 +59,7 @@ var objectives = map[string]objective{
 			if err != nil {
 				return nil, err
 			}
-			return &stepResult{loss: r.Loss, clean: &passResult{r.CleanLoss, r.CleanLogits}, adv: &passResult{r.AdvLoss, r.AdvLogits}, grads: r.Grads}, nil
+			return &stepResult{loss: r.Loss, clean: &passResult{r.CleanLoss, r.CleanLogits, r.CleanGrads}, adv: &passResult{r.AdvLoss, r.AdvLogits, r.AdvGrads}, grads: r.Grads, xAdv: xAdv}, nil
 		},
 	},
 	"madry": {
@@ -72,7 +74,7 @@ var objectives = map[string]objective{
 			if err != nil {
 				return nil, err
 			}
-			return &stepResult{loss: r.Loss, adv: &passResult{r.Loss, r.Logits}, grads: r.Grads}, nil
+			return &stepResult{loss: r.Loss, adv: &passResult{r.Loss, r.Logits, r.Grads}, grads: r.Grads, xAdv: xAdv}, nil
 		},
 	},
 	"clean": {
@@ -83,7 +85,7 @@ var objectives = map[string]objective{
 			if err != nil {
 				return nil, err
 			}
-			return &stepResult{loss: r.Loss, clean: &passResult{r.Loss, r.Logits}, grads: r.Grads}, nil
+			return &stepResult{loss: r.Loss, clean: &passResult{r.Loss, r.Logits, r.Grads}, grads: r.Grads}, nil
 		},
 	},
 }
@@ -95,6 +97,14 @@ func ObjectiveNames() []string {
 
 // ObjectiveSummary describes an objective in one line ("" when unknown).
 func ObjectiveSummary(name string) string { return objectives[name].summary }
+
+// ObjectivePasses says which passes an objective's step runs: the clean
+// loss on the clean branch, the adversarial loss (x_adv from the training
+// attack) on the adversarial branch.
+func ObjectivePasses(objective string) (clean, adv bool) {
+	o := objectives[objective]
+	return o.clean, o.adv
+}
 
 // TrainedBranch is the branch whose validation robust accuracy selects the
 // best checkpoint: the adversarial branch, or the clean one for the clean

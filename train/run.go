@@ -15,6 +15,7 @@ import (
 	"github.com/advbench/advbench/internal/progress"
 	"github.com/advbench/advbench/internal/runlock"
 	"github.com/advbench/advbench/internal/version"
+	"github.com/advbench/advbench/landscape"
 	"github.com/advbench/advbench/models/resnet"
 	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/rundir"
@@ -237,7 +238,10 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.truncateLog(st.LogLines); err != nil {
+	if err := d.truncateLines(d.Log(), st.LogLines); err != nil {
+		return nil, err
+	}
+	if err := d.truncateLines(d.Landscape(), st.LandscapeLines); err != nil {
 		return nil, err
 	}
 	entries, err := ReadLog(dir)
@@ -251,11 +255,14 @@ func Resume(ctx context.Context, dir string, o Options) (*Summary, error) {
 // fresh starts a run from initial weights and an empty log.
 func fresh(ctx context.Context, d runDir, rec Record, data *Data, o Options) (*Summary, error) {
 	c := rec.Config
-	m, err := resnet.New(resnet.Config{Norm: c.Norm, Width: c.Width, Seed: c.Seed})
+	m, err := c.InitialModel()
 	if err != nil {
 		return nil, err
 	}
-	if err := d.truncateLog(0); err != nil {
+	if err := d.truncateLines(d.Log(), 0); err != nil {
+		return nil, err
+	}
+	if err := d.truncateLines(d.Landscape(), 0); err != nil {
 		return nil, err
 	}
 	r := &run{cfg: c, rec: rec, dir: d, data: data, m: m, opt: NewSGD(m.Params(), c.Momentum, c.WeightDecay),
@@ -275,6 +282,9 @@ type run struct {
 	log   []LogEntry
 	opts  Options
 	saved string // the last checkpoint written or resumed from
+	// w0 holds the initial weights while the run probes its landscape
+	// (regenerated from the seed, so a resumed run has them too).
+	w0 [][]float64
 }
 
 func (r *run) save(name string) error {
@@ -335,6 +345,11 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 			}
 			lr := c.LearningRate(e, k)
 			global := uint64(e*nb + k)
+			probe := c.LandscapeEvery > 0 && global%uint64(c.LandscapeEvery) == 0
+			var before [][]float64 // w_t, for the probe after the update
+			if probe {
+				before = landscape.Values(r.m.Params())
+			}
 			res, err := it.step(b.X, b.Y, lr, rand.New(rand.NewPCG(c.Seed, attackStream|global)))
 			if err != nil {
 				return nil, fmt.Errorf("train: epoch %d step %d: %w", e, k, err)
@@ -343,6 +358,11 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 				return nil, &NonFiniteError{Epoch: e, Step: k, Loss: res.loss, Checkpoint: r.saved}
 			}
 			r.accumulate(res, b.Y, lr, time.Since(start))
+			if probe {
+				if err := r.probe(e, k, int(global), lr, &b, res, before); err != nil {
+					return nil, err
+				}
+			}
 			r.st.Step++
 			if r.opts.AfterStep != nil {
 				r.opts.AfterStep(e, k)
@@ -372,6 +392,45 @@ func (r *run) loop(ctx context.Context) (*Summary, error) {
 		s.Final = &r.log[len(r.log)-1]
 	}
 	return s, nil
+}
+
+// probe measures the landscape of the step just taken (w_t its weights
+// before the update, the model's now w_{t+1}) on its batch along each
+// pass's own gradient, in training mode, and appends the line to
+// landscape.jsonl; the model is left as the step left it.
+func (r *run) probe(e, k, global int, lr float64, b *loader.Batch, res *stepResult, w [][]float64) error {
+	if r.w0 == nil {
+		m0, err := r.cfg.InitialModel()
+		if err != nil {
+			return err
+		}
+		r.w0 = landscape.Values(m0.Params())
+	}
+	line, err := measureStep(r.m, r.w0, res, b.X, b.Y, lr, w)
+	if err != nil {
+		return fmt.Errorf("train: epoch %d step %d: %w", e, k, err)
+	}
+	line.Epoch, line.Step, line.GlobalStep = e, k, global
+	if err := r.dir.appendLine(r.dir.Landscape(), line); err != nil {
+		return err
+	}
+	r.st.LandscapeLines++
+	return nil
+}
+
+// measureStep probes the step just taken on batch (x, y) with learning
+// rate lr: w its weights before the update (the model holds w_{t+1}), w0
+// the initial ones.
+func measureStep(m *resnet.Model, w0 [][]float64, res *stepResult, x []float32, y []int, lr float64, w [][]float64) (*landscape.Line, error) {
+	var passes []landscape.Pass
+	if p := res.clean; p != nil {
+		passes = append(passes, landscape.Pass{Input: "clean", X: x, Branch: nn.Clean, Loss: p.loss, Grad: landscape.Grads(m, p.grads)})
+	}
+	if p := res.adv; p != nil {
+		passes = append(passes, landscape.Pass{Input: "adversarial", X: res.xAdv, Branch: nn.Adv, Loss: p.loss, Grad: landscape.Grads(m, p.grads)})
+	}
+	next := landscape.Values(m.Params())
+	return landscape.Measure(landscape.ResNet(m), y, passes, w, next, w0, lr, landscape.Setup{})
 }
 
 // accumulate adds a step's losses and accuracies to the epoch's sums.
@@ -425,7 +484,7 @@ func (r *run) endEpoch(ctx context.Context, nb int) error {
 	if what, v := entry.nonFinite(); what != "" {
 		return &NonFiniteError{Epoch: e, Step: r.st.Step, Measured: what, Value: v, Checkpoint: r.saved}
 	}
-	if err := r.dir.appendLog(entry); err != nil {
+	if err := r.dir.appendLine(r.dir.Log(), entry); err != nil {
 		return err
 	}
 	r.log = append(r.log, entry)
@@ -434,7 +493,7 @@ func (r *run) endEpoch(ctx context.Context, nb int) error {
 		ra = val.Adv.RA
 	}
 	improved := r.st.BestEpoch < 0 || ra > r.st.BestRA
-	r.st = State{Epoch: e + 1, LogLines: r.st.LogLines + 1, BestRA: r.st.BestRA, BestEpoch: r.st.BestEpoch}
+	r.st = State{Epoch: e + 1, LogLines: r.st.LogLines + 1, LandscapeLines: r.st.LandscapeLines, BestRA: r.st.BestRA, BestEpoch: r.st.BestEpoch}
 	if improved {
 		r.st.BestRA, r.st.BestEpoch = ra, e
 		if err := r.save(rundir.BestFile); err != nil {

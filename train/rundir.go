@@ -45,6 +45,8 @@ type State struct {
 	Step int `json:"step"`
 	// LogLines is the number of log.jsonl lines this state has written.
 	LogLines int `json:"log_lines"`
+	// LandscapeLines is the number of landscape.jsonl lines it has written.
+	LandscapeLines int `json:"landscape_lines,omitempty"`
 	// BestRA is the best validation robust accuracy of the trained branch
 	// so far, reached after epoch BestEpoch (-1: no epoch finished yet).
 	BestRA    float64 `json:"best_val_ra"`
@@ -261,31 +263,37 @@ func ReadLog(dir string) ([]LogEntry, error) {
 	return out, sc.Err()
 }
 
-// truncateLog keeps the first n lines of log.jsonl (those the checkpoint
-// being resumed from had written; later ones, or a torn last line, go).
-func (d runDir) truncateLog(n int) error {
-	b, err := os.ReadFile(d.Log())
+// truncateLines keeps the first n lines of a line file of the run,
+// log.jsonl or landscape.jsonl (those the checkpoint being resumed from had
+// written; later ones, or a torn last line, go). Only log.jsonl is created
+// when missing.
+func (d runDir) truncateLines(path string, n int) error {
+	b, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("train: %w", err)
+	}
+	if err != nil && n == 0 && path != d.Log() {
+		return nil
 	}
 	lines := bytes.SplitAfter(b, []byte("\n"))
 	var keep []byte
 	for i := 0; i < n; i++ {
 		if i >= len(lines) || !bytes.HasSuffix(lines[i], []byte("\n")) {
-			return fmt.Errorf("train: %s has %d whole lines, the checkpoint expects %d", d.Log(), i, n)
+			return fmt.Errorf("train: %s has %d whole lines, the checkpoint expects %d", path, i, n)
 		}
 		keep = append(keep, lines[i]...)
 	}
-	return atomicfile.WriteFile(d.Log(), keep)
+	return atomicfile.WriteFile(path, keep)
 }
 
-// appendLog appends one entry as a line and syncs it.
-func (d runDir) appendLog(e LogEntry) error {
-	b, err := json.Marshal(e)
+// appendLine appends v as one JSON line to a line file of the run and
+// syncs it.
+func (d runDir) appendLine(path string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(d.Log(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}

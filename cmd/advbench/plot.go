@@ -30,6 +30,11 @@ for; nothing is re-run:
   ` + study.FigGradStd + `  std of the two gradient norms per stage (supplement Fig. 5), from results/gradstats.json
   ` + study.FigGradCos + `    cosine of the two gradients per stage, from results/gradstats.json
   ` + study.FigSweep + `      robust accuracy against eps, from results/sweep-*.json ('advbench eval --sweep')
+  ` + study.FigLandscapeLoss + `, ` + study.FigLandscapeGrad + `, ` + study.FigLandscapeBeta + `
+         per training step, the range of L(w - eta g) and of |grad L(w - eta g) - g| as
+         bands, and the effective beta-smoothness, on log axes, from landscape.jsonl
+         ('advbench train --landscape-every')
+  ` + study.FigLandscapeDistance + `  |W - W0| per stage at the last probed step, from landscape.jsonl
 
 Examples:
   advbench plot runs/bn-advprop-quick-s1 runs/saauxbn-advprop-quick-s1 --out figures

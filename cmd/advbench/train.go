@@ -130,6 +130,7 @@ var trainConfigFlags = []configFlag{
 	intField("eval-steps", "PGD steps of the per-epoch validation", func(c *train.Config) *int { return &c.EvalSteps }),
 	intField("save-every", "write checkpoints/epoch-NNN every this many epochs (0 = never)", func(c *train.Config) *int { return &c.SaveEvery }),
 	intField("save-steps", "also write checkpoints/last every this many steps within an epoch (0 = at epoch ends only)", func(c *train.Config) *int { return &c.SaveSteps }),
+	intField("landscape-every", "probe the loss landscape along the step's gradient every this many steps into landscape.jsonl (0 = never; "+strconv.Itoa(train.DefaultLandscapeEvery)+" adds under 25% to a quick AdvProp run; see 'advbench landscape --help')", func(c *train.Config) *int { return &c.LandscapeEvery }),
 }
 
 func joinInts(v []int) string {

@@ -297,6 +297,11 @@ type AdvPropResult struct {
 	// Grads holds the gradient of Loss for every parameter, in the model's
 	// parameter order (views valid until the next AdvProp call).
 	Grads []Grad
+	// CleanGrads and AdvGrads are each pass's own gradient (of CleanLoss,
+	// of AdvLoss) for the parameters its branch uses, in parameter order:
+	// views valid until the next pass on that branch (Train, Gradient or
+	// AdvProp).
+	CleanGrads, AdvGrads []Grad
 }
 
 // AdvProp computes the AdvProp loss (CE(clean branch, x) + CE(adv branch,
@@ -321,7 +326,8 @@ func (m *Model) AdvProp(x, xAdv []float32, y []int) (*AdvPropResult, error) {
 	return &AdvPropResult{
 		Loss: (rc.Loss + ra.Loss) / 2, CleanLoss: rc.Loss, AdvLoss: ra.Loss,
 		CleanLogits: rc.Logits, AdvLogits: ra.Logits,
-		Grads: m.meanGrads(rc.Grads, ra.Grads),
+		Grads:      m.meanGrads(rc.Grads, ra.Grads),
+		CleanGrads: rc.Grads, AdvGrads: ra.Grads,
 	}, nil
 }
 
@@ -415,11 +421,20 @@ type TrainResult struct {
 // parameter that branch uses: plain or Madry-style adversarial training, and
 // the train-step workload of benchmarks.
 func (m *Model) Train(x []float32, y []int, b nn.Branch) (*TrainResult, error) {
+	return m.Gradient(x, y, b, nn.Train)
+}
+
+// Gradient computes the cross-entropy of a batch on one branch in a mode and
+// the gradient of every parameter that branch uses, as Train does in
+// training mode (which updates running statistics); in evaluation mode the
+// network normalises with its running statistics and changes nothing. The
+// gradients are views valid until the next pass on the same branch and mode.
+func (m *Model) Gradient(x []float32, y []int, b nn.Branch, mode nn.Mode) (*TrainResult, error) {
 	n, err := batchOf(x)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.program(progKey{purpose: purposeTrain, branch: b, mode: nn.Train, batch: n})
+	p, err := m.program(progKey{purpose: purposeTrain, branch: b, mode: mode, batch: n})
 	if err != nil {
 		return nil, err
 	}
