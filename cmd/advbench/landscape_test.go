@@ -22,7 +22,7 @@ func TestTrainLandscapeEvery(t *testing.T) {
 	assert.Contains(t, stderr, "--landscape-every: train: landscape interval -1 must not be negative")
 
 	dir := filepath.Join(t.TempDir(), "run")
-	code, _, stderr = runCLI(t, "train", "--preset", "smoke", "--epochs", "1", "--train-n", "128", "--landscape-every", "1", "--out", dir)
+	code, _, stderr = runCLI(t, "train", "--preset", "smoke", "--epochs", "1", "--train-n", "128", "--val-n", "16", "--test-n", "16", "--landscape-every", "1", "--out", dir)
 	require.Equal(t, exitOK, code, stderr)
 	rec, err := train.ReadRecord(dir)
 	require.NoError(t, err)
