@@ -146,12 +146,7 @@ func (a *APGD) perturbSeeded(m Model, x []float32, y []int, s Setting, seeds []u
 	first := true
 	for r := 0; r < runs; r++ {
 		for rs := 0; rs < max(1, a.Restarts); rs++ {
-			var idx []int
-			for i := range y {
-				if !out.Fooled[i] {
-					idx = append(idx, i)
-				}
-			}
+			idx := robust(out.Fooled)
 			if len(idx) == 0 {
 				return out, nil
 			}
@@ -361,6 +356,18 @@ func clipBall(v, x, eps float32) float32 {
 }
 
 // gather returns the images idx of x, in that order.
+// robust lists the examples not fooled yet: the ones a restart, a target
+// or a later attack still runs on.
+func robust(fooled []bool) []int {
+	var idx []int
+	for i, f := range fooled {
+		if !f {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
 func gather(x []float32, idx []int) []float32 {
 	out := make([]float32, len(idx)*imageSize)
 	for j, i := range idx {

@@ -97,12 +97,7 @@ func (f *FAB) perturbSeeded(m Model, x []float32, y []int, s Setting, seeds []ui
 	rngs := exampleRNGs(seeds)
 	for r := 0; r < f.Targets; r++ {
 		for rs := 0; rs < max(1, f.Restarts); rs++ {
-			var idx []int
-			for i := range y {
-				if !out.Fooled[i] {
-					idx = append(idx, i)
-				}
-			}
+			idx := robust(out.Fooled)
 			if len(idx) == 0 {
 				return out, nil
 			}

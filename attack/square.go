@@ -79,12 +79,7 @@ func (q *Square) perturbSeeded(m Model, x []float32, y []int, s Setting, seeds [
 	out.FooledAny = out.Fooled
 	rngs := exampleRNGs(seeds)
 	for r := 0; r < max(1, q.Restarts); r++ {
-		var idx []int
-		for i := range y {
-			if !out.Fooled[i] {
-				idx = append(idx, i)
-			}
-		}
+		idx := robust(out.Fooled)
 		if len(idx) == 0 {
 			break
 		}
