@@ -53,7 +53,7 @@ BREAKAGES = {
         [("attack/pgd.go", "\tproject(cur, x, p.Eps)\n\treturn grad, logits, nil", "\treturn grad, logits, nil")]),
     "eval in train mode": (
         "evaluation scores and attacks in training mode (batch statistics)",
-        [("evaluate/evaluate.go", "attack.Setting{Branch: b, Mode: nn.Eval}", "attack.Setting{Branch: b, Mode: nn.Train}")]),
+        [("evaluate/evaluate.go", "attack.Setting{Branch: bj.branch, Mode: nn.Eval}", "attack.Setting{Branch: bj.branch, Mode: nn.Train}")]),
 }
 
 EXACT = "testdata/baselines/exact"
