@@ -6,7 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/advbench/advbench/data/cifar"
+	"github.com/advbench/advbench/data/source"
+	"github.com/advbench/advbench/internal/classify"
 	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
@@ -153,4 +157,35 @@ func TestSweep(t *testing.T) {
 	assert.Zero(t, calls, "reused")
 	assert.True(t, again[0].Reused)
 	assert.Equal(t, sw, again[0].File)
+}
+
+// TestScoredInEvaluationMode: a result's clean flags are the model's
+// evaluation-mode predictions (running statistics), computed here from the
+// model directly; an untrained BN network's training-mode predictions
+// (batch statistics) differ, so an evaluation run in training mode fails.
+func TestScoredInEvaluationMode(t *testing.T) {
+	ckpt := checkpointOf(t, "bn")
+	out, err := Run(context.Background(), Spec{Target: ckpt, Data: "builtin", TestN: 32, Batch: 32, Attacks: []string{"fgsm"}, Seed: 5, Out: filepath.Join(t.TempDir(), "r")}, Options{})
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	data, err := source.Load(source.Spec{Path: source.Builtin}, cifar.Test)
+	require.NoError(t, err)
+	x := make([]float32, 32*cifar.ImageBytes)
+	for i := range 32 {
+		data.Float32(i, x[i*cifar.ImageBytes:(i+1)*cifar.ImageBytes])
+	}
+	m, _, err := resnet.Load(ckpt)
+	require.NoError(t, err)
+	predict := func(mode nn.Mode) []bool {
+		z, err := m.Logits(x, nn.Clean, mode)
+		require.NoError(t, err)
+		ok := make([]bool, 32)
+		for i := range ok {
+			ok[i] = classify.Argmax(z[i*10:(i+1)*10]) == int(data.Labels[i])
+		}
+		return ok
+	}
+	eval, train := predict(nn.Eval), predict(nn.Train)
+	require.NotEqual(t, eval, train, "the test needs a model whose two modes disagree")
+	assert.Equal(t, eval, out[0].File.PerExample.CleanCorrect)
 }
