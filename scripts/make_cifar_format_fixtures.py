@@ -25,8 +25,11 @@
   expect.json            the records' labels and the sha256 of their binary
                          layout, per split, computed here
 
-Run with Debian's python3-numpy (CI needs none of this: the outputs are
-committed):
+Only the single pickles and expect.json are committed: the repository keeps
+no file in a release's batch form, so data/cifar/cifartest writes bin/, py/
+and the tarballs at test time in Go (this script's py2 pickler is the model
+of its pickler; pass --release-forms to write them here too, to compare).
+Run with Debian's python3-numpy (CI needs none of this):
 
     /usr/bin/python3 scripts/make_cifar_format_fixtures.py --out data/cifar/testdata/formats
 """
@@ -199,9 +202,12 @@ def tarball(path, top, files):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--release-forms", action="store_true", help="also write bin/, py/ and both tarballs")
     a = ap.parse_args()
-    os.makedirs(os.path.join(a.out, "bin"), exist_ok=True)
-    os.makedirs(os.path.join(a.out, "py"), exist_ok=True)
+    os.makedirs(a.out, exist_ok=True)
+    if a.release_forms:
+        os.makedirs(os.path.join(a.out, "bin"), exist_ok=True)
+        os.makedirs(os.path.join(a.out, "py"), exist_ok=True)
     batches = records()
 
     binfiles, pyfiles = {}, {}
@@ -210,9 +216,9 @@ def main():
         raw = py2_batch(name, images, labels)
         check_py2(raw, images, labels)
         pyfiles[name] = raw
-    for name, data in binfiles.items():
+    for name, data in (binfiles.items() if a.release_forms else []):
         open(os.path.join(a.out, "bin", name), "wb").write(data)
-    for name, data in pyfiles.items():
+    for name, data in (pyfiles.items() if a.release_forms else []):
         open(os.path.join(a.out, "py", name), "wb").write(data)
 
     # The official tarballs' member order is not the batches' order.
@@ -231,8 +237,9 @@ def main():
         else:
             bin_members.append((o + ".bin", binfiles[o + ".bin"]))
             py_members.append((o, pyfiles[o]))
-    tarball(os.path.join(a.out, "cifar-10-binary.tar.gz"), "cifar-10-batches-bin", bin_members)
-    tarball(os.path.join(a.out, "cifar-10-python.tar.gz"), "cifar-10-batches-py", py_members)
+    if a.release_forms:
+        tarball(os.path.join(a.out, "cifar-10-binary.tar.gz"), "cifar-10-batches-bin", bin_members)
+        tarball(os.path.join(a.out, "cifar-10-python.tar.gz"), "cifar-10-batches-py", py_members)
 
     images, labels = batches[TEST]
     singles = {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/advbench/advbench/data/cifar"
+	"github.com/advbench/advbench/data/cifar/cifartest"
 	"github.com/advbench/advbench/data/synth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,16 +37,18 @@ func TestBuiltinAndPath(t *testing.T) {
 // TestIsFile: a single batch file of either release is one split; a
 // tarball is a file that holds both, and a directory holds both.
 func TestIsFile(t *testing.T) {
-	const formats = "../cifar/testdata/formats"
+	formats := t.TempDir()
+	_, _, err := cifartest.WriteFormats(formats)
+	require.NoError(t, err)
 	for p, want := range map[string]bool{
-		formats + "/bin/test_batch.bin":     true,
-		formats + "/py/test_batch":          true,
-		formats + "/test_p4.pickle":         true,
-		formats + "/cifar-10-python.tar.gz": false,
-		formats + "/cifar-10-binary.tar.gz": false,
-		formats + "/py":                     false,
-		Builtin:                             false,
-		formats + "/no-such-file":           false,
+		formats + "/bin/test_batch.bin":            true,
+		formats + "/py/test_batch":                 true,
+		"../cifar/testdata/formats/test_p4.pickle": true,
+		formats + "/cifar-10-python.tar.gz":        false,
+		formats + "/cifar-10-binary.tar.gz":        false,
+		formats + "/py":                            false,
+		Builtin:                                    false,
+		formats + "/no-such-file":                  false,
 	} {
 		assert.Equal(t, want, Spec{Path: p}.IsFile(), p)
 	}
