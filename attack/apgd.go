@@ -227,18 +227,7 @@ func (a *APGD) run(m Model, x []float32, y, t []int, s Setting, rngs []*rand.Ran
 	n := len(y)
 	eps := float32(a.Eps)
 	cur := make([]float32, len(x))
-	for i := 0; i < n; i++ {
-		u := make([]float64, imageSize)
-		top := 0.0
-		for j := range u {
-			u[j] = 2*rngs[i].Float64() - 1
-			top = math.Max(top, math.Abs(u[j]))
-		}
-		for j, v := range u {
-			p := i*imageSize + j
-			cur[p] = min(max(x[p]+float32(a.Eps*v/(top+1e-12)), 0), 1)
-		}
-	}
+	linfStart(cur, x, a.Eps, rngs)
 	losses := func(logits []float32) []float64 {
 		k := len(logits) / n
 		out := make([]float64, n)
@@ -366,6 +355,25 @@ func robust(fooled []bool) []int {
 		}
 	}
 	return idx
+}
+
+// linfStart writes into cur each example of x moved to a random point on
+// the L-inf sphere of radius r around it (AutoAttack's start: a uniform
+// draw in [-1, 1] per pixel scaled so its largest entry is r), clipped to
+// [0, 1]; example i draws from rngs[i].
+func linfStart(cur, x []float32, r float64, rngs []*rand.Rand) {
+	u := make([]float64, imageSize)
+	for i := range len(x) / imageSize {
+		top := 0.0
+		for j := range u {
+			u[j] = 2*rngs[i].Float64() - 1
+			top = math.Max(top, math.Abs(u[j]))
+		}
+		for j, v := range u {
+			p := i*imageSize + j
+			cur[p] = min(max(x[p]+float32(r*v/(top+1e-12)), 0), 1)
+		}
+	}
 }
 
 func gather(x []float32, idx []int) []float32 {

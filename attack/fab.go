@@ -129,18 +129,7 @@ func (f *FAB) run(m Model, x []float32, y, t []int, s Setting, rngs []*rand.Rand
 	n := len(y)
 	cur := append([]float32(nil), x...)
 	if rngs != nil {
-		for i := 0; i < n; i++ {
-			u := make([]float64, imageSize)
-			top := 0.0
-			for j := range u {
-				u[j] = 2*rngs[i].Float64() - 1
-				top = math.Max(top, math.Abs(u[j]))
-			}
-			for j, v := range u {
-				p := i*imageSize + j
-				cur[p] = min(max(x[p]+float32(f.Eps/2*v/(top+1e-12)), 0), 1)
-			}
-		}
+		linfStart(cur, x, f.Eps/2, rngs)
 	}
 	adv := append([]float32(nil), x...)
 	dist := make([]float64, n)
