@@ -69,17 +69,9 @@ func newGradJob(s GradSpec) (*gradJob, error) {
 	if s.Steps == 0 {
 		s.Steps = 10
 	}
-	mode := nn.Train
-	switch s.AttackMode {
-	case "", "train":
-	case "eval":
-		mode = nn.Eval
-	default:
-		return nil, fmt.Errorf("evaluate: attack mode %q: want train or eval", s.AttackMode)
-	}
-	o := attack.DefaultOptions()
-	if s.Options != nil {
-		o = *s.Options
+	mode, pgd, err := trainingAttack(s.AttackMode, s.Steps, s.Options)
+	if err != nil {
+		return nil, err
 	}
 	if s.N < 1 || s.Batch < 1 || s.Steps < 1 {
 		return nil, fmt.Errorf("evaluate: gradient statistics need positive images (%d), batch (%d) and steps (%d)", s.N, s.Batch, s.Steps)
@@ -88,7 +80,27 @@ func newGradJob(s GradSpec) (*gradJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gradJob{s: s, mode: mode, pgd: attack.NewPGD(s.Steps, o), ld: ld}, nil
+	return &gradJob{s: s, mode: mode, pgd: pgd, ld: ld}, nil
+}
+
+// trainingAttack is the PGD that gradient statistics and landscape probes
+// make x_adv with, as training does: steps steps with opts (nil: eps 8/255,
+// step 2/255), its statistics in the mode named ("" or "train": training
+// mode, the training attack's; "eval").
+func trainingAttack(mode string, steps int, opts *attack.Options) (nn.Mode, *attack.PGD, error) {
+	m := nn.Train
+	switch mode {
+	case "", "train":
+	case "eval":
+		m = nn.Eval
+	default:
+		return 0, nil, fmt.Errorf("evaluate: attack mode %q: want train or eval", mode)
+	}
+	o := attack.DefaultOptions()
+	if opts != nil {
+		o = *opts
+	}
+	return m, attack.NewPGD(steps, o), nil
 }
 
 // base is the file the analysis writes, before its statistics.

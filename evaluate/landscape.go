@@ -78,17 +78,9 @@ func Landscape(ctx context.Context, s LandscapeSpec, o Options) (Outcome[[]lands
 	if s.Batches < 1 || s.Batch < 1 || s.Steps < 1 || !(s.LR >= 0) {
 		return none, fmt.Errorf("evaluate: a landscape probe needs positive batches (%d), batch size (%d), steps (%d) and a non-negative learning rate (%v)", s.Batches, s.Batch, s.Steps, s.LR)
 	}
-	mode := nn.Train
-	switch s.AttackMode {
-	case "", "train":
-	case "eval":
-		mode = nn.Eval
-	default:
-		return none, fmt.Errorf("evaluate: attack mode %q: want train or eval", s.AttackMode)
-	}
-	opts := attack.DefaultOptions()
-	if s.Options != nil {
-		opts = *s.Options
+	mode, pgd, err := trainingAttack(s.AttackMode, s.Steps, s.Options)
+	if err != nil {
+		return none, err
 	}
 	t, err := resolve(Spec{Target: s.Target, Select: s.Select})
 	if err != nil {
@@ -130,7 +122,6 @@ func Landscape(ctx context.Context, s LandscapeSpec, o Options) (Outcome[[]lands
 		return none, err
 	}
 	w0 := landscape.Values(m0.Params())
-	pgd := attack.NewPGD(s.Steps, opts)
 	model := landscape.ResNet(m)
 	_, buffers := m.State()
 	kept := landscape.Save(buffers)
