@@ -114,6 +114,22 @@ func diagnostics(r *Result, st []AttackStats, robust [][]bool, clean []bool, che
 				"on the first %d examples RA %.4f with %d steps, %.4f counting also the run with %d steps: %d examples only the longer run fooled (want a drop <= %.2f)",
 				checked, ra, a.Steps, ra2, 2*a.Steps, s.SubsetDoubledOnly, MaxDoubledDrop)
 		}
+		if s.TransferRan && checked > 0 {
+			m := float64(checked)
+			ra, tra := float64(s.SubsetRobust)/m, float64(s.SubsetTransferRobust)/m
+			add(a.Name, "transfer weaker than white-box", tra >= ra, s.SubsetTransferOnly,
+				map[string]float64{"ra": ra, "transfer_ra": tra, "transfer_only": float64(s.SubsetTransferOnly), "examples": m},
+				"on the first %d examples the attack crafted on the other branch leaves RA %.4f here, the white-box attack %.4f; %d examples fooled by the transfer only (want transfer RA >= white-box RA)",
+				checked, tra, ra, s.SubsetTransferOnly)
+		}
+		if s.UnboundedRan && checked > 0 {
+			m := float64(checked)
+			ura := float64(s.SubsetUnboundedRobust) / m
+			add(a.Name, "unbounded attack succeeds", s.SubsetUnboundedRobust == 0, s.SubsetUnboundedRobust,
+				map[string]float64{"unbounded_eps": UnboundedEps, "ra": ura, "examples": m},
+				"on the first %d examples the attack at eps %s (any image in [0,1]) leaves RA %.4f: %d examples survive (want 0)",
+				checked, Eps255(UnboundedEps), ura, s.SubsetUnboundedRobust)
+		}
 		if first, prev, last, ok := s.Trace.lateRise(); ok {
 			gain := last - first
 			frac := 0.0

@@ -39,6 +39,25 @@ func (g noisyGrad) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m n
 	return l, z, grad, err
 }
 
+// twoBranch makes a one-branch model a two-branch one whose branches
+// compute the same function; the masked branch's input gradient is zero
+// (a model masked on one branch only), the other's is the model's own.
+type twoBranch struct {
+	Model
+	masked nn.Branch
+	mask   bool
+}
+
+func (t twoBranch) Branches() int { return 2 }
+
+func (t twoBranch) LossGrad(x []float32, y []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error) {
+	l, z, grad, err := t.Model.LossGrad(x, y, loss, b, m)
+	if t.mask && b == t.masked {
+		clear(grad)
+	}
+	return l, z, grad, err
+}
+
 // diagnosticsOf evaluates attacks on the 64 images of nearBoundary (the
 // unbroken PGD fools every one) against m wrapping its linear model, and
 // returns the diagnostics by name without the attack's prefix.
@@ -69,7 +88,9 @@ func diagnosticsOf(t *testing.T, wrap func(Model) Model, names ...string) (map[s
 // TestDiagnosticsFireOnMaskedModels: each diagnostic holds on the unbroken
 // linear model and fails on a masked one: shattered gradients leave PGD
 // unconverged (doubling its steps fools more; its loss still rises at the
-// end), and zeroed gradients let Square (black box) fool what PGD cannot.
+// end), zeroed gradients let Square (black box) fool what PGD cannot and
+// leave even an unbounded PGD short of 100% success, and a branch whose
+// gradients alone are zeroed is fooled more by PGD crafted on the other.
 func TestDiagnosticsFireOnMaskedModels(t *testing.T) {
 	shattered := func(m Model) Model { return noisyGrad{m, 30, rand.New(rand.NewPCG(7, 8))} }
 	zeroed := func(m Model) Model { return gradMutant{m, 0} }
@@ -86,6 +107,10 @@ func TestDiagnosticsFireOnMaskedModels(t *testing.T) {
 		{"loss converged, shattered gradients", shattered, []string{"pgd-20"}, "pgd-20/loss converged", false},
 		{"square vs white-box, unbroken", nil, []string{"pgd-10", "square"}, "square/square does not beat white-box", true},
 		{"square vs white-box, zeroed gradients", zeroed, []string{"pgd-10", "square"}, "square/square does not beat white-box", false},
+		{"unbounded, unbroken", nil, []string{"pgd-10"}, "pgd-10/unbounded attack succeeds", true},
+		{"unbounded, zeroed gradients", zeroed, []string{"pgd-10"}, "pgd-10/unbounded attack succeeds", false},
+		{"transfer, unbroken", func(m Model) Model { return twoBranch{Model: m} }, []string{"pgd-10"}, "pgd-10/transfer weaker than white-box", true},
+		{"transfer, evaluated branch masked", func(m Model) Model { return twoBranch{Model: m, masked: evalSetting.Branch, mask: true} }, []string{"pgd-10"}, "pgd-10/transfer weaker than white-box", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, res := diagnosticsOf(t, tc.wrap, tc.attacks...)

@@ -73,6 +73,12 @@ const (
 	LargeEpsMaxRA = 0.1
 )
 
+// UnboundedEps is the radius of the unbounded attack of the diagnostics:
+// the whole pixel range, so every image is reachable and a working
+// gradient attack fools every example (Carlini et al. 2019, "unbounded
+// attacks reach 100% success"); the attack's step scales with the radius.
+const UnboundedEps = 1.0
+
 // MinLossRaised is the fraction of clean-correct examples whose loss the
 // attack must have raised (loss at x_adv above the loss at x).
 const MinLossRaised = 0.9
@@ -123,6 +129,19 @@ type AttackStats struct {
 	// fooled SubsetDoubledOnly examples this attack did not.
 	DoubledRan        bool `json:"doubled_ran,omitempty"`
 	SubsetDoubledOnly int  `json:"subset_doubled_only_fooled,omitempty"`
+	// TransferRan says the strongest attack also ran on the other branch of
+	// a two-branch model (same examples, same draws) and its x_adv was
+	// scored on this branch: SubsetTransferRobust clean-correct examples
+	// stayed correct, SubsetTransferOnly were fooled by the transfer but
+	// not by the white-box attack.
+	TransferRan          bool `json:"transfer_ran,omitempty"`
+	SubsetTransferRobust int  `json:"subset_transfer_robust,omitempty"`
+	SubsetTransferOnly   int  `json:"subset_transfer_only_fooled,omitempty"`
+	// UnboundedRan says the attack ran at UnboundedEps on the first Checked
+	// examples (attacks with AtRadius), where SubsetUnboundedRobust
+	// clean-correct examples survived it.
+	UnboundedRan          bool `json:"unbounded_ran,omitempty"`
+	SubsetUnboundedRobust int  `json:"subset_unbounded_robust,omitempty"`
 	// Trace is the loss the attack climbed per iteration, over all batches.
 	Trace LossTrace `json:"loss_trace"`
 }
@@ -231,8 +250,8 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 		}
 		if p.Eps > 0 {
 			if sub > 0 {
-				double := ai == strongest(e.Attacks, func(i int) bool { _, ok := attacks[i].(doublingAttack); return ok })
-				if err := e.subsetChecks(m, a, ai, st, xs, ys, clean[:sub], out.Fooled[:sub], double); err != nil {
+				top := ai == strongest(e.Attacks, func(i int) bool { _, ok := attacks[i].(doublingAttack); return ok })
+				if err := e.subsetChecks(m, a, ai, st, xs, ys, clean[:sub], out.Fooled[:sub], top); err != nil {
 					return err
 				}
 			}
@@ -335,8 +354,11 @@ func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams
 }
 
 // subsetChecks runs the extra check attacks on the first examples: FGSM at
-// the attack's eps beside an iterative attack, and the attack at LargeEps.
-func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool, double bool) error {
+// the attack's eps beside an iterative attack, the attack at LargeEps and
+// at UnboundedEps, and for the strongest attack (top) the attack with
+// twice its iterations and, on a two-branch model, the attack crafted on
+// the other branch.
+func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool, top bool) error {
 	p := a.Params()
 	for i := range y {
 		if clean[i] == y[i] && !fooled[i] {
@@ -368,7 +390,7 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 			}
 		}
 	}
-	if da, ok := a.(doublingAttack); ok && double {
+	if da, ok := a.(doublingAttack); ok && top {
 		rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<61|uint64(ai)<<32|uint64(e.Batches)))
 		out, err := da.doubled().Perturb(m, x, y, e.Config.Setting, rng)
 		if err != nil {
@@ -392,6 +414,50 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 			if clean[i] == y[i] && !out.Fooled[i] {
 				st.SubsetLargeRobust++
 			}
+		}
+		rng = rand.New(rand.NewPCG(e.Config.Seed, 1<<60|uint64(ai)<<32|uint64(e.Batches)))
+		if out, err = ra.AtRadius(UnboundedEps).Perturb(m, x, y, e.Config.Setting, rng); err != nil {
+			return fmt.Errorf("attack: %s: unbounded check: %w", p.Name, err)
+		}
+		st.UnboundedRan = true
+		for i := range y {
+			if clean[i] == y[i] && !out.Fooled[i] {
+				st.SubsetUnboundedRobust++
+			}
+		}
+	}
+	if bm, ok := m.(interface{ Branches() int }); ok && top && bm.Branches() == 2 {
+		if err := e.transferCheck(m, a, ai, st, x, y, clean, fooled); err != nil {
+			return fmt.Errorf("attack: %s: transfer check: %w", p.Name, err)
+		}
+	}
+	return nil
+}
+
+// transferCheck crafts the attack on the other branch of a two-branch
+// model (the same mode, its own draws) and scores its x_adv on this one.
+func (e *Evaluation) transferCheck(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool) error {
+	other := e.Config.Setting
+	other.Branch = 1 - other.Branch
+	rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<59|uint64(ai)<<32|uint64(e.Batches)))
+	out, err := a.Perturb(m, x, y, other, rng)
+	if err != nil {
+		return err
+	}
+	logits, err := m.Logits(out.XAdv, e.Config.Branch, e.Config.Mode)
+	if err != nil {
+		return err
+	}
+	pred := predictions(logits, len(y))
+	st.TransferRan = true
+	for i := range y {
+		if clean[i] != y[i] {
+			continue
+		}
+		if pred[i] == y[i] {
+			st.SubsetTransferRobust++
+		} else if !fooled[i] {
+			st.SubsetTransferOnly++
 		}
 	}
 	return nil
