@@ -5,6 +5,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/advbench/advbench/nn"
+	"github.com/advbench/advbench/results"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -134,4 +136,60 @@ func TestAPGDRestartsOnlyOnRobust(t *testing.T) {
 	assert.Equal(t, 20, m.sizes[100])
 	assert.Equal(t, robust, m.sizes[101])
 	assert.Equal(t, robust, m.sizes[302])
+}
+
+// flipTargeted makes a model's targeted input gradient point the wrong
+// way, so APGD-T descends its loss.
+type flipTargeted struct{ *linear }
+
+func (f flipTargeted) TargetedLossGrad(x []float32, y, t []int, loss nn.Loss, b nn.Branch, m nn.Mode) (float64, []float32, []float32, error) {
+	l, z, g, err := f.linear.TargetedLossGrad(x, y, t, loss, b, m)
+	for i := range g {
+		g[i] = -g[i]
+	}
+	return l, z, g, err
+}
+
+// TestLossRaisedTargeted: the "loss raised" check measures APGD-T by its
+// own loss toward the target of the point it returns (the class ranked
+// Targets+1), so it holds for the working attack on examples it cannot
+// fool and fails when the attack descends that loss.
+func TestLossRaisedTargeted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	lin := newLinear(10, 0.002, rng)
+	x := images(rng, 32)
+	z := lin.logits(x)
+	y := make([]int, 32)
+	for i := range y {
+		for j := 1; j < 10; j++ {
+			if z[10*i+j] > z[10*i+y[i]] {
+				y[i] = j
+			}
+		}
+	}
+	o := DefaultOptions()
+	o.Eps = 0.05 / 255
+	for _, tc := range []struct {
+		name string
+		m    Model
+		ok   bool
+	}{{"working", lin, true}, {"descending", flipTargeted{lin}, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := must(New("apgd-t", o)).(*APGD)
+			a.Iterations, a.Targets = 20, 3
+			res, err := Evaluate(tc.m, func(fn func(x []float32, y []int) error) error { return fn(x, y) }, []Attack{a}, EvalConfig{Setting: evalSetting, Seed: 1})
+			require.NoError(t, err)
+			require.Equal(t, 1.0, res.SA)
+			require.Positive(t, res.Attacks[0].RA, "some examples not fooled: their returned point is the best one")
+			var c results.Check
+			for _, ch := range res.Checks {
+				if ch.Name == "apgd-t: loss raised" {
+					c = ch
+				}
+			}
+			require.NotEmpty(t, c.Name)
+			assert.Equal(t, tc.ok, c.OK, c.Detail)
+			t.Logf("%s: RA %.3f; %s", tc.name, res.Attacks[0].RA, c.Detail)
+		})
+	}
 }

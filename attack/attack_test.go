@@ -412,3 +412,47 @@ func TestEvaluationResumes(t *testing.T) {
 	_, err = NewEvaluation([]Attack{a, a}, cfg)
 	assert.ErrorContains(t, err, "pgd-3 listed twice")
 }
+
+// TestPerturbActiveIsPerturb: PGD on some examples of a batch (through the
+// evaluation's re-packing model) gives those examples exactly Perturb's
+// x_adv and flags, with the same generator; the others are returned as
+// given and not fooled; restarts skip what an earlier restart fooled.
+func TestPerturbActiveIsPerturb(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	m := newLinear(10, 0.02, rng)
+	x := images(rng, 16)
+	y := make([]int, 16)
+	for i := range y {
+		y[i] = i % 10
+	}
+	o := DefaultOptions()
+	o.Restarts = 3
+	o.Step = 0.5 / 255 // short steps: the random start matters
+	p := newPGD("pgd-10", 2, o)
+	active := make([]bool, 16)
+	for i := range active {
+		active[i] = i%3 != 0
+	}
+	want, err := p.Perturb(m, x, y, evalSetting, rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, err)
+	got, err := p.perturbActive(packed{m: m, full: 16}, x, y, evalSetting, rand.New(rand.NewPCG(1, 2)), active)
+	require.NoError(t, err)
+	fooled := 0
+	for i := range y {
+		xi := func(v []float32) []float32 { return v[i*imageSize : (i+1)*imageSize] }
+		if !active[i] {
+			assert.Equal(t, xi(x), xi(got.XAdv), "example %d not attacked", i)
+			assert.False(t, got.Fooled[i])
+			continue
+		}
+		assert.Equal(t, xi(want.XAdv), xi(got.XAdv), "example %d", i)
+		assert.Equal(t, want.Fooled[i], got.Fooled[i], "example %d", i)
+		assert.Equal(t, want.FooledAny[i], got.FooledAny[i], "example %d", i)
+		assert.Equal(t, want.ZeroGrad[i], got.ZeroGrad[i], "example %d", i)
+		if got.Fooled[i] {
+			fooled++
+		}
+	}
+	assert.Positive(t, fooled, "some active examples fooled")
+	assert.Less(t, fooled, 10, "and some not")
+}

@@ -95,10 +95,19 @@ func (a attackMutant) AtRadius(eps float64) Attack {
 type unprojected struct{ *PGD }
 
 func (u unprojected) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) (*Outcome, error) {
+	return u.broken().Perturb(m, x, y, s, rng)
+}
+
+// perturbActive is the path an evaluation takes (the pruned protocol).
+func (u unprojected) perturbActive(m Model, x []float32, y []int, s Setting, rng *rand.Rand, active []bool) (*Outcome, error) {
+	return u.broken().perturbActive(m, x, y, s, rng, active)
+}
+
+func (u unprojected) broken() *PGD {
 	o := u.Options
 	o.Eps = 1
 	o.NoRandom = true
-	return NewPGD(u.Steps, o).Perturb(m, x, y, s, rng)
+	return NewPGD(u.Steps, o)
 }
 
 // nearBoundary is a two-class linear model and n images around mid-grey

@@ -24,8 +24,10 @@ type EvalConfig struct {
 	Data  string `json:"data"`  // dataset description, recorded as given
 	// Unpruned runs every pruned attack (Params.Pruned: APGD, Square, FAB)
 	// on all clean-correct examples instead of only on those still robust
-	// after the earlier pruned attacks. The flags are the same (a test
-	// shows it); it only costs more. For tests and timing comparisons.
+	// after the earlier pruned attacks, and PGD on every example instead
+	// of only the clean-correct ones (restarts only on those not yet
+	// fooled). The flags are the same (tests show it); it only costs more.
+	// For tests and timing comparisons (advbench eval --unpruned).
 	Unpruned bool `json:"unpruned,omitempty"`
 }
 
@@ -146,6 +148,14 @@ type AttackStats struct {
 	Trace LossTrace `json:"loss_trace"`
 }
 
+// activeAttack is an attack that can run on some examples of a batch
+// with the random draws it makes for the whole batch (PGD): the evaluation
+// attacks only the clean-correct examples with it (EvalConfig.Unpruned
+// attacks all).
+type activeAttack interface {
+	perturbActive(m Model, x []float32, y []int, s Setting, rng *rand.Rand, active []bool) (*Outcome, error)
+}
+
 // radiusAttack is an attack that can be run again at another radius.
 type radiusAttack interface {
 	AtRadius(eps float64) Attack
@@ -220,6 +230,15 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 				return err
 			}
 			copy(chain, out.Fooled)
+		} else if pa, ok := a.(activeAttack); ok && !e.Config.Unpruned {
+			// Only the clean-correct examples, with the draws of the whole batch.
+			for i := range y {
+				attacked[i] = clean[i] == y[i]
+			}
+			rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
+			if out, err = pa.perturbActive(packed{m: m, full: len(y)}, x, y, e.Config.Setting, rng, attacked); err != nil {
+				return err
+			}
 		} else {
 			rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
 			if out, err = a.Perturb(m, x, y, e.Config.Setting, rng); err != nil {
@@ -314,8 +333,8 @@ func (e *Evaluation) perturbPruned(m Model, a seededAttack, ai, first int, x []f
 }
 
 // checkLoss is the untargeted loss the checks measure an attack by: its
-// own, or for a targeted loss the CW margin (a targeted attack that
-// succeeds raises it).
+// own, or for a targeted loss the CW margin (FGSM beside a targeted
+// attack climbs it; lossRaised measures a targeted attack by its own loss).
 func checkLoss(p results.AttackParams) (nn.Loss, error) {
 	loss, err := nn.ParseLoss(p.Loss)
 	if err != nil {
@@ -328,25 +347,38 @@ func checkLoss(p results.AttackParams) (nn.Loss, error) {
 }
 
 // lossRaised counts the clean-correct examples the attack ran on whose loss
-// (the attack's own, per example, in float64; checkLoss) at x_adv exceeds
-// their loss at x: an attack that ascends the loss raises it for nearly
-// all of them.
+// (the attack's own, per example, in float64) at x_adv exceeds their loss
+// at x: an attack that ascends the loss raises it for nearly all of them.
+// A targeted attack (APGD-T) returns, for an example it did not fool, the
+// best point of its last run, toward the class ranked Targets+1 by the
+// clean logits: its targeted loss toward that class is compared (the
+// untargeted margin need not rise: targeted DLR also grows with its
+// denominator); an example it fooled has raised any loss that a
+// misclassification raises, and counts as raised.
 func (e *Evaluation) lossRaised(m Model, st *AttackStats, p results.AttackParams, x []float32, y []int, cleanLogits []float32, clean []int, xAdv []float32, attacked []bool) error {
-	loss, err := checkLoss(p)
+	loss, err := nn.ParseLoss(p.Loss)
 	if err != nil {
-		return err
+		return fmt.Errorf("attack: %s: %w", p.Name, err)
 	}
 	advLogits, err := m.Logits(xAdv, e.Config.Branch, e.Config.Mode)
 	if err != nil {
 		return fmt.Errorf("attack: %s: %w", p.Name, err)
 	}
-	before, after := exampleLosses(cleanLogits, y, loss), exampleLosses(advLogits, y, loss)
+	var t []int
+	if loss.Targeted() {
+		if p.Targets < 1 {
+			return fmt.Errorf("attack: %s: targeted loss %s without targets", p.Name, loss)
+		}
+		t = rankedTargets(cleanLogits, len(y), p.Targets)[p.Targets-1]
+	}
+	before, after := exampleLosses(cleanLogits, y, t, loss), exampleLosses(advLogits, y, t, loss)
+	pred := predictions(advLogits, len(y))
 	for i := range y {
 		if clean[i] != y[i] || !attacked[i] {
 			continue
 		}
 		st.LossChecked++
-		if after[i] > before[i] {
+		if after[i] > before[i] || (t != nil && pred[i] != y[i]) {
 			st.LossRaised++
 		}
 	}
@@ -463,9 +495,9 @@ func (e *Evaluation) transferCheck(m Model, a Attack, ai int, st *AttackStats, x
 	return nil
 }
 
-// exampleLosses returns each example's (untargeted) loss from its logits,
-// in float64 (nn.ExampleLoss).
-func exampleLosses(logits []float32, y []int, loss nn.Loss) []float64 {
+// exampleLosses returns each example's loss from its logits, in float64
+// (nn.ExampleLoss), toward the targets t of a targeted loss (nil otherwise).
+func exampleLosses(logits []float32, y, t []int, loss nn.Loss) []float64 {
 	k := len(logits) / len(y)
 	out := make([]float64, len(y))
 	row := make([]float64, k)
@@ -473,7 +505,11 @@ func exampleLosses(logits []float32, y []int, loss nn.Loss) []float64 {
 		for j := range row {
 			row[j] = float64(logits[i*k+j])
 		}
-		out[i] = nn.ExampleLoss(loss, row, yi, 0, nil)
+		ti := 0
+		if t != nil {
+			ti = t[i]
+		}
+		out[i] = nn.ExampleLoss(loss, row, yi, ti, nil)
 	}
 	return out
 }

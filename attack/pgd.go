@@ -112,12 +112,74 @@ func (p *PGD) Run(m Model, x []float32, y []int, s Setting, rng *rand.Rand) ([]f
 	return cur, nil
 }
 
-// iterate runs one restart in cur: a fresh start, then Steps steps. When
+// perturbActive is Perturb on the examples active marks, with the same
+// random starts: each restart draws the whole batch's start as Perturb does
+// and runs only on the active examples no earlier restart fooled, gathered
+// into one smaller batch (the evaluation passes a model that re-packs it).
+// The others are returned as given and not fooled. In evaluation mode an
+// example's iterates do not depend on the others in its batch, so an active
+// example's outcome is Perturb's (TestPrunedPGDFlagsUnchanged).
+func (p *PGD) perturbActive(m Model, x []float32, y []int, s Setting, rng *rand.Rand, active []bool) (*Outcome, error) {
+	n := len(y)
+	if len(x) != n*imageSize || len(active) != n {
+		return nil, fmt.Errorf("attack: %s: %d values and %d flags for %d labels", p.name, len(x), len(active), n)
+	}
+	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, n), ZeroGrad: make([]bool, n), FooledAny: make([]bool, n), Trace: &LossTrace{}}
+	starts := make([]float32, len(x))
+	restarts := max(1, p.Restarts)
+	for r := 0; r < restarts; r++ {
+		p.start(starts, x, rng)
+		var idx []int
+		for i := range y {
+			if active[i] && !out.Fooled[i] {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		cur, xs, ys := gather(starts, idx), gather(x, idx), gatherInts(y, idx)
+		var zero []bool
+		if r == 0 {
+			zero = make([]bool, len(idx))
+		}
+		fooledAny := make([]bool, len(idx))
+		if err := p.steps(m, cur, xs, ys, s, zero, fooledAny, out.Trace); err != nil {
+			return nil, err
+		}
+		logits, err := m.Logits(cur, s.Branch, s.Mode)
+		if err != nil {
+			return nil, fmt.Errorf("attack: %s: %w", p.name, err)
+		}
+		pred := predictions(logits, len(idx))
+		last := r == restarts-1
+		for j, i := range idx {
+			if zero != nil {
+				out.ZeroGrad[i] = zero[j]
+			}
+			if fooledAny[j] || pred[j] != y[i] {
+				out.FooledAny[i] = true
+			}
+			if pred[j] != y[i] || last {
+				copy(out.XAdv[i*imageSize:(i+1)*imageSize], cur[j*imageSize:(j+1)*imageSize])
+				out.Fooled[i] = pred[j] != y[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// iterate runs one restart in cur: a fresh start, then Steps steps (steps).
+func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero, fooled []bool, trace *LossTrace) error {
+	p.start(cur, x, rng)
+	return p.steps(m, cur, x, y, s, zero, fooled, trace)
+}
+
+// steps takes the Steps steps of a restart from the start in cur. When
 // zero is not nil it receives the first step's all-zero-gradient flags;
 // when fooled is not nil, every example that an iterate before a step
 // misclassifies is marked in it (from the logits the step computes anyway).
-func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.Rand, zero, fooled []bool, trace *LossTrace) error {
-	p.start(cur, x, rng)
+func (p *PGD) steps(m Model, cur, x []float32, y []int, s Setting, zero, fooled []bool, trace *LossTrace) error {
 	for k := 0; k < p.Steps; k++ {
 		loss, grad, logits, err := p.step(m, cur, x, y, s)
 		if err != nil {
@@ -142,7 +204,7 @@ func (p *PGD) iterate(m Model, cur, x []float32, y []int, s Setting, rng *rand.R
 
 // AtRadius returns the same attack (steps, restarts, loss, start) at radius
 // eps, with the step scaled by eps/Eps so the attack can still cross the
-// ball. The evaluation's large-radius check runs it.
+// ball. The evaluation's large-radius and unbounded checks run it.
 func (p *PGD) AtRadius(eps float64) Attack {
 	o := p.Options
 	if p.Eps > 0 {
@@ -167,11 +229,11 @@ func (p *PGD) step(m Model, cur, x []float32, y []int, s Setting) (float64, []fl
 	return loss, grad, logits, nil
 }
 
-// start writes the starting point of a restart: x plus uniform noise in
-// [−eps, eps] (clamped to [0,1] if asked), or x itself without random start.
 // doubled is the attack with twice the steps (the doubling diagnostic).
 func (p *PGD) doubled() Attack { return newPGD(p.name, 2*p.Steps, p.Options) }
 
+// start writes the starting point of a restart: x plus uniform noise in
+// [−eps, eps] (clamped to [0,1] if asked), or x itself without random start.
 func (p *PGD) start(cur, x []float32, rng *rand.Rand) {
 	copy(cur, x)
 	if p.NoRandom || p.Eps == 0 {

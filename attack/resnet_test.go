@@ -28,17 +28,7 @@ func batchesOf(t testing.TB, d *cifar.Dataset, batch int) attack.Batches {
 // attacked on the adversarial branch of saauxbn in eval mode: every sanity
 // check holds and eps 0 gives RA == SA exactly.
 func TestResNetSanity(t *testing.T) {
-	m, err := resnet.New(resnet.Config{Norm: "saauxbn", Width: 1.0 / 16, Seed: 1})
-	require.NoError(t, err)
-	// Give the running statistics data-like values with a few training-mode passes.
-	train, err := synth.Split(synth.Config{NTrain: 64}, cifar.Train)
-	require.NoError(t, err)
-	require.NoError(t, batchesOf(t, train, 32)(func(x []float32, y []int) error {
-		_, err := m.AdvProp(x, x, y)
-		return err
-	}))
-	test, err := synth.Split(synth.Config{NTest: 48}, cifar.Test)
-	require.NoError(t, err)
+	m, test := tinyTrained(t, 48)
 
 	zero := attack.DefaultOptions()
 	zero.Eps = 0
@@ -93,16 +83,7 @@ func TestPrunedFlagsUnchanged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("tiny ResNet evaluated twice with four attacks")
 	}
-	m, err := resnet.New(resnet.Config{Norm: "saauxbn", Width: 1.0 / 16, Seed: 1})
-	require.NoError(t, err)
-	train, err := synth.Split(synth.Config{NTrain: 64}, cifar.Train)
-	require.NoError(t, err)
-	require.NoError(t, batchesOf(t, train, 32)(func(x []float32, y []int) error {
-		_, err := m.AdvProp(x, x, y)
-		return err
-	}))
-	test, err := synth.Split(synth.Config{NTest: 40}, cifar.Test)
-	require.NoError(t, err)
+	m, test := tinyTrained(t, 40)
 	o := attack.DefaultOptions()
 	o.Eps = 2.0 / 255
 	var attacks []attack.Attack
@@ -120,34 +101,8 @@ func TestPrunedFlagsUnchanged(t *testing.T) {
 		attacks = append(attacks, a)
 	}
 	// Labelled by the model itself, so that every example is attacked.
-	own := func(fn func(x []float32, y []int) error) error {
-		return batchesOf(t, test, 16)(func(x []float32, _ []int) error {
-			z, err := m.Logits(x, nn.Clean, nn.Eval)
-			if err != nil {
-				return err
-			}
-			y := make([]int, len(x)/(3*32*32))
-			for i := range y {
-				for j := 1; j < 10; j++ {
-					if z[i*10+j] > z[i*10+y[i]] {
-						y[i] = j
-					}
-				}
-			}
-			return fn(x, y)
-		})
-	}
-	run := func(unpruned bool) (*attack.Result, int) {
-		c := &counting{TargetedModel: m}
-		res, err := attack.Evaluate(c, own, attacks, attack.EvalConfig{
-			Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: 5, Unpruned: unpruned})
-		require.NoError(t, err)
-		return res, c.examples
-	}
-	pruned, np := run(false)
-	full, nf := run(true)
-	assert.Equal(t, full.PerExample, pruned.PerExample)
-	assert.Less(t, np, nf, "pruning differentiates fewer examples")
+	own := ownLabels(t, m, batchesOf(t, test, 16), false)
+	pruned, np, nf := prunedAndFull(t, m, own, attacks, 5)
 	prev := pruned.SA
 	for _, a := range pruned.Attacks[1:] {
 		assert.LessOrEqual(t, a.RA, prev, "%s: cumulative", a.Name)
@@ -157,4 +112,91 @@ func TestPrunedFlagsUnchanged(t *testing.T) {
 	require.Less(t, pruned.Attacks[len(pruned.Attacks)-1].RA, pruned.SA, "the suite fools some examples")
 	require.Positive(t, pruned.Attacks[len(pruned.Attacks)-1].RA, "and leaves some robust")
 	t.Logf("SA %.3f, examples differentiated: pruned %d, unpruned %d", pruned.SA, np, nf)
+}
+
+// TestPrunedPGDFlagsUnchanged: PGD with restarts in an evaluation attacks
+// only the clean-correct examples and runs a restart only on those no
+// earlier restart fooled, with the random starts of the whole batch; every
+// per-example flag is the same as attacking every example with every
+// restart, on batches of 16 and a last one of 8 (true labels: a tiny model
+// misclassifies many), with fewer examples differentiated.
+func TestPrunedPGDFlagsUnchanged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("tiny ResNet evaluated twice")
+	}
+	m, test := tinyTrained(t, 40)
+	o := attack.DefaultOptions()
+	// Two short steps from the random start: the start decides the outcome.
+	o.Eps, o.Step, o.Restarts = 2.0/255, 0.25/255, 3
+	a, err := attack.New("pgd-10", o)
+	require.NoError(t, err)
+	pgd := a.(*attack.PGD)
+	pgd.Steps = 2
+	pruned, np, nf := prunedAndFull(t, m, ownLabels(t, m, batchesOf(t, test, 16), true), []attack.Attack{pgd}, 9)
+	ra := pruned.Attacks[0].RA
+	require.Less(t, pruned.SA, 1.0, "some examples misclassified clean")
+	require.Less(t, ra, pruned.SA, "some fooled")
+	require.Positive(t, ra, "some robust")
+	t.Logf("SA %.3f, RA %.3f; examples differentiated: pruned %d, unpruned %d", pruned.SA, ra, np, nf)
+}
+
+// prunedAndFull evaluates the attacks on the clean branch in eval mode
+// twice, pruned and unpruned, asserts that every per-example flag is the
+// same and that pruning differentiated fewer examples, and returns the
+// pruned result and both counts.
+func prunedAndFull(t *testing.T, m *resnet.Model, batches attack.Batches, attacks []attack.Attack, seed uint64) (*attack.Result, int, int) {
+	t.Helper()
+	run := func(unpruned bool) (*attack.Result, int) {
+		c := &counting{TargetedModel: m}
+		res, err := attack.Evaluate(c, batches, attacks, attack.EvalConfig{
+			Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: seed, Unpruned: unpruned})
+		require.NoError(t, err)
+		return res, c.examples
+	}
+	pruned, np := run(false)
+	full, nf := run(true)
+	assert.Equal(t, full.PerExample, pruned.PerExample)
+	assert.Less(t, np, nf, "pruning differentiates fewer examples")
+	return pruned, np, nf
+}
+
+// tinyTrained is a width-1/16 SaAuxBN ResNet after two AdvProp steps on
+// 64 built-in images (its running statistics take data-like values), and
+// n built-in test images.
+func tinyTrained(t *testing.T, n int) (*resnet.Model, *cifar.Dataset) {
+	m, err := resnet.New(resnet.Config{Norm: "saauxbn", Width: 1.0 / 16, Seed: 1})
+	require.NoError(t, err)
+	train, err := synth.Split(synth.Config{NTrain: 64}, cifar.Train)
+	require.NoError(t, err)
+	require.NoError(t, batchesOf(t, train, 32)(func(x []float32, y []int) error {
+		_, err := m.AdvProp(x, x, y)
+		return err
+	}))
+	test, err := synth.Split(synth.Config{NTest: n}, cifar.Test)
+	require.NoError(t, err)
+	return m, test
+}
+
+// ownLabels labels the batches' examples with the model's own clean
+// prediction, so that each is clean-correct; with halfWrong the odd ones
+// get the next class instead, so that half are misclassified.
+func ownLabels(t *testing.T, m *resnet.Model, batches attack.Batches, halfWrong bool) attack.Batches {
+	return func(fn func(x []float32, y []int) error) error {
+		return batches(func(x []float32, _ []int) error {
+			z, err := m.Logits(x, nn.Clean, nn.Eval)
+			require.NoError(t, err)
+			y := make([]int, len(x)/(3*32*32))
+			for i := range y {
+				for j := 1; j < 10; j++ {
+					if z[i*10+j] > z[i*10+y[i]] {
+						y[i] = j
+					}
+				}
+				if halfWrong && i%2 == 1 {
+					y[i] = (y[i] + 1) % 10
+				}
+			}
+			return fn(x, y)
+		})
+	}
 }

@@ -81,6 +81,11 @@ type Spec struct {
 	// has no normal.mean/normal.std (resnet.ParseInputNorm's spellings);
 	// "" takes the file's and refuses a file without them.
 	InputNorm string
+	// Unpruned attacks every example with every attack and restart
+	// (attack.EvalConfig.Unpruned): the same flags, only slower; for
+	// timing and checking the pruned protocol. A finished result of the
+	// same evaluation is reused either way.
+	Unpruned bool
 }
 
 // Options say how an evaluation is carried out.
@@ -285,6 +290,7 @@ type evalJob struct {
 	ld       *loaded
 	attacks  []attack.Attack
 	batch    int
+	unpruned bool
 	dir      string
 	branches []branchJob
 }
@@ -314,7 +320,7 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	if s.Options != nil {
 		opts = *s.Options
 	}
-	j := &evalJob{batch: s.Batch}
+	j := &evalJob{batch: s.Batch, unpruned: s.Unpruned}
 	for _, name := range s.Attacks {
 		a, err := attack.New(name, opts)
 		if err != nil {
@@ -373,7 +379,7 @@ func (j *evalJob) run(ctx context.Context, o Options) ([]Outcome[*results.File],
 			outcomes = append(outcomes, Outcome[*results.File]{Path: b.path, File: b.reused, Reused: true})
 			continue
 		}
-		f, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, o)
+		f, err := evaluateBranch(ctx, j.ld.model, j.attacks, b, j.ld.test, j.batch, j.unpruned, o)
 		if err != nil {
 			return outcomes, err
 		}
@@ -480,13 +486,13 @@ func savedState(pp string, want results.Identity, attacks []attack.Attack, force
 	return &st, nil
 }
 
-func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, o Options) (*results.File, error) {
+func evaluateBranch(ctx context.Context, m *resnet.Model, attacks []attack.Attack, bj branchJob, test *cifar.Dataset, batch int, unpruned bool, o Options) (*results.File, error) {
 	base, path, pp := bj.base, bj.path, partialPath(bj.path)
 	var st partial
 	if bj.state != nil {
 		st = *bj.state
 	} else {
-		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: bj.branch, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source})
+		ev, err := attack.NewEvaluation(attacks, attack.EvalConfig{Setting: attack.Setting{Branch: bj.branch, Mode: nn.Eval}, Seed: base.Seed, Model: base.Checkpoint.Path, Data: base.Data.Source, Unpruned: unpruned})
 		if err != nil {
 			return nil, err
 		}

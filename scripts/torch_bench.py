@@ -6,6 +6,7 @@ so the peak RSS is the workload's own.
 
     /usr/bin/python3 scripts/torch_bench.py --workload pgd-step --width 1 --batch 128 --runs 3
     /usr/bin/python3 scripts/torch_bench.py --workload advprop-iter --width 0.25 --train-steps 10
+    /usr/bin/python3 scripts/torch_bench.py --workload eval-loop --width 0.25 --n 1000 --runs 1
 
 Needs Debian's python3-torch (apt-get install python3-torch); prints one JSON
 object with the fields advbench bench --format json uses.
@@ -61,7 +62,8 @@ class PreActResNet18(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step", "advprop-iter", "pgd20-eval"])
+    p.add_argument("--workload", default="pgd-step", choices=["forward", "pgd-step", "train-step", "advprop-iter", "pgd20-eval", "eval-loop"])
+    p.add_argument("--n", type=int, default=1000, help="eval-loop: images evaluated (in batches of --batch)")
     p.add_argument("--width", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--runs", type=int, default=3)
@@ -96,6 +98,23 @@ def main():
         with torch.no_grad():
             m(xa).argmax(1)
 
+    def eval_loop():
+        # A whole evaluation written the way PyTorch users write it: a loop
+        # over the test batches attacking every image with PGD-10 and PGD-20
+        # (random start), then counting the correct predictions.
+        m.eval()
+        xs = torch.rand(a.n, 3, 32, 32)
+        ys = torch.randint(0, 10, (a.n,))
+        nonlocal x, y
+        for lo in range(0, a.n, a.batch):
+            x, y = xs[lo:lo + a.batch], ys[lo:lo + a.batch]
+            with torch.no_grad():
+                (m(x).argmax(1) == y).sum()
+            for steps in (10, 20):
+                xa = pgd(x + (2 * torch.rand(x.shape) - 1) * eps, steps)
+                with torch.no_grad():
+                    (m(xa).argmax(1) == y).sum()
+
     def advprop_iter():
         # The reference Adv/ training iteration (functions.py, attack_algo.py):
         # PGD from an unclamped random start in the attack mode, then the clean
@@ -122,6 +141,8 @@ def main():
             advprop_iter()
         elif a.workload == "pgd20-eval":
             pgd20_eval()
+        elif a.workload == "eval-loop":
+            eval_loop()
         else:
             m.train()
             loss = F.cross_entropy(m(x), y)
@@ -132,7 +153,7 @@ def main():
     for _ in range(a.runs):
         t = time.perf_counter()
         work()
-        rates.append(a.batch / (time.perf_counter() - t))
+        rates.append((a.n if a.workload == "eval-loop" else a.batch) / (time.perf_counter() - t))
     print(json.dumps({
         "engine": "pytorch " + torch.__version__, "threads": a.threads,
         "workload": a.workload, "width": a.width, "batch": a.batch,

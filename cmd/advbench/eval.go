@@ -67,7 +67,11 @@ Suites: ` + strings.Join(attack.SuiteNames(), ", ") + ` (aa: AutoAttack's apgd-c
 The AutoAttack attacks (apgd-*, fab-t, square) follow AutoAttack's
 protocol: each runs only on the points still robust (clean-correct and not
 fooled by an earlier one of them), and its RA is cumulative: the RA after
-it. pgd-10 and pgd-20 run on every example, as in the paper's tables.
+it. pgd-10 and pgd-20 are each scored on all the clean-correct examples, as
+in the paper's tables: they attack those only (a misclassified example is
+not robust whatever the attack does), each restart only the ones no earlier
+restart fooled, with the random starts of the whole batch, so the flags are
+those of attacking everything (--unpruned does, for timing).
 --loss sets the loss of fgsm and pgd (the AutoAttack attacks name theirs).
 
 --sweep measures robust accuracy against eps instead (PGD of --sweep-steps
@@ -102,6 +106,7 @@ Examples:
 			&cli.StringFlag{Name: "norm", Usage: "--checkpoint: the model's norm", Destination: &opts.Spec.Norm},
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "--checkpoint: the model's width multiplier", Destination: &opts.Spec.Width},
 			&cli.StringFlag{Name: "input-normalization", Usage: "--checkpoint: how the model standardises its [0,1] inputs, for a file without normal.mean/normal.std: imagenet, none, MEAN,STD or M1,M2,M3,S1,S2,S3", Destination: &opts.Spec.InputNorm},
+			&cli.BoolFlag{Name: "unpruned", Usage: "attack every example with every attack and restart instead of only the clean-correct ones still robust: the same flags, slower (timing; checking the protocol); a finished result is reused, so give another --out", Destination: &opts.Spec.Unpruned},
 			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
