@@ -64,6 +64,9 @@ func command(p study.Plan, out, data string) []string {
 	if len(p.Attacks) != 0 {
 		args = append(args, "--attacks", strings.Join(p.Attacks, ","))
 	}
+	if p.LandscapeEvery != 0 {
+		args = append(args, "--landscape-every", fmt.Sprint(p.LandscapeEvery))
+	}
 	return args
 }
 

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"bytes"
 	"math"
 	"testing"
 
@@ -55,4 +56,30 @@ func TestLandscapeFigures(t *testing.T) {
 	figs, err = Figures([]*Run{none})
 	require.NoError(t, err)
 	assert.NotContains(t, figs, FigLandscapeLoss)
+}
+
+// TestLandscapeMarkdown: the report's landscape section from hand-made
+// lines: the medians per pass, the comparison with `none` at the common
+// steps, and the branch gap |ln(4/3)| of β (the adversarial pass's β is 4,
+// the clean one's 3; their spans are equal).
+func TestLandscapeMarkdown(t *testing.T) {
+	run := func(norm string, lines ...landscape.Line) *Run {
+		return &Run{Record: train.Record{Config: train.Config{Norm: norm, Objective: "advprop", Seed: 1}}, Landscape: lines}
+	}
+	none := run("none", probeLine(0, 2, 4), probeLine(12, 1, 3), probeLine(24, 1, 2))
+	bn := run("bn", probeLine(0, 2, 2.5), probeLine(12, 1, 3.5), probeLine(24, 1, 1.5), probeLine(36, 1, 1.1))
+	var b bytes.Buffer
+	landscapeMarkdown(&b, []*Run{none, bn, run("saauxbn")})
+	md := b.String()
+	t.Log(md)
+	assert.Contains(t, md, "## Loss landscape")
+	// bn's clean spans 0.5, 2.5 | 0.5, 0.1: early median 1.5, late 0.3.
+	assert.Contains(t, md, "clean loss, clean branch | 4 | 1.5 | 0.3 | 2 | 3 | 2.236 |")
+	assert.Contains(t, md, "| 3 | 2 of 3 (67%) | 0 of 3 (0%) |", "steps 0, 12, 24: spans 0.5<2, 2.5>2, 0.5<1; β equal")
+	assert.Contains(t, md, "| BN | clean / adv | 0.000 | 0.288 |")
+	assert.NotContains(t, md, "SaAuxBN", "a run without lines has no row")
+
+	b.Reset()
+	landscapeMarkdown(&b, []*Run{run("bn")})
+	assert.Empty(t, b.String(), "nothing without lines")
 }

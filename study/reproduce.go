@@ -39,6 +39,10 @@ type Plan struct {
 	// Attacks are the attacks each cell is evaluated with (registry names,
 	// suites expanded); nil is DefaultAttacks.
 	Attacks []string `json:"attacks,omitempty"`
+	// LandscapeEvery, when positive, makes every cell probe its loss
+	// landscape every so many steps (train.Config.LandscapeEvery); 0 keeps
+	// the preset's.
+	LandscapeEvery int `json:"landscape_every,omitempty"`
 }
 
 // DefaultAttacks are the paper's Tables 3 and 4: PGD-10 and PGD-20.
@@ -86,6 +90,9 @@ func (p Plan) Config(c Cell) (train.Config, error) {
 		return cfg, err
 	}
 	cfg.Norm, cfg.Seed, cfg.Data = c.Norm, c.Seed, p.Data
+	if p.LandscapeEvery > 0 {
+		cfg.LandscapeEvery = p.LandscapeEvery
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -93,6 +100,9 @@ func (p Plan) Config(c Cell) (train.Config, error) {
 func (p Plan) Validate() error {
 	if _, err := train.LookupPreset(p.Preset); err != nil {
 		return fmt.Errorf("study: preset %q: want one of %v", p.Preset, train.PresetNames())
+	}
+	if p.LandscapeEvery < 0 {
+		return fmt.Errorf("study: landscape_every %d: want 0 (the preset's) or a positive number of steps", p.LandscapeEvery)
 	}
 	if p.EvalN < 0 || p.GradN < 0 {
 		return fmt.Errorf("study: eval_n %d, grad_n %d: want 0 (the preset's) or a positive count of test images", p.EvalN, p.GradN)
@@ -410,6 +420,7 @@ func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.G
 	if err := reports.RenderGrad(&b, grad, "markdown"); err != nil {
 		return nil, err
 	}
+	landscapeMarkdown(&b, runs)
 	b.WriteString("\n## Figures\n\n")
 	for _, path := range out.Plots {
 		if filepath.Ext(path) != ".png" {
@@ -427,14 +438,23 @@ func reportMarkdown(p Plan, runs []*Run, tables *reports.Report, grad *reports.G
 	if p.Data != "" {
 		cmd += " --data " + p.Data
 	}
+	trainExtra, evalExtra := "", ""
+	if p.LandscapeEvery > 0 {
+		cmd += fmt.Sprintf(" --landscape-every %d", p.LandscapeEvery)
+		trainExtra = fmt.Sprintf(" --landscape-every %d", p.LandscapeEvery)
+	}
+	if len(p.Attacks) > 0 {
+		cmd += " --attacks " + strings.Join(p.Attacks, ",")
+		evalExtra = " --attacks " + strings.Join(p.Attacks, ",")
+	}
 	b.WriteString(cmd + "\n```\n\nwhich, per cell, is:\n\n```sh\n")
 	for _, c := range p.Cells() {
 		data := ""
 		if p.Data != "" {
 			data = " --data " + p.Data
 		}
-		fmt.Fprintf(&b, "advbench train --preset %s --norm %s --seed %d%s --out %s\n", p.Preset, c.Norm, c.Seed, data, c.Dir)
-		fmt.Fprintf(&b, "advbench eval %s --test-n %d\n", c.Dir, evalN)
+		fmt.Fprintf(&b, "advbench train --preset %s --norm %s --seed %d%s%s --out %s\n", p.Preset, c.Norm, c.Seed, data, trainExtra, c.Dir)
+		fmt.Fprintf(&b, "advbench eval %s --test-n %d%s\n", c.Dir, evalN, evalExtra)
 		fmt.Fprintf(&b, "advbench gradstats %s --n %d\n", c.Dir, gradN)
 	}
 	b.WriteString("```\n\n## Cells\n\n| cell | norm | seed | epochs | training s | evaluation s | config |\n|---|---|---|---|---|---|---|\n")

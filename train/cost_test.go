@@ -38,7 +38,7 @@ func TestEstimateCell(t *testing.T) {
 // training configuration named after its key, evaluation sizes, and a cost
 // that says where it comes from.
 func TestPresetTable(t *testing.T) {
-	require.ElementsMatch(t, []string{"smoke", "ci", "quick", "paper"}, PresetNames())
+	require.ElementsMatch(t, []string{"smoke", "ci", "quick", "landscape", "paper"}, PresetNames())
 	for _, name := range PresetNames() {
 		p, err := LookupPreset(name)
 		require.NoError(t, err)

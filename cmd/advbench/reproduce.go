@@ -23,6 +23,9 @@ type reproduceOptions struct {
 	norms   string
 	seeds   string
 	attacks string
+	// landscape asks for the landscape study (study.LandscapeNorms, the
+	// landscape preset, probes every step interval).
+	landscape bool
 	// Cell runs one cell only: its index, or "auto" for the batch engine's
 	// index (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID).
 	Cell string
@@ -32,13 +35,15 @@ type reproduceOptions struct {
 // reproduce plan.
 func planFlags(opts *reproduceOptions) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "preset", Value: "smoke", Usage: "training preset: " + strings.Join(train.PresetNames(), ", "), Destination: &opts.Plan.Preset},
+		&cli.StringFlag{Name: "preset", Usage: "training preset: " + strings.Join(train.PresetNames(), ", ") + " (default: smoke, or landscape with --landscape)", Destination: &opts.Plan.Preset},
 		&cli.StringFlag{Name: "data", Usage: "CIFAR-10 directory, tarball or batch file (default: the built-in data)", Destination: &opts.Plan.Data},
-		&cli.StringFlag{Name: "norms", Value: strings.Join(study.DefaultNorms, ","), Usage: "comma-separated norms", Destination: &opts.norms},
+		&cli.StringFlag{Name: "norms", Usage: "comma-separated norms (default: " + strings.Join(study.DefaultNorms, ",") + "; with --landscape, " + strings.Join(study.LandscapeNorms, ",") + " and any given)", Destination: &opts.norms},
 		&cli.StringFlag{Name: "seeds", Value: "1", Usage: "comma-separated train seeds", Destination: &opts.seeds},
 		&cli.IntFlag{Name: "eval-n", Usage: "test images evaluated (0: the preset's)", Destination: &opts.Plan.EvalN},
 		&cli.IntFlag{Name: "grad-n", Usage: "test images for the gradient statistics (0: the preset's)", Destination: &opts.Plan.GradN},
 		&cli.StringFlag{Name: "attacks", Value: strings.Join(study.DefaultAttacks, ","), Usage: "comma-separated attacks or suites each cell is evaluated with (aa: AutoAttack's)", Destination: &opts.attacks},
+		&cli.BoolFlag{Name: "landscape", Usage: "the loss-landscape study: norms " + strings.Join(study.LandscapeNorms, ",") + " (and any --norms), the landscape preset unless --preset, every run probing its landscape (landscape.jsonl, report.md's \"Loss landscape\")", Destination: &opts.landscape},
+		&cli.IntFlag{Name: "landscape-every", Usage: "probe the loss landscape every `K` training steps (0: the preset's; --landscape on a preset without probes: " + fmt.Sprint(train.DefaultLandscapeEvery) + ")", Destination: &opts.Plan.LandscapeEvery},
 	}
 }
 
@@ -46,12 +51,33 @@ func planFlags(opts *reproduceOptions) []cli.Flag {
 func (opts reproduceOptions) plan() (study.Plan, error) {
 	p := opts.Plan
 	p.Norms, p.Seeds = nil, nil
-	for _, n := range strings.Split(opts.norms, ",") {
-		if n = strings.TrimSpace(n); n != "" {
+	if p.Preset == "" {
+		p.Preset = "smoke"
+		if opts.landscape {
+			p.Preset = "landscape"
+		}
+	}
+	norms := opts.norms
+	switch {
+	case opts.landscape:
+		norms = strings.Join(study.LandscapeNorms, ",") + "," + norms
+	case norms == "":
+		norms = strings.Join(study.DefaultNorms, ",")
+	}
+	for _, n := range strings.Split(norms, ",") {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(p.Norms, n) {
 			if err := checkNorm(n); err != nil {
 				return p, err
 			}
 			p.Norms = append(p.Norms, n)
+		}
+	}
+	if p.LandscapeEvery < 0 {
+		return p, usagef("--landscape-every %d: want 0 (the preset's) or a positive number of steps", p.LandscapeEvery)
+	}
+	if opts.landscape && p.LandscapeEvery == 0 {
+		if spec, err := train.LookupPreset(p.Preset); err == nil && spec.Config.LandscapeEvery == 0 {
+			p.LandscapeEvery = train.DefaultLandscapeEvery
 		}
 	}
 	for _, s := range strings.Split(opts.seeds, ",") {
@@ -121,7 +147,15 @@ Resumable: a finished cell is not redone, an interrupted one (exit 130, or
 killed) continues where it stopped when the same command runs again.
 
 Test images evaluated / analysed per preset: smoke 256/128, ci 500/128, quick
-1000/512, paper all/1024 (--eval-n, --grad-n override).
+1000/512, landscape 500/256, paper all/1024 (--eval-n, --grad-n override).
+
+--landscape is the loss-landscape study: norms none (no normalization), bn,
+auxbn and saauxbn plus any --norms, trained with the landscape preset (the
+quick network at the largest learning rate the none network sustains,
+constant after warm-up) unless --preset says otherwise, every run probing the
+loss along its steps' gradients (landscape.jsonl); report.md gains the
+landscape tables (loss span, gradient change, beta-smoothness, each norm
+against none, the gap between the two branches) and plots/ the figures.
 
 On a cluster, each cell runs alone ('--cell K', or '--cell auto' inside a
 Kubernetes Indexed Job or a Slurm array), writing only into its own
@@ -131,6 +165,7 @@ directory; 'advbench reproduce plan' writes the Job or sbatch script and
 Examples:
   advbench reproduce --preset smoke
   advbench reproduce --preset quick --data ../shared/cifar10 --seeds 1,2,3
+  advbench reproduce --landscape --data ../shared/cifar10
   advbench reproduce --preset paper --data cifar10 --norms bn,saauxbn --out repro-paper`,
 		Flags: append(planFlags(&opts),
 			&cli.StringFlag{Name: "out", Usage: "output directory (default repro-PRESET)", Destination: &opts.Plan.Out},

@@ -167,7 +167,7 @@ func runReproduceMerge(opts mergeOptions, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if fmt.Sprint(q.Preset, q.Data, q.Norms, q.Seeds, q.EvalN, q.GradN, q.Attacks) != fmt.Sprint(p.Preset, p.Data, p.Norms, p.Seeds, p.EvalN, p.GradN, p.Attacks) {
+		if fmt.Sprint(q.Preset, q.Data, q.Norms, q.Seeds, q.EvalN, q.GradN, q.Attacks, q.LandscapeEvery) != fmt.Sprint(p.Preset, p.Data, p.Norms, p.Seeds, p.EvalN, p.GradN, p.Attacks, p.LandscapeEvery) {
 			return fmt.Errorf("reproduce merge: %s and %s record different plans", opts.Dirs[0], d)
 		}
 	}

@@ -159,3 +159,45 @@ func TestReproduceAttacks(t *testing.T) {
 	assert.Equal(t, exitUsage, code, "the default attacks are another plan")
 	assert.Contains(t, stderr, out)
 }
+
+// TestReproduceLandscape: --landscape studies none, bn, auxbn and saauxbn
+// plus the norms given, every cell probing its landscape at the interval
+// asked for (recorded in the plan), and report.md gains the landscape
+// tables; a negative interval is refused before anything is written.
+func TestReproduceLandscape(t *testing.T) {
+	if testing.Short() {
+		t.Skip("smoke reproduction skipped in -short")
+	}
+	out := filepath.Join(t.TempDir(), "repro")
+	code, _, stderr := runCLI(t, "reproduce", "--landscape", "--landscape-every", "-1", "--preset", "smoke", "--out", out)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--landscape-every -1")
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "nothing written before the interval is checked")
+
+	code, stdout, stderr := runCLI(t, "reproduce", "--landscape", "--landscape-every", "4", "--preset", "smoke", "--norms", "bn,gn",
+		"--eval-n", "16", "--grad-n", "16", "--attacks", "fgsm", "--out", out)
+	require.Equal(t, exitOK, code, stderr)
+	var plan struct {
+		Norms          []string
+		LandscapeEvery int `json:"landscape_every"`
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "plan.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &plan))
+	assert.Equal(t, []string{"none", "bn", "auxbn", "saauxbn", "gn"}, plan.Norms, "the landscape norms first, bn once, then the ones given")
+	assert.Equal(t, 4, plan.LandscapeEvery)
+	for _, n := range plan.Norms {
+		raw, err := os.ReadFile(filepath.Join(out, n+"-s1", "landscape.jsonl"))
+		require.NoError(t, err, n)
+		assert.Equal(t, 2, bytes.Count(raw, []byte("\n")), "%s: 8 steps of smoke training probed at steps 0 and 4", n)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	for _, want := range []string{"## Loss landscape", "| SaAuxBN | 2 | ", "| GN | 2 | ", "--landscape-every 4", "--attacks fgsm", "| AuxBN | clean / adv |"} {
+		assert.Contains(t, string(report), want)
+	}
+	_, err = os.Stat(filepath.Join(out, "plots", "landscape-loss.png"))
+	assert.NoError(t, err)
+	assert.Contains(t, stdout, "report:")
+}

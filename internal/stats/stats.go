@@ -8,6 +8,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -170,4 +171,19 @@ func Fraction(flags []bool) float64 {
 		return 0
 	}
 	return float64(Count(flags)) / float64(len(flags))
+}
+
+// Median returns the median of xs (the mean of the middle two for an even
+// count), NaN for none; xs is not modified.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }

@@ -136,3 +136,13 @@ func TestCountFraction(t *testing.T) {
 		assert.Equal(t, c.frac, Fraction(c.flags), "%v", c.flags)
 	}
 }
+
+// TestMedian: odd and even counts by hand, the input left unsorted, NaN
+// for none.
+func TestMedian(t *testing.T) {
+	xs := []float64{5, 1, 4}
+	assert.Equal(t, 4.0, Median(xs))
+	assert.Equal(t, []float64{5, 1, 4}, xs, "input not modified")
+	assert.Equal(t, 2.5, Median([]float64{3, 1, 2, 4}))
+	assert.True(t, math.IsNaN(Median(nil)))
+}
