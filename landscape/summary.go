@@ -17,6 +17,9 @@ type PassSummary struct {
 	// L(w − η·g) over the first and the second half of the probes.
 	LossSpanEarly float64 `json:"loss_span_early"`
 	LossSpanLate  float64 `json:"loss_span_late"`
+	// GradNorm is the median of ‖g‖₂, the gradient the probes move along:
+	// for small steps the loss span grows as η·‖g‖².
+	GradNorm float64 `json:"grad_norm"`
 	// GradChangeMax is the median of the largest ‖∇L(w − η·g) − g‖₂.
 	GradChangeMax float64 `json:"grad_change_max"`
 	// Beta is the median effective β-smoothness.
@@ -38,13 +41,14 @@ func Summarize(lines []Line) []PassSummary {
 	var out []PassSummary
 	for k, p := range lines[0].Probes {
 		s := PassSummary{Input: p.Input, Branch: p.Branch}
-		var spans, grads, betas []float64
+		var spans, norms, grads, betas []float64
 		for _, l := range lines {
 			if k >= len(l.Probes) {
 				continue
 			}
 			q := l.Probes[k]
 			spans = append(spans, LossSpan(q))
+			norms = append(norms, q.GradNorm)
 			grads = append(grads, float64(q.GradChangeRange.Max))
 			betas = append(betas, float64(q.Beta))
 			s.NonFinite += q.NonFinite
@@ -52,7 +56,7 @@ func Summarize(lines []Line) []PassSummary {
 		s.Probes = len(spans)
 		half := (len(spans) + 1) / 2
 		s.LossSpanEarly, s.LossSpanLate = finiteMedian(spans[:half]), finiteMedian(spans[half:])
-		s.GradChangeMax, s.Beta = finiteMedian(grads), finiteMedian(betas)
+		s.GradNorm, s.GradChangeMax, s.Beta = finiteMedian(norms), finiteMedian(grads), finiteMedian(betas)
 		out = append(out, s)
 	}
 	return out

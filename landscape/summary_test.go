@@ -13,7 +13,7 @@ import (
 // span and β·ratio.
 func line(step int, lo, hi, beta, ratio float64) Line {
 	return Line{Schema: Schema, GlobalStep: step, Probes: []Result{
-		{Input: "clean", Branch: "clean", LossRange: Range{Num(lo), Num(hi)}, GradChangeRange: Range{0, Num(10 * beta)}, Beta: Num(beta)},
+		{Input: "clean", Branch: "clean", GradNorm: 2 * beta, LossRange: Range{Num(lo), Num(hi)}, GradChangeRange: Range{0, Num(10 * beta)}, Beta: Num(beta)},
 		{Input: "adversarial", Branch: "adv", LossRange: Range{Num(lo), Num(lo + 2*(hi-lo))}, GradChangeRange: Range{0, 1}, Beta: Num(beta * ratio), NonFinite: 1},
 	}}
 }
@@ -31,6 +31,7 @@ func TestSummarize(t *testing.T) {
 	assert.InDelta(t, 0.2, c.LossSpanLate, 1e-12)
 	assert.InDelta(t, 3.0, c.Beta, 1e-12, "median of 1, 3, 2, 5, 4")
 	assert.InDelta(t, 30.0, c.GradChangeMax, 1e-12)
+	assert.InDelta(t, 6.0, c.GradNorm, 1e-12, "median of 2, 6, 4, 10, 8")
 	assert.InDelta(t, 2.0, s[1].LossSpanEarly, 1e-12)
 	assert.Equal(t, 5, s[1].NonFinite)
 	assert.Nil(t, Summarize(nil))

@@ -36,8 +36,8 @@ func landscapeMarkdown(b *bytes.Buffer, runs []*Run) {
 	b.WriteString("\n## Loss landscape\n\n")
 	b.WriteString("Probes along each probed step's own gradient g over η in multiples of the learning rate (landscape.jsonl; Santurkar et al. 2018). " +
 		"Loss span: max − min of L(w − η·g), median over the first and the second half of the probes; " +
-		"gradient change: median of the largest ‖∇L(w − η·g) − g‖; β: median effective β-smoothness; ‖W − W0‖ at the last probe.\n\n")
-	b.WriteString("| run | pass | probes | loss span, early | loss span, late | gradient change | β | ‖W − W0‖ |\n|---|---|---|---|---|---|---|---|\n")
+		"‖g‖: median gradient norm (for small steps the span grows as η·‖g‖²); gradient change: median of the largest ‖∇L(w − η·g) − g‖; β: median effective β-smoothness; ‖W − W0‖ at the last probe.\n\n")
+	b.WriteString("| run | pass | probes | loss span, early | loss span, late | ‖g‖ | gradient change | β | ‖W − W0‖ |\n|---|---|---|---|---|---|---|---|---|\n")
 	for i, r := range runs {
 		if len(r.Landscape) == 0 {
 			continue
@@ -53,8 +53,8 @@ func landscapeMarkdown(b *bytes.Buffer, runs []*Run) {
 			if s.NonFinite > 0 {
 				nf = fmt.Sprintf(" (%d grid points not finite)", s.NonFinite)
 			}
-			fmt.Fprintf(b, "| %s | %s loss, %s branch | %d%s | %.4g | %.4g | %.4g | %.4g | %.4g |\n",
-				names[i], s.Input, s.Branch, s.Probes, nf, s.LossSpanEarly, s.LossSpanLate, s.GradChangeMax, s.Beta, dist)
+			fmt.Fprintf(b, "| %s | %s loss, %s branch | %d%s | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g |\n",
+				names[i], s.Input, s.Branch, s.Probes, nf, s.LossSpanEarly, s.LossSpanLate, s.GradNorm, s.GradChangeMax, s.Beta, dist)
 		}
 	}
 	beta := func(r landscape.Result) float64 { return float64(r.Beta) }

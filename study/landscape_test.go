@@ -74,7 +74,7 @@ func TestLandscapeMarkdown(t *testing.T) {
 	t.Log(md)
 	assert.Contains(t, md, "## Loss landscape")
 	// bn's clean spans 0.5, 2.5 | 0.5, 0.1: early median 1.5, late 0.3.
-	assert.Contains(t, md, "clean loss, clean branch | 4 | 1.5 | 0.3 | 2 | 3 | 2.236 |")
+	assert.Contains(t, md, "clean loss, clean branch | 4 | 1.5 | 0.3 | 0 | 2 | 3 | 2.236 |", "probeLine has no gradient norm")
 	assert.Contains(t, md, "| 3 | 2 of 3 (67%) | 0 of 3 (0%) |", "steps 0, 12, 24: spans 0.5<2, 2.5>2, 0.5<1; β equal")
 	assert.Contains(t, md, "| BN | clean / adv | 0.000 | 0.288 |")
 	assert.NotContains(t, md, "SaAuxBN", "a run without lines has no row")

@@ -58,14 +58,16 @@ func (opts reproduceOptions) plan() (study.Plan, error) {
 		}
 	}
 	norms := opts.norms
-	switch {
-	case opts.landscape:
-		norms = strings.Join(study.LandscapeNorms, ",") + "," + norms
-	case norms == "":
+	if norms == "" && !opts.landscape {
 		norms = strings.Join(study.DefaultNorms, ",")
 	}
+	if opts.landscape {
+		p.Norms = slices.Clone(study.LandscapeNorms)
+	}
 	for _, n := range strings.Split(norms, ",") {
-		if n = strings.TrimSpace(n); n != "" && !slices.Contains(p.Norms, n) {
+		// A norm given twice is refused (Plan.Validate); one the landscape
+		// study has already is not repeated.
+		if n = strings.TrimSpace(n); n != "" && !(opts.landscape && slices.Contains(study.LandscapeNorms, n)) {
 			if err := checkNorm(n); err != nil {
 				return p, err
 			}

@@ -49,12 +49,11 @@ func TestReproduceSmoke(t *testing.T) {
 		assert.Contains(t, string(svg), "SaAuxBN", name)
 	}
 
-	start := time.Now()
 	code, again, stderr := runCLI(t, args...)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Equal(t, tables, again, "the same tables from the same files")
 	assert.NotContains(t, stderr, "training into", "finished cells are not redone")
-	assert.Less(t, time.Since(start), 20*time.Second)
+	assert.NotContains(t, stderr, "img /", "no progress bar: nothing trained, evaluated or analysed again")
 
 	figs := filepath.Join(t.TempDir(), "figs")
 	code, listing, stderr := runCLI(t, "plot", out, "--out", figs)
