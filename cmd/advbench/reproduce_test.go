@@ -115,10 +115,10 @@ func TestReproduceSmoke(t *testing.T) {
 	cut := func(s string) string { return s[:strings.Index(s, "\nreport: ")] }
 	assert.Equal(t, cut(tables), cut(merged), "the merged cells give the single process's tables")
 
-	code, _, stderr = runCLI(t, "reproduce", "--preset", "huge")
+	code, _, stderr = runCLI(t, "reproduce", "--preset", "huge", "--out", filepath.Join(t.TempDir(), "huge"))
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, `preset "huge"`)
-	code, _, stderr = runCLI(t, "reproduce", "--norms", "bn,bn")
+	code, _, stderr = runCLI(t, "reproduce", "--norms", "bn,bn", "--out", filepath.Join(t.TempDir(), "twice"))
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "listed twice")
 }
