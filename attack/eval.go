@@ -230,22 +230,21 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 				return err
 			}
 			copy(chain, out.Fooled)
-		} else if pa, ok := a.(activeAttack); ok && !e.Config.Unpruned {
-			// Only the clean-correct examples, with the draws of the whole batch.
-			for i := range y {
-				attacked[i] = clean[i] == y[i]
-			}
-			rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
-			if out, err = pa.perturbActive(packed{m: m, full: len(y)}, x, y, e.Config.Setting, rng, attacked); err != nil {
-				return err
-			}
 		} else {
-			rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
-			if out, err = a.Perturb(m, x, y, e.Config.Setting, rng); err != nil {
-				return err
+			// An activeAttack (PGD) attacks only the clean-correct examples,
+			// with the draws of the whole batch; others attack all.
+			pa, active := a.(activeAttack)
+			for i := range y {
+				attacked[i] = !active || e.Config.Unpruned || clean[i] == y[i]
 			}
-			for i := range attacked {
-				attacked[i] = true
+			rng := rand.New(rand.NewPCG(e.Config.Seed, uint64(ai)<<32|uint64(e.Batches)))
+			if active {
+				out, err = pa.perturbActive(packed{m: m, full: len(y)}, x, y, e.Config.Setting, rng, attacked)
+			} else {
+				out, err = a.Perturb(m, x, y, e.Config.Setting, rng)
+			}
+			if err != nil {
+				return err
 			}
 		}
 		st := &e.Stats[ai]
