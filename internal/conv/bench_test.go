@@ -24,7 +24,7 @@ var stages = []Geom{
 // BenchmarkConv runs the float32 convolution's three passes (forward,
 // input gradient, weight gradient; the weight gradient also on the packed
 // GEMM where it would take sgemm.DotTile) on each of stages, batch 128
-// (images/s reported).
+// (images/s and GFLOP/s reported: 2 flops per multiply-add of the pass).
 func BenchmarkConv(b *testing.B) {
 	passes := []struct {
 		name string
@@ -60,6 +60,8 @@ func BenchmarkConv(b *testing.B) {
 					pass.run(x, w, y, n, g)
 				}
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+				flops := 2 * float64(n*g.Cout*g.colRows()*g.colCols())
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
 	}

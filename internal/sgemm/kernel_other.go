@@ -19,3 +19,7 @@ const HasDotTile = false
 func dot4x6(n int, a *float32, lda int, aoff *int32, b *float32, boff *int32, rows *int32, c *float32) {
 	panic("sgemm: no dot4x6 here")
 }
+
+func asmBF16Kernel() (Kernel, bool) { return Kernel{}, false }
+
+var pairRows = pairRowsGo

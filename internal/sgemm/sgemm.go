@@ -30,6 +30,10 @@ type Kernel struct {
 	// tile, reading the same MR-row A panels: the last panel of a row count
 	// MR does not divide computes only its rows, straight into C.
 	part map[int]kernelPart
+	// pairs says fn reads bf16 pair rows (bf16.go): gemm converts each
+	// packed B panel in place and each A block into a copy before the
+	// kernel runs.
+	pairs bool
 }
 
 // kernelFunc is a kernel on a packed B panel, run on panels consecutive
@@ -133,7 +137,7 @@ type Segments struct{ N, Dist int }
 // straight into a layout other than a row-major matrix (a batch of images,
 // say).
 func Gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int) {
-	gemm(m, n, k, a, b, c, ldc, off, false)
+	gemm(Active, m, n, k, a, b, c, ldc, off, false)
 }
 
 // GemmSet is Gemm writing C = A·B over what C held (NaNs included), which
@@ -152,22 +156,21 @@ func GemmSet(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func
 		}
 		return
 	}
-	gemm(m, n, k, a, b, c, ldc, off, true)
+	gemm(Active, m, n, k, a, b, c, ldc, off, true)
 }
 
-// gemm is Gemm, or GemmSet when set.
-func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int, set bool) {
+// gemm is Gemm on kernel kern, or GemmSet when set.
+func gemm(kern Kernel, m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j int) int, set bool) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
-	kern := Active
 	mr, mc := kern.MR, kern.MR*mcPanels
 	bufs := pool.Get().(*buffers)
 	defer pool.Put(bufs)
 	bufs.fit(mc*kc, mr*nr)
 	ind, _ := b.(IndirectB)
 	var seg Segments
-	if ind != nil && kern.ind != nil {
+	if ind != nil && kern.ind != nil && !kern.pairs {
 		seg = ind.Indirect()
 	}
 	if seg.N == 0 {
@@ -188,7 +191,7 @@ func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 					hi = max(hi, int(o))
 				}
 				lastJ, tile := -1, []float32(nil) // BTile once per column of tiles
-				macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
+				macro(kern, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
 					if jr != lastJ {
 						lastJ, tile = jr, ind.BTile(jc+jr)
 					}
@@ -201,7 +204,13 @@ func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 				continue
 			}
 			b.BPanels(bufs.b, pc, kcur, jc, ncur)
-			macro(kern.MR, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
+			if kern.pairs {
+				for q := 0; q < (ncur+nr-1)/nr; q++ {
+					panel := bufs.b[q*kcur*nr : (q+1)*kcur*nr]
+					pairRows(words(panel), panel, nr, kcur)
+				}
+			}
+			macro(kern, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
 				f, ok := kern.forRows(rows)
 				if ok {
 					f.fn(kcur, panels, panel, bufs.b[(jr/nr)*kcur*nr:], dst, ld, set)
@@ -219,11 +228,22 @@ func gemm(m, n, k int, a AOperand, b BOperand, c []float32, ldc int, off func(j 
 // below mr it has no kernel for). Tiles it cannot write into C directly
 // (columns past the end, rows without a kernel) go through a scratch tile
 // whose valid part is then added to (copied into) C.
-func macro(mr int, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, set bool, micro func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool) {
+func macro(kern Kernel, a AOperand, bufs *buffers, m, jc, ncur, pc, kcur int, c []float32, ldc int, off func(int) int, set bool, micro func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool) {
+	mr := kern.MR
 	mc := mr * mcPanels
 	for ic := 0; ic < m; ic += mc {
 		mcur := min(mc, m-ic)
 		ap := a.APanels(bufs.a, mr, ic, mcur, pc, kcur)
+		if kern.pairs { // into a copy: ap may be a packing kept for later products
+			np := (mcur + mr - 1) / mr
+			if len(bufs.pairs) < np*kcur*mr {
+				bufs.pairs = make([]float32, mc*kc)
+			}
+			for q := 0; q < np; q++ {
+				pairRows(words(bufs.pairs[q*kcur*mr:(q+1)*kcur*mr]), ap[q*kcur*mr:(q+1)*kcur*mr], mr, kcur)
+			}
+			ap = bufs.pairs
+		}
 		full := mcur / mr
 		for jr := 0; jr < ncur; jr += nr {
 			cols := min(nr, ncur-jr)
@@ -348,6 +368,8 @@ type buffers struct {
 	a    []float32
 	b    []float32
 	tile []float32
+	// pairs holds an A block as bf16 pair rows for a kernel that reads them.
+	pairs []float32
 }
 
 // fit grows the A block and the tile to the active kernel's sizes.

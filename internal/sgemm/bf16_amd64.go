@@ -1,0 +1,35 @@
+package sgemm
+
+import "golang.org/x/sys/cpu"
+
+// kernelBF16x16 is the AVX512_BF16 kernel on kp pair rows (bf16_amd64.s).
+//
+//go:noescape
+func kernelBF16x16(kp int, a, b, c *float32, ldc int)
+
+// pairRows16 is pairRowsGo for rows of 16 (bf16_amd64.s, AVX-512F).
+//
+//go:noescape
+func pairRows16(dst *uint32, src *float32, k int)
+
+// hasBF16 says whether the CPU has VDPBF16PS (and the AVX-512 around it).
+var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16
+
+func asmBF16Kernel() (Kernel, bool) {
+	if !hasBF16 {
+		return Kernel{}, false
+	}
+	kern := func(k int, a, b, c *float32, ldc int) { kernelBF16x16((k+1)/2, a, b, c, ldc) }
+	return Kernel{Name: "avx512bf16", MR: 16, fn: asm(16, 16, perPanel(16, adding(16, kern))), pairs: true}, true
+}
+
+// pairRows is pairRowsGo, on AVX-512 for rows of 16.
+func pairRows(dst []uint32, src []float32, width, k int) {
+	if !hasAVX512 || width != nr || k == 0 {
+		pairRowsGo(dst, src, width, k)
+		return
+	}
+	_ = src[k*nr-1]
+	_ = dst[(k+1)/2*nr-1]
+	pairRows16(&dst[0], &src[0], k)
+}
