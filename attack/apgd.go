@@ -76,7 +76,7 @@ func (a *APGD) Name() string { return a.name }
 // Params returns the attack's hyper-parameters (Step is the initial 2·eps).
 func (a *APGD) Params() results.AttackParams {
 	return results.AttackParams{Name: a.name, Eps: a.Eps, Eps255: Eps255(a.Eps), Step: 2 * a.Eps, Steps: a.Iterations, Restarts: max(1, a.Restarts),
-		RandomStart: true, Loss: a.Loss.String(), Targets: a.Targets, Pruned: true}
+		RandomStart: true, Loss: a.Loss.String(), Targets: a.Targets, Pruned: true, Precision: a.precision()}
 }
 
 // doubled is the attack with twice the iterations (the doubling

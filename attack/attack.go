@@ -80,6 +80,21 @@ type Options struct {
 	NoRandom   bool // no random start
 	ClampStart bool // clamp the random start to [0,1]
 	Loss       nn.Loss
+	// Precision is the precision of the model's attack steps (the
+	// convolutions of its input gradients, nn.Precision), recorded in
+	// Params; whoever runs the attack sets the model's to the same
+	// (resnet.Model.SetAttackPrecision). Square, which only queries
+	// logits (float32 whatever this says), records none.
+	Precision nn.Precision
+}
+
+// precision is Params' record of o.Precision: "" for float32 (so that
+// results written before bf16 existed keep their identity), "bf16".
+func (o Options) precision() string {
+	if o.Precision == nn.FP32 {
+		return ""
+	}
+	return o.Precision.String()
 }
 
 // DefaultOptions returns the paper's attack settings.

@@ -456,3 +456,14 @@ func TestPerturbActiveIsPerturb(t *testing.T) {
 	assert.Positive(t, fooled, "some active examples fooled")
 	assert.Less(t, fooled, 10, "and some not")
 }
+
+// TestPackSize: pruned batches are padded to a power of two up to 8 and to
+// a multiple of 8 beyond, never past the evaluation's batch, never below n.
+func TestPackSize(t *testing.T) {
+	for _, c := range []struct{ n, full, want int }{
+		{1, 128, 1}, {3, 128, 4}, {5, 128, 8}, {8, 128, 8}, {9, 128, 16}, {17, 128, 24},
+		{33, 128, 40}, {47, 128, 48}, {121, 128, 128}, {128, 128, 128}, {99, 100, 100}, {13, 13, 13},
+	} {
+		assert.Equal(t, c.want, packed{full: c.full}.size(c.n), "n %d, batch %d", c.n, c.full)
+	}
+}

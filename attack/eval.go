@@ -423,7 +423,7 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 	}
 	if da, ok := a.(doublingAttack); ok && top {
 		rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<61|uint64(ai)<<32|uint64(e.Batches)))
-		out, err := da.doubled().Perturb(m, x, y, e.Config.Setting, rng)
+		out, err := e.checkPerturb(m, da.doubled(), x, y, e.Config.Setting, rng, func(i int) bool { return clean[i] == y[i] && !fooled[i] })
 		if err != nil {
 			return fmt.Errorf("attack: %s: doubled steps check: %w", p.Name, err)
 		}
@@ -436,7 +436,8 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 	}
 	if ra, ok := a.(radiusAttack); ok {
 		rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<63|uint64(ai)<<32|uint64(e.Batches)))
-		out, err := ra.AtRadius(LargeEps).Perturb(m, x, y, e.Config.Setting, rng)
+		correct := func(i int) bool { return clean[i] == y[i] }
+		out, err := e.checkPerturb(m, ra.AtRadius(LargeEps), x, y, e.Config.Setting, rng, correct)
 		if err != nil {
 			return fmt.Errorf("attack: %s: eps %s check: %w", p.Name, Eps255(LargeEps), err)
 		}
@@ -447,7 +448,7 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 			}
 		}
 		rng = rand.New(rand.NewPCG(e.Config.Seed, 1<<60|uint64(ai)<<32|uint64(e.Batches)))
-		if out, err = ra.AtRadius(UnboundedEps).Perturb(m, x, y, e.Config.Setting, rng); err != nil {
+		if out, err = e.checkPerturb(m, ra.AtRadius(UnboundedEps), x, y, e.Config.Setting, rng, correct); err != nil {
 			return fmt.Errorf("attack: %s: unbounded check: %w", p.Name, err)
 		}
 		st.UnboundedRan = true
@@ -465,13 +466,58 @@ func (e *Evaluation) subsetChecks(m Model, a Attack, ai int, st *AttackStats, x 
 	return nil
 }
 
+// checkPerturb runs a check attack on the examples whose outcome the
+// check counts (counts(i)), with the draws a.Perturb would take for the
+// whole batch, so that each counted example's outcome is a.Perturb's
+// (TestPrunedFlagsUnchanged compares the checks too): PGD through
+// perturbActive, a per-example seeded attack on the gathered examples with
+// their own seeds. The others are returned as given and not fooled. With
+// Unpruned, or for another attack, it is a.Perturb on the whole batch.
+func (e *Evaluation) checkPerturb(m Model, a Attack, x []float32, y []int, s Setting, rng *rand.Rand, counts func(i int) bool) (*Outcome, error) {
+	if e.Config.Unpruned {
+		return a.Perturb(m, x, y, s, rng)
+	}
+	active := make([]bool, len(y))
+	var idx []int
+	for i := range y {
+		if active[i] = counts(i); active[i] {
+			idx = append(idx, i)
+		}
+	}
+	pm := packed{m: m, full: len(y)}
+	switch a := a.(type) {
+	case activeAttack:
+		return a.perturbActive(pm, x, y, s, rng, active)
+	case seededAttack:
+		seeds := drawSeeds(rng, len(y))
+		out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, len(y)), ZeroGrad: make([]bool, len(y))}
+		if len(idx) == 0 {
+			return out, nil
+		}
+		pick := make([]uint64, len(idx))
+		for j, i := range idx {
+			pick[j] = seeds[i]
+		}
+		sub, err := a.perturbSeeded(pm, gather(x, idx), gatherInts(y, idx), s, pick)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			copy(out.XAdv[i*imageSize:(i+1)*imageSize], sub.XAdv[j*imageSize:(j+1)*imageSize])
+			out.Fooled[i], out.ZeroGrad[i] = sub.Fooled[j], sub.ZeroGrad[j]
+		}
+		return out, nil
+	}
+	return a.Perturb(m, x, y, s, rng)
+}
+
 // transferCheck crafts the attack on the other branch of a two-branch
 // model (the same mode, its own draws) and scores its x_adv on this one.
 func (e *Evaluation) transferCheck(m Model, a Attack, ai int, st *AttackStats, x []float32, y []int, clean []int, fooled []bool) error {
 	other := e.Config.Setting
 	other.Branch = 1 - other.Branch
 	rng := rand.New(rand.NewPCG(e.Config.Seed, 1<<59|uint64(ai)<<32|uint64(e.Batches)))
-	out, err := a.Perturb(m, x, y, other, rng)
+	out, err := e.checkPerturb(m, a, x, y, other, rng, func(i int) bool { return clean[i] == y[i] })
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (f *FAB) Name() string { return "fab-t" }
 // margin z_t − z_y whose boundary it linearises).
 func (f *FAB) Params() results.AttackParams {
 	return results.AttackParams{Name: "fab-t", Eps: f.Eps, Eps255: Eps255(f.Eps), Steps: f.Iterations, Restarts: max(1, f.Restarts),
-		Loss: nn.CWTargeted.String(), Targets: f.Targets, Pruned: true}
+		Loss: nn.CWTargeted.String(), Targets: f.Targets, Pruned: true, Precision: f.precision()}
 }
 
 // raisesLoss is false: a minimum-norm attack returns x for the examples it

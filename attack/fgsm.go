@@ -28,7 +28,7 @@ func (f *FGSM) Name() string { return "fgsm" }
 
 // Params returns the attack's hyper-parameters.
 func (f *FGSM) Params() results.AttackParams {
-	return results.AttackParams{Name: "fgsm", Eps: f.Eps, Eps255: Eps255(f.Eps), Step: f.Eps, Steps: 1, Restarts: 1, Loss: f.Loss.String()}
+	return results.AttackParams{Name: "fgsm", Eps: f.Eps, Eps255: Eps255(f.Eps), Step: f.Eps, Steps: 1, Restarts: 1, Loss: f.Loss.String(), Precision: f.precision()}
 }
 
 // Perturb takes the one step.

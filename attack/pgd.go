@@ -54,7 +54,7 @@ func (p *PGD) Name() string { return p.name }
 // Params returns the attack's hyper-parameters.
 func (p *PGD) Params() results.AttackParams {
 	return results.AttackParams{Name: p.name, Eps: p.Eps, Eps255: Eps255(p.Eps), Step: p.Step, Steps: p.Steps, Restarts: p.Restarts,
-		RandomStart: !p.NoRandom, ClampStart: p.ClampStart, Loss: p.Loss.String()}
+		RandomStart: !p.NoRandom, ClampStart: p.ClampStart, Loss: p.Loss.String(), Precision: p.precision()}
 }
 
 // Perturb runs every restart on the batch and keeps, per example, the first

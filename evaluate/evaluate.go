@@ -86,6 +86,12 @@ type Spec struct {
 	// timing and checking the pruned protocol. A finished result of the
 	// same evaluation is reused either way.
 	Unpruned bool
+	// AttackPrecision is the precision of the attacks' steps (their
+	// forward passes and input gradients; nn.Precision): recorded in every
+	// attack's parameters, so a bf16 result is never mistaken for, reused
+	// as or averaged with a float32 one. Clean and final classifications
+	// stay float32.
+	AttackPrecision nn.Precision
 }
 
 // Options say how an evaluation is carried out.
@@ -320,6 +326,7 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 	if s.Options != nil {
 		opts = *s.Options
 	}
+	opts.Precision = s.AttackPrecision
 	j := &evalJob{batch: s.Batch, unpruned: s.Unpruned}
 	for _, name := range s.Attacks {
 		a, err := attack.New(name, opts)
@@ -333,6 +340,7 @@ func prepare(s Spec, o Options) (*evalJob, error) {
 		return nil, err
 	}
 	j.ld = ld
+	ld.model.SetAttackPrecision(s.AttackPrecision)
 	branches, err := branchesOf(s.Branch, ld.model.Branches())
 	if err != nil {
 		return nil, err

@@ -19,6 +19,12 @@ import (
 // gradient as convolutions of the output gradient, one per pixel parity at
 // stride 2), otherwise im2col and GEMM.
 func Conv2d(x, w *gorgonia.Node, stride, pad int) (*gorgonia.Node, error) {
+	return conv2d(x, w, stride, pad, false)
+}
+
+// conv2d is Conv2d, its forward pass and input gradient in BF16 precision
+// when bf16.
+func conv2d(x, w *gorgonia.Node, stride, pad int, bf16 bool) (*gorgonia.Node, error) {
 	if x.Dims() != 4 || w.Dims() != 4 {
 		return nil, fmt.Errorf("nn: conv2d: want x (N,C,H,W) and w (Cout,C,k,k), got %v and %v", x.Shape(), w.Shape())
 	}
@@ -30,7 +36,7 @@ func Conv2d(x, w *gorgonia.Node, stride, pad int) (*gorgonia.Node, error) {
 	if stride < 1 || pad < 0 || g.OutH() < 1 || g.OutW() < 1 { // stride first: OutH divides by it
 		return nil, fmt.Errorf("nn: conv2d: kernel %d stride %d pad %d does not fit %dx%d input", g.K, stride, pad, g.H, g.W)
 	}
-	return gorgonia.ApplyOp(&convOp{g: g}, x, w)
+	return gorgonia.ApplyOp(&convOp{g: g, bf16: bf16}, x, w)
 }
 
 // convPart says which of the convolution's three computations an op does.
@@ -47,6 +53,7 @@ type convOp struct {
 	PureOp
 	g    conv.Geom
 	part convPart
+	bf16 bool // float32 forward pass and input gradient in BF16 precision
 }
 
 func (op *convOp) Arity() int { return 2 }
@@ -81,7 +88,11 @@ func (op *convOp) outShape(n int) tensor.Shape {
 }
 
 func (op *convOp) String() string {
-	return [...]string{"conv2d", "conv2d-dx", "conv2d-dw"}[op.part] + "(" + op.g.String() + ")"
+	name := [...]string{"conv2d", "conv2d-dx", "conv2d-dw"}[op.part]
+	if op.bf16 {
+		name += "-bf16"
+	}
+	return name + "(" + op.g.String() + ")"
 }
 func (op *convOp) WriteHash(h hash.Hash) { hashOp(op, h) }
 func (op *convOp) Hashcode() uint32      { return Hashcode(op) }
@@ -113,7 +124,13 @@ func (op *convOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value)
 	}
 	switch ad := a.Data().(type) {
 	case []float32:
-		convDo(op, ad, b.Data().([]float32), out.Data().([]float32), n)
+		if op.bf16 && op.part == convY {
+			conv.ForwardBF16(ad, b.Data().([]float32), out.Data().([]float32), n, op.g)
+		} else if op.bf16 && op.part == convDx {
+			conv.BackwardDataBF16(ad, b.Data().([]float32), out.Data().([]float32), n, op.g)
+		} else {
+			convDo(op, ad, b.Data().([]float32), out.Data().([]float32), n)
+		}
 	case []float64:
 		convDo(op, ad, b.Data().([]float64), out.Data().([]float64), n)
 	default:
@@ -135,7 +152,7 @@ func convDo[T Float](op *convOp, a, b, out []T, n int) {
 }
 
 func (op *convOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&convOp{g: op.g, part: convDx}, in[1], grad)
+	dx, err := gorgonia.ApplyOp(&convOp{g: op.g, part: convDx, bf16: op.bf16}, in[1], grad)
 	if err != nil {
 		return nil, err
 	}

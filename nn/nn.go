@@ -74,9 +74,10 @@ func (v *Var) SetFloat64s(src []float64) { FromFloat64(v.Value, src) }
 // whatever values they are bound to, so every other input of a graph (the
 // clean and the adversarial batch, say) needs a name of its own.
 type Graph struct {
-	G     *gorgonia.ExprGraph
-	nodes map[*Var]*gorgonia.Node
-	order []*Var
+	G        *gorgonia.ExprGraph
+	nodes    map[*Var]*gorgonia.Node
+	order    []*Var
+	convPrec Precision // of the convolutions Graph.Conv2d builds
 }
 
 // NewGraph returns an empty graph.

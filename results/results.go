@@ -181,6 +181,10 @@ type AttackParams struct {
 	// the earlier pruned attacks of the same evaluation (AutoAttack's
 	// protocol): its robust flags and RA are cumulative over them.
 	Pruned bool `json:"pruned,omitempty"`
+	// Precision is "bf16" when the attack's steps (its forward passes and
+	// input gradients) ran with bf16 operands; "" is float32. Final
+	// classifications are float32 either way.
+	Precision string `json:"precision,omitempty"`
 }
 
 // AttackResult is one attack's robust accuracy and diagnostics.

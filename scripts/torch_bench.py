@@ -7,6 +7,12 @@ so the peak RSS is the workload's own.
     /usr/bin/python3 scripts/torch_bench.py --workload pgd-step --width 1 --batch 128 --runs 3
     /usr/bin/python3 scripts/torch_bench.py --workload advprop-iter --width 0.25 --train-steps 10
     /usr/bin/python3 scripts/torch_bench.py --workload eval-loop --width 0.25 --n 1000 --runs 1
+    /usr/bin/python3 scripts/torch_bench.py --workload pgd-step --width 1 --attack-precision bf16
+
+--attack-precision bf16 runs the attack steps (their forward pass and input
+gradient) under torch.autocast("cpu", torch.bfloat16), as advbench's flag
+of the same name does; clean and final predictions and training passes stay
+float32.
 
 Needs Debian's python3-torch (apt-get install python3-torch); prints one JSON
 object with the fields advbench bench --format json uses.
@@ -70,6 +76,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--train-steps", type=int, default=10, help="advprop-iter: PGD steps of the training attack")
     p.add_argument("--attack-mode", default="train", choices=["train", "eval"], help="advprop-iter: mode of the attack")
+    p.add_argument("--attack-precision", default="fp32", choices=["fp32", "bf16"], help="attack steps under bf16 autocast")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -80,10 +87,15 @@ def main():
     opt = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=5e-4)
     eps, step = 8 / 255, 2 / 255
 
+    def attack_loss(xa):
+        # The loss of one attack step, in the attack precision.
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.attack_precision == "bf16"):
+            return F.cross_entropy(m(xa).float(), y)
+
     def pgd(xa, steps):
         for _ in range(steps):
             xa.requires_grad_(True)
-            (g,) = torch.autograd.grad(F.cross_entropy(m(xa), y), [xa])
+            (g,) = torch.autograd.grad(attack_loss(xa), [xa])
             xa = xa.detach() + step * g.sign()
             xa = torch.min(torch.max(xa, x - eps), x + eps).clamp(0, 1)
         return xa
@@ -135,8 +147,7 @@ def main():
         elif a.workload == "pgd-step":
             m.eval()
             xa = x.clone().requires_grad_(True)
-            loss = F.cross_entropy(m(xa), y)
-            (g,) = torch.autograd.grad(loss, [xa])
+            (g,) = torch.autograd.grad(attack_loss(xa), [xa])
         elif a.workload == "advprop-iter":
             advprop_iter()
         elif a.workload == "pgd20-eval":
@@ -159,7 +170,7 @@ def main():
         rates.append((a.n if a.workload == "eval-loop" else a.batch) / (time.perf_counter() - t))
     print(json.dumps({
         "engine": "pytorch " + torch.__version__, "threads": a.threads,
-        "workload": a.workload, "width": a.width, "batch": a.batch,
+        "workload": a.workload, "width": a.width, "batch": a.batch, "attack_precision": a.attack_precision,
         "images_per_second_runs": rates, "images_per_second": statistics.median(rates),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/advbench/advbench/data/loader"
 	"github.com/advbench/advbench/models/resnet"
+	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/norms"
 )
 
@@ -76,6 +77,11 @@ type Config struct {
 	// (the reference code: batch statistics, the attacked branch's running
 	// statistics updated by every step) or "eval".
 	AttackMode string `json:"attack_mode"`
+	// AttackPrecision is the precision of the training attack's and the
+	// validation attack's steps (nn.Precision's names; "" is fp32): their
+	// forward passes and input gradients, never the training passes or
+	// the validation's final classifications.
+	AttackPrecision string `json:"attack_precision,omitempty"`
 	// EvalSteps is the PGD length of the per-epoch validation (eval mode).
 	EvalSteps int `json:"eval_steps"`
 
@@ -122,7 +128,24 @@ func (r Record) StepsPerEpoch() int {
 // the weights a run starts from (W_0, which a landscape probe measures
 // distances from).
 func (c Config) InitialModel() (*resnet.Model, error) {
-	return resnet.New(resnet.Config{Norm: c.Norm, Width: c.Width, Seed: c.Seed})
+	p, err := c.attackPrecision()
+	if err != nil {
+		return nil, err
+	}
+	m, err := resnet.New(resnet.Config{Norm: c.Norm, Width: c.Width, Seed: c.Seed})
+	if err != nil {
+		return nil, err
+	}
+	m.SetAttackPrecision(p)
+	return m, nil
+}
+
+// attackPrecision parses AttackPrecision ("" is fp32).
+func (c Config) attackPrecision() (nn.Precision, error) {
+	if c.AttackPrecision == "" {
+		return nn.FP32, nil
+	}
+	return nn.ParsePrecision(c.AttackPrecision)
 }
 
 // LastBatchPolicies are the values of Config.LastBatch.
@@ -152,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains(AttackModes, c.AttackMode) {
 		return bad("attack_mode", "attack mode %q: want train or eval", c.AttackMode)
+	}
+	if _, err := c.attackPrecision(); err != nil {
+		return bad("attack_precision", "%v", err)
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/advbench/advbench/checkpoint"
 	"github.com/advbench/advbench/landscape"
+	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/rundir"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,4 +165,22 @@ func TestLandscapeEveryValidated(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "landscape_every", ce.Field)
 	assert.EqualError(t, err, fmt.Sprintf("train: landscape interval %d must not be negative (0 probes nothing)", -2))
+}
+
+// TestAttackPrecisionConfig: an unknown attack precision is refused naming
+// the field; bf16 builds a model whose attack steps are bf16 (and "" is
+// fp32).
+func TestAttackPrecisionConfig(t *testing.T) {
+	c := smoke(t)
+	c.AttackPrecision = "fp16"
+	var ce *ConfigError
+	require.ErrorAs(t, c.Validate(), &ce)
+	assert.Equal(t, "attack_precision", ce.Field)
+	for p, want := range map[string]nn.Precision{"": nn.FP32, "fp32": nn.FP32, "bf16": nn.BF16} {
+		c.AttackPrecision = p
+		require.NoError(t, c.Validate())
+		m, err := c.InitialModel()
+		require.NoError(t, err)
+		assert.Equal(t, want, m.AttackPrecision(), "%q", p)
+	}
 }

@@ -34,6 +34,14 @@ type benchWorkload struct {
 	build func(in benchInput) (run func() error, flopsPerMAC float64, err error)
 }
 
+// attackOptions are the paper's attack settings in the bench's attack
+// precision.
+func (in benchInput) attackOptions() attack.Options {
+	o := attack.DefaultOptions()
+	o.Precision = in.m.AttackPrecision()
+	return o
+}
+
 // benchInput is what a workload is built on: the model, a fixed random
 // batch (x, a second batch xa for the adversarial branch, labels y), the
 // random source and the command's options.
@@ -73,16 +81,20 @@ var benchWorkloads = []benchWorkload{
 		}, 12, nil
 	}},
 	{"advprop-iter", "one whole AdvProp training iteration as advbench train runs it:\nPGD with --train-steps steps on the adversarial branch in\n--attack-mode, both passes, the SGD update; 4 per attack step + 12", buildAdvPropIter},
-	{"pgd20-eval", "what advbench eval does per batch with --attacks pgd-20: clean\nlogits, PGD-20 in evaluation mode, the logits at x_adv; 84", func(in benchInput) (func() error, float64, error) {
-		pgd20, err := attack.New("pgd-20", attack.DefaultOptions())
+	{"pgd20-eval", "one batch of advbench eval --attacks pgd-20 --unpruned past the\nchecks' first 64 images: clean logits, PGD-20 in evaluation mode\non every image, the logits at x_adv; 84", func(in benchInput) (func() error, float64, error) {
+		pgd20, err := attack.New("pgd-20", in.attackOptions())
 		if err != nil {
 			return nil, 0, err
 		}
 		return func() error {
-			ev, err := attack.NewEvaluation([]attack.Attack{pgd20}, attack.EvalConfig{Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: in.opts.Seed})
+			// Every image attacked and no check attacks: the work of
+			// scripts/torch_bench.py's pgd20-eval, image for image (the
+			// pruned protocol's gain is measured on whole evaluations).
+			ev, err := attack.NewEvaluation([]attack.Attack{pgd20}, attack.EvalConfig{Setting: attack.Setting{Branch: nn.Clean, Mode: nn.Eval}, Seed: in.opts.Seed, Unpruned: true})
 			if err != nil {
 				return err
 			}
+			ev.Checked = attack.CheckExamples
 			return ev.Add(in.m, []attack.Attack{pgd20}, in.x, in.y)
 		}, 84, nil
 	}},
@@ -140,6 +152,8 @@ type benchOptions struct {
 	// advprop-iter only: the training attack's steps and mode.
 	TrainSteps int
 	AttackMode string
+	// Precision is --attack-precision: of the workloads' input gradients.
+	Precision string
 }
 
 func newBenchCommand() *cli.Command {
@@ -158,7 +172,12 @@ Workloads and their FLOPs per MAC and image:
 Examples:
   advbench bench --workload pgd-step --width 1 --batch 128
   advbench bench --workload train-step --width 0.25 --runs 5 --format json
-  advbench bench --workload advprop-iter --width 0.25 --train-steps 10`,
+  advbench bench --workload advprop-iter --width 0.25 --train-steps 10
+  advbench bench --workload pgd-step --width 1 --attack-precision bf16
+
+--attack-precision bf16 runs the input gradients of pgd-step, pgd20-eval and
+advprop-iter's training attack with bf16 operands (AVX512_BF16); GFLOP/s
+still counts their multiply-adds.`,
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "width multiplier", Destination: &opts.Width},
 			&cli.IntFlag{Name: "batch", Value: 128, Usage: "batch size", Destination: &opts.Batch},
@@ -166,6 +185,7 @@ Examples:
 			&cli.StringFlag{Name: "workload", Value: "pgd-step", Usage: orList(benchWorkloadNames()), Destination: &opts.Workload},
 			&cli.IntFlag{Name: "train-steps", Value: 10, Usage: "advprop-iter: PGD steps of the training attack", Destination: &opts.TrainSteps},
 			&cli.StringFlag{Name: "attack-mode", Value: "train", Usage: "advprop-iter: statistics of the training attack, train or eval", Destination: &opts.AttackMode},
+			attackPrecisionFlag(&opts.Precision),
 			&cli.IntFlag{Name: "runs", Value: 3, Usage: "timed runs after the warm-up", Destination: &opts.Runs},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the batch", Destination: &opts.Seed},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a pprof CPU profile of the timed runs to `FILE` (go tool pprof FILE)", Destination: &opts.Profile},
@@ -193,6 +213,8 @@ type benchResult struct {
 	PeakRSSMiB   float64   `json:"peak_rss_mib"`
 	GOMAXPROCS   int       `json:"gomaxprocs"`
 	GEMMKernel   string    `json:"gemm_kernel"`
+	// AttackPrecision is the precision of the input gradients (fp32, bf16).
+	AttackPrecision string `json:"attack_precision"`
 }
 
 func runBench(opts benchOptions, stdout, stderr io.Writer) error {
@@ -209,10 +231,15 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	if opts.Batch < 1 || opts.Runs < 1 || opts.Width <= 0 {
 		return usagef("bench: --batch and --runs must be at least 1 and --width positive")
 	}
+	prec, err := parseAttackPrecision(opts.Precision)
+	if err != nil {
+		return err
+	}
 	m, err := resnet.New(resnet.Config{Norm: opts.Norm, Width: opts.Width, Seed: opts.Seed})
 	if err != nil {
 		return err
 	}
+	m.SetAttackPrecision(prec)
 	rng := rand.New(rand.NewPCG(opts.Seed, 2))
 	x := make([]float32, opts.Batch*3*32*32)
 	xa := make([]float32, len(x))
@@ -232,7 +259,10 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := benchResult{Workload: opts.Workload, Norm: opts.Norm, Width: opts.Width, Batch: opts.Batch, MACsPerImage: m.MACs(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GEMMKernel: sgemm.Active.Name}
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GEMMKernel: sgemm.Active.Name, AttackPrecision: prec.String()}
+	if prec == nn.BF16 {
+		res.GEMMKernel += "+" + sgemm.BF16Kernel().Name
+	}
 	if opts.Profile != "" {
 		f, err := os.Create(opts.Profile)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/advbench/advbench/attack"
+	"github.com/advbench/advbench/internal/sgemm"
+	"github.com/advbench/advbench/nn"
 	"github.com/advbench/advbench/norms"
 	"github.com/advbench/advbench/results"
 	"github.com/advbench/advbench/rundir"
@@ -211,4 +213,24 @@ func checkDataPath(path string) error {
 		return usagef("--data %s: %v", path, errors.Unwrap(err))
 	}
 	return nil
+}
+
+// attackPrecisionFlag is --attack-precision of the commands that run
+// attacks (eval, train, bench).
+func attackPrecisionFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "attack-precision", Value: "fp32", Usage: "precision of the attack steps' convolutions (forward passes and input gradients): fp32, or bf16 (bf16 operands, float32 sums; needs a CPU with AVX512_BF16); clean and final classifications and training passes stay fp32", Destination: dst}
+}
+
+// parseAttackPrecision reads --attack-precision, refusing bf16 on a CPU
+// without AVX512_BF16: there only the portable bf16 kernel could run, which
+// serves the tests and is far slower than the float32 kernels.
+func parseAttackPrecision(s string) (nn.Precision, error) {
+	p, err := nn.ParsePrecision(s)
+	if err != nil {
+		return nn.FP32, usagef("--attack-precision: %v", err)
+	}
+	if p == nn.BF16 && !sgemm.HasBF16() {
+		return nn.FP32, usagef("--attack-precision bf16: this CPU has no AVX512_BF16 instructions (lscpu: avx512_bf16) for the bf16 kernel; use fp32")
+	}
+	return p, nil
 }

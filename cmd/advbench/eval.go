@@ -33,6 +33,8 @@ type evalOptions struct {
 	// attack's number of restarts.
 	Loss     string
 	Restarts int
+	// Precision is --attack-precision.
+	Precision string
 }
 
 func newEvalCommand() *cli.Command {
@@ -73,6 +75,11 @@ not robust whatever the attack does), each restart only the ones no earlier
 restart fooled, with the random starts of the whole batch, so the flags are
 those of attacking everything (--unpruned does, for timing).
 --loss sets the loss of fgsm and pgd (the AutoAttack attacks name theirs).
+--attack-precision bf16 runs the attacks' forward passes and input
+gradients with bf16 operands and float32 sums (AVX512_BF16; refused on a
+CPU without it); clean and final classifications stay float32, and every
+attack's parameters record the precision, so a bf16 result is never reused
+as, or tabulated with, a float32 one.
 
 --sweep measures robust accuracy against eps instead (PGD of --sweep-steps
 steps at each of --sweep-eps, in /255, with the step --step/--eps of eps)
@@ -87,6 +94,7 @@ Examples:
   advbench eval runs/bn-advprop-smoke-s1 --attacks pgd-20 --test-n 500
   advbench eval runs/x/checkpoints/best.safetensors --branch adv --out adv-best.json
   advbench eval runs/saauxbn-advprop-quick-s1 --sweep --test-n 500
+  advbench eval runs/saauxbn-advprop-quick-s1 --attack-precision bf16 --out results-bf16
   advbench eval --checkpoint model.pt --norm saauxbn --width 1 --data cifar10
   advbench eval tables runs/*/results`,
 		Flags: []cli.Flag{
@@ -107,6 +115,7 @@ Examples:
 			&cli.Float64Flag{Name: "width", Value: 1, Usage: "--checkpoint: the model's width multiplier", Destination: &opts.Spec.Width},
 			&cli.StringFlag{Name: "input-normalization", Usage: "--checkpoint: how the model standardises its [0,1] inputs, for a file without normal.mean/normal.std: imagenet, none, MEAN,STD or M1,M2,M3,S1,S2,S3", Destination: &opts.Spec.InputNorm},
 			&cli.BoolFlag{Name: "unpruned", Usage: "attack every example with every attack and restart instead of only the clean-correct ones still robust: the same flags, slower (timing; checking the protocol); a finished result is reused, so give another --out", Destination: &opts.Spec.Unpruned},
+			attackPrecisionFlag(&opts.Precision),
 			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
@@ -208,6 +217,12 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 		return err
 	}
 	opts.Spec.Options = &o
+	if opts.Spec.AttackPrecision, err = parseAttackPrecision(opts.Precision); err != nil {
+		return err
+	}
+	if opts.Sweep && opts.Spec.AttackPrecision != nn.FP32 {
+		return usagef("--attack-precision %s: --sweep runs in fp32 only", opts.Spec.AttackPrecision)
+	}
 	if opts.Sweep {
 		ss, err := sweepSpec(opts)
 		if err != nil {

@@ -127,6 +127,7 @@ var trainConfigFlags = []configFlag{
 	epsField("eps", "L-inf radius of the attacks, a number or n/255", func(c *train.Config) *float64 { return &c.Eps }),
 	epsField("step", "PGD step size, a number or n/255", func(c *train.Config) *float64 { return &c.Step }),
 	stringField("attack-mode", "statistics of the training attack: train (reference code) or eval", func(c *train.Config) *string { return &c.AttackMode }),
+	stringField("attack-precision", "precision of the training and validation attacks' steps: fp32 (\"\" = fp32) or bf16 (needs AVX512_BF16); training passes and final classifications stay fp32", func(c *train.Config) *string { return &c.AttackPrecision }),
 	intField("eval-steps", "PGD steps of the per-epoch validation", func(c *train.Config) *int { return &c.EvalSteps }),
 	intField("save-every", "write checkpoints/epoch-NNN every this many epochs (0 = never)", func(c *train.Config) *int { return &c.SaveEvery }),
 	intField("save-steps", "also write checkpoints/last every this many steps within an epoch (0 = at epoch ends only)", func(c *train.Config) *int { return &c.SaveSteps }),
@@ -293,6 +294,11 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 				return usagef("--%s: %v", strings.ReplaceAll(ce.Field, "_", "-"), err)
 			}
 			return usageError{err}
+		}
+		if cfg.AttackPrecision != "" {
+			if _, err := parseAttackPrecision(cfg.AttackPrecision); err != nil {
+				return err
+			}
 		}
 		out := opts.Out
 		if out == "" {

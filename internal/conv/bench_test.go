@@ -30,8 +30,8 @@ func BenchmarkConv(b *testing.B) {
 		name string
 		run  func(x, w, y []float32, n int, g Geom)
 	}{
-		{"forward", forwardFast},
-		{"dx", func(x, w, y []float32, n int, g Geom) { backwardDataFast(w, y, x, n, g) }},
+		{"forward", func(x, w, y []float32, n int, g Geom) { forwardFast(x, w, y, n, g, FP32) }},
+		{"dx", func(x, w, y []float32, n int, g Geom) { backwardDataFast(w, y, x, n, g, FP32) }},
 		{"dw", func(x, w, y []float32, n int, g Geom) { backwardWeightFast(x, y, w, n, g) }},
 		{"dw-gemm", func(x, w, y []float32, n int, g Geom) {
 			defer func(d bool) { dotWeightGrad = d }(dotWeightGrad)

@@ -32,7 +32,7 @@ func (g Geom) String() string {
 // (Cout, C, K, K), y (n, Cout, OutH, OutW); every element of y is written.
 func Forward[T vec.Float](x, w, y []T, n int, g Geom) {
 	if x32, ok := any(x).([]float32); ok && sgemm.Fast() {
-		forwardFast(x32, any(w).([]float32), any(y).([]float32), n, g)
+		forwardFast(x32, any(w).([]float32), any(y).([]float32), n, g, FP32)
 		return
 	}
 	forwardIm2col(x, w, y, n, g)
@@ -43,11 +43,37 @@ func Forward[T vec.Float](x, w, y []T, n int, g Geom) {
 // written.
 func BackwardData[T vec.Float](w, dy, dx []T, n int, g Geom) {
 	if w32, ok := any(w).([]float32); ok && sgemm.Fast() {
-		backwardDataFast(w32, any(dy).([]float32), any(dx).([]float32), n, g)
+		backwardDataFast(w32, any(dy).([]float32), any(dx).([]float32), n, g, FP32)
 		return
 	}
 	backwardDataIm2col(w, dy, dx, n, g)
 }
+
+// Precision is the arithmetic of a convolution's products: FP32, or BF16
+// (both operands rounded to bfloat16, products summed in float32:
+// sgemm.GemmBF16, on AVX512_BF16 where the CPU has it, else its portable
+// kernel).
+type Precision uint8
+
+const (
+	FP32 Precision = iota
+	BF16
+)
+
+// gemmSet is sgemm.GemmSet in precision p.
+func (p Precision) gemmSet(m, n, k int, a sgemm.AOperand, b sgemm.BOperand, c []float32, ldc int, off func(int) int) {
+	if p == BF16 {
+		sgemm.GemmSetBF16(m, n, k, a, b, c, ldc, off)
+		return
+	}
+	sgemm.GemmSet(m, n, k, a, b, c, ldc, off)
+}
+
+// ForwardBF16 is Forward for float32 in BF16 precision.
+func ForwardBF16(x, w, y []float32, n int, g Geom) { forwardFast(x, w, y, n, g, BF16) }
+
+// BackwardDataBF16 is BackwardData for float32 in BF16 precision.
+func BackwardDataBF16(w, dy, dx []float32, n int, g Geom) { backwardDataFast(w, dy, dx, n, g, BF16) }
 
 // BackwardWeight computes the weight gradient dw (Cout, C, K, K), summed
 // over the n images, from the input x and the output gradient dy; every

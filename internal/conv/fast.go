@@ -339,16 +339,16 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 }
 
 // forwardFast computes y = conv(x, w) for n images.
-func forwardFast(x, w, y []float32, n int, g Geom) {
+func forwardFast(x, w, y []float32, n int, g Geom, prec Precision) {
 	key := scratchKey{"packed-w", g}
 	buf := takeBuf(key)
 	a := sgemm.PackInto(buf, false, g.Cout, g.colRows(), w, g.colRows(), 1)
-	forwardPacked(x, a, y, n, g)
+	forwardPacked(x, a, y, n, g, prec)
 	giveBuf(key, a.Buffer())
 }
 
 // forwardPacked computes y = conv(x, weights packed as a) for n images.
-func forwardPacked(x []float32, a *sgemm.Packed, y []float32, n int, g Geom) {
+func forwardPacked(x []float32, a *sgemm.Packed, y []float32, n int, g Geom, prec Precision) {
 	k, p := g.colRows(), g.colCols()
 	out := g.Cout * p
 	rows := patchRows(g)
@@ -364,14 +364,14 @@ func forwardPacked(x []float32, a *sgemm.Packed, y []float32, n int, g Geom) {
 			cols := (i1 - i0) * p
 			b.load(x, i0, i1)
 			if direct {
-				sgemm.GemmSet(g.Cout, cols, k, a, b, y[i0*out:i1*out], p, off)
+				prec.gemmSet(g.Cout, cols, k, a, b, y[i0*out:i1*out], p, off)
 				continue
 			}
 			if tmp == nil {
 				tmp = scratch(scratchKey{"conv-out", g}, g.Cout*size*p)
 				defer giveBuf(scratchKey{"conv-out", g}, tmp)
 			}
-			sgemm.GemmSet(g.Cout, cols, k, a, b, tmp[:g.Cout*cols], cols, nil)
+			prec.gemmSet(g.Cout, cols, k, a, b, tmp[:g.Cout*cols], cols, nil)
 			planes(y, tmp, i0, i1, g.Cout, p, false)
 		}
 	})
@@ -409,20 +409,20 @@ func flipTranspose(out, w []float32, g Geom) {
 // (backwardDataPhases); otherwise the patch-space product Wᵀ·dy is added
 // back at the patch positions of phase-plane padded images
 // (backwardDataScatter).
-func backwardDataFast(w, dy, dx []float32, n int, g Geom) {
+func backwardDataFast(w, dy, dx []float32, n int, g Geom, prec Precision) {
 	if tg, ok := g.transposedGeom(); ok {
 		key := scratchKey{"flipped-w", g}
 		wt := scratch(key, len(w))
 		flipTranspose(wt, w, g)
-		forwardFast(dy, wt, dx, n, tg)
+		forwardFast(dy, wt, dx, n, tg, prec)
 		giveBuf(key, wt)
 		return
 	}
 	if pp := phasePlan(g); pp != nil {
-		backwardDataPhases(w, dy, dx, n, g, pp)
+		backwardDataPhases(w, dy, dx, n, g, pp, prec)
 		return
 	}
-	backwardDataScatter(w, dy, dx, n, g)
+	backwardDataScatter(w, dy, dx, n, g, prec)
 }
 
 // phases is how a stride-2 convolution's input gradient splits into four
@@ -484,7 +484,7 @@ func phasePlan(g Geom) *phases {
 // phase), columns = dy positions, B read in place from the padded dy; each
 // phase is written into its own plane buffer and the four are interleaved
 // into dx.
-func backwardDataPhases(w, dy, dx []float32, n int, g Geom, pp *phases) {
+func backwardDataPhases(w, dy, dx []float32, n int, g Geom, pp *phases, prec Precision) {
 	dg := pp.dg
 	p := dg.colCols()
 	kk := g.K * g.K
@@ -525,7 +525,7 @@ func backwardDataPhases(w, dy, dx []float32, n int, g Geom, pp *phases) {
 					continue
 				}
 				pt.rows = pp.rows[ph]
-				sgemm.GemmSet(g.C, cols, len(pt.rows), packed[ph], pt, out(ph), cols, nil)
+				prec.gemmSet(g.C, cols, len(pt.rows), packed[ph], pt, out(ph), cols, nil)
 			}
 			// Phase ph holds channel c of image i at row c from column
 			// (i-i0)·p; dx row 2u+gy takes its even pixels from row u of
@@ -552,7 +552,7 @@ var phasePacked = [4]string{"phase-packed-0", "phase-packed-1", "phase-packed-2"
 // (depth rows x chunk positions, dy read in place), each row added into the
 // zeroed padded operand along the runs the forward pass reads (contiguous in
 // phase planes at any stride), then the pixels copied out.
-func backwardDataScatter(w, dy, dx []float32, n int, g Geom) {
+func backwardDataScatter(w, dy, dx []float32, n int, g Geom, prec Precision) {
 	k, p := g.colRows(), g.colCols()
 	packKey := scratchKey{"packed-wt", g}
 	a := sgemm.PackInto(takeBuf(packKey), true, k, g.Cout, w, k, 1)
@@ -570,7 +570,7 @@ func backwardDataScatter(w, dy, dx []float32, n int, g Geom) {
 			nc := (i1 - i0) * p
 			b.i0 = i0
 			c := cols[:k*nc]
-			sgemm.GemmSet(k, nc, g.Cout, a, b, c, nc, nil)
+			prec.gemmSet(k, nc, g.Cout, a, b, c, nc, nil)
 			pt.reserve(i1 - i0)
 			clear(pt.pad)
 			dOffs, sOffs := scatterBlocks(pt, nc)

@@ -18,7 +18,8 @@ import (
 // 4-wide output rows, an odd input size, the 1x1 shortcut; the input
 // gradient as four parity-phase products at even input sizes, added back
 // along the same runs at odd ones), no padding (transposed padding 2) and an
-// even kernel; the weight gradient also with one image per chunk.
+// even kernel; the weight gradient also with one image per chunk; the
+// forward pass and input gradient also in BF16 precision.
 func TestFastMatchesIm2col(t *testing.T) {
 	if !sgemm.Fast() {
 		t.Skip("no assembly GEMM kernel on this CPU: the packed-patch path is not used")
@@ -58,14 +59,25 @@ func TestFastMatchesIm2col(t *testing.T) {
 			out := n * g.Cout * g.colCols()
 			want, got := make([]float32, out), random(out) // garbage: must be overwritten
 			forwardIm2col(x, w, want, n, g)
-			forwardFast(x, w, got, n, g)
+			forwardFast(x, w, got, n, g, FP32)
 			requireClose(t, want, got, "forward")
 
 			dy := random(out)
 			wantDx, gotDx := make([]float32, len(x)), random(len(x))
 			backwardDataIm2col(w, dy, wantDx, n, g)
-			backwardDataFast(w, dy, gotDx, n, g)
+			backwardDataFast(w, dy, gotDx, n, g, FP32)
 			requireClose(t, wantDx, gotDx, "input gradient")
+
+			// BF16: the products of the operands rounded to bf16, summed
+			// in float32 (a float32 product of the unrounded operands is
+			// off by ~2^-9 of the scale and fails the 1e-5 bound).
+			xr, wr, dyr := roundedBF16(x), roundedBF16(w), roundedBF16(dy)
+			forwardIm2col(xr, wr, want, n, g)
+			forwardFast(x, w, got, n, g, BF16)
+			requireClose(t, want, got, "bf16 forward")
+			backwardDataIm2col(wr, dyr, wantDx, n, g)
+			backwardDataFast(w, dy, gotDx, n, g, BF16)
+			requireClose(t, wantDx, gotDx, "bf16 input gradient")
 
 			wantDw, gotDw := make([]float32, len(w)), random(len(w))
 			backwardWeightIm2col(x, dy, wantDw, n, g)
@@ -80,6 +92,15 @@ func TestFastMatchesIm2col(t *testing.T) {
 			requireClose(t, wantDw, gotDw, "weight gradient, one image per chunk")
 		})
 	}
+}
+
+// roundedBF16 is v with every value rounded to bfloat16.
+func roundedBF16(v []float32) []float32 {
+	out := make([]float32, len(v))
+	for i, f := range v {
+		out[i] = sgemm.FromBF16(sgemm.ToBF16(f))
+	}
+	return out
 }
 
 func requireClose(t *testing.T, want, got []float32, what string) {

@@ -130,11 +130,15 @@ func kernelBF16Go(mr int) kernelFunc {
 // has AVX512_BF16 and the float32 kernel's panels are 16 rows (so operands
 // packed by Pack serve both), the portable one otherwise.
 func BF16Kernel() Kernel {
-	if k, ok := asmBF16Kernel(); ok && Active.MR == k.MR {
-		return k
+	if bf16Asm.fn != nil && Active.MR == bf16Asm.MR {
+		return bf16Asm
 	}
 	return Kernel{Name: "bf16-go", MR: Active.MR, fn: kernelBF16Go(Active.MR), pairs: true}
 }
+
+// bf16Asm is the assembly bf16 kernel, made once (fn nil where the CPU has
+// none).
+var bf16Asm, _ = asmBF16Kernel()
 
 // HasBF16 says whether GemmBF16 runs on the CPU's bf16 instructions here.
 func HasBF16() bool { return BF16Kernel().Name != "bf16-go" }

@@ -170,6 +170,8 @@ type Model struct {
 	arena *nn.Arena
 	// advGrads holds AdvProp's mean gradients, in parameter order.
 	advGrads []*tensor.Dense
+	// attackPrec is the precision of the input-gradient programs.
+	attackPrec nn.Precision
 }
 
 // block is one pre-activation basic block.
@@ -304,7 +306,7 @@ func (m *Model) Forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mode
 			return nil, err
 		}
 	}
-	if h, err = nn.Conv2d(h, g.Node(m.stem), 1, 1); err != nil {
+	if h, err = g.Conv2d(h, g.Node(m.stem), 1, 1); err != nil {
 		return nil, err
 	}
 	for _, blk := range m.blocks {
@@ -328,18 +330,18 @@ func (blk *block) forward(g *nn.Graph, x *gorgonia.Node, b nn.Branch, mode nn.Mo
 	}
 	sc := x
 	if blk.shortcut != nil {
-		if sc, err = nn.Conv2d(a, g.Node(blk.shortcut), blk.stride, 0); err != nil {
+		if sc, err = g.Conv2d(a, g.Node(blk.shortcut), blk.stride, 0); err != nil {
 			return nil, err
 		}
 	}
-	h, err := nn.Conv2d(a, g.Node(blk.conv1), blk.stride, 1)
+	h, err := g.Conv2d(a, g.Node(blk.conv1), blk.stride, 1)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = norms.ApplyReLU(blk.n2, g, h, b, mode); err != nil {
 		return nil, err
 	}
-	if h, err = nn.Conv2d(h, g.Node(blk.conv2), 1, 1); err != nil {
+	if h, err = g.Conv2d(h, g.Node(blk.conv2), 1, 1); err != nil {
 		return nil, err
 	}
 	return gorgonia.Add(h, sc)

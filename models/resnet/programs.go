@@ -22,7 +22,8 @@ type progKey struct {
 	branch  nn.Branch
 	mode    nn.Mode
 	batch   int
-	loss    nn.Loss // purposeInputGrad only
+	loss    nn.Loss      // purposeInputGrad only
+	prec    nn.Precision // of the convolutions: purposeInputGrad only
 }
 
 // program is one compiled graph with its input buffers. Inputs are tensors
@@ -60,6 +61,7 @@ func (m *Model) program(k progKey) (*program, error) {
 
 func (m *Model) build(k progKey) (*program, error) {
 	g := nn.NewGraph()
+	g.SetConvPrecision(k.prec)
 	p := &program{g: g, x: m.inputTensor(k.batch)}
 	// Input nodes need distinct names: gorgonia merges equal-named inputs.
 	xn := gorgonia.NodeFromAny(g.G, p.x, gorgonia.WithName("x"))
@@ -258,12 +260,20 @@ func (m *Model) TargetedLossGrad(x []float32, y, t []int, kind nn.Loss, b nn.Bra
 	return m.lossGrad(x, y, t, kind, b, mode)
 }
 
+// SetAttackPrecision sets the precision of the convolutions in the
+// programs LossGrad and TargetedLossGrad run from now on, the attack steps'
+// (nn.Precision; FP32 until set). Logits and training passes stay float32.
+func (m *Model) SetAttackPrecision(p nn.Precision) { m.attackPrec = p }
+
+// AttackPrecision is the precision LossGrad runs in.
+func (m *Model) AttackPrecision() nn.Precision { return m.attackPrec }
+
 func (m *Model) lossGrad(x []float32, y, t []int, kind nn.Loss, b nn.Branch, mode nn.Mode) (loss float64, logits, grad []float32, err error) {
 	n, err := batchOf(x)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	p, err := m.program(progKey{purposeInputGrad, b, mode, n, kind})
+	p, err := m.program(progKey{purposeInputGrad, b, mode, n, kind, m.attackPrec})
 	if err != nil {
 		return 0, nil, nil, err
 	}
