@@ -457,12 +457,14 @@ func TestPerturbActiveIsPerturb(t *testing.T) {
 	assert.Less(t, fooled, 10, "and some not")
 }
 
-// TestPackSize: pruned batches are padded to a power of two up to 8 and to
-// a multiple of 8 beyond, never past the evaluation's batch, never below n.
+// TestPackSize: pruned batches are padded to a power of two, or from 16
+// on to 1.5 times one when that holds them, never past the evaluation's
+// batch, never below n.
 func TestPackSize(t *testing.T) {
 	for _, c := range []struct{ n, full, want int }{
-		{1, 128, 1}, {3, 128, 4}, {5, 128, 8}, {8, 128, 8}, {9, 128, 16}, {17, 128, 24},
-		{33, 128, 40}, {47, 128, 48}, {121, 128, 128}, {128, 128, 128}, {99, 100, 100}, {13, 13, 13},
+		{1, 128, 1}, {3, 128, 4}, {5, 128, 8}, {8, 128, 8}, {9, 128, 16}, {16, 128, 16}, {17, 128, 24},
+		{24, 128, 24}, {25, 128, 32}, {33, 128, 48}, {47, 128, 48}, {49, 128, 64}, {65, 128, 96},
+		{97, 128, 128}, {128, 128, 128}, {99, 100, 100}, {13, 13, 13}, {200, 256, 256}, {150, 256, 192},
 	} {
 		assert.Equal(t, c.want, packed{full: c.full}.size(c.n), "n %d, batch %d", c.n, c.full)
 	}

@@ -22,23 +22,24 @@ var _ TargetedModel = packed{}
 
 func (p packed) size(n int) int { return max(min(packSize(n), p.full), n) }
 
-// packSize is the batch a pruned attack of n images runs on: the next power
-// of two up to packStep, then the next multiple of packStep. Powers of two
-// all the way would pad a batch of 33 clean-correct images to 64 (half the
-// work wasted, a quarter on average); multiples of 8 waste at most 7 rows
-// for at most full/8 + 3 compiled sizes.
+// packSize is the batch a pruned attack of n images runs on: the next of
+// 1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, … (powers of two, and from 16
+// on also 1.5 times them). Powers of two alone pad a batch of 33
+// clean-correct images to 64 and a quarter of the rows on average; the
+// intermediate sizes waste at most a third and took the PGD-10 + PGD-20
+// evaluation of 1,000 images from 30-32 s to 24-27 s. Multiples of 8 were
+// no faster and held 510 MiB instead of 350: the model keeps each batch
+// size's activation buffers (nn.Arena matches sizes exactly).
 func packSize(n int) int {
-	if n > packStep {
-		return (n + packStep - 1) / packStep * packStep
-	}
 	s := 1
 	for s < n {
+		if s >= 16 && s/2*3 >= n {
+			return s / 2 * 3
+		}
 		s *= 2
 	}
 	return s
 }
-
-const packStep = 8
 
 func padImages(x []float32, n, size int) []float32 {
 	if size == n {
