@@ -620,3 +620,18 @@ func TestReliabilityMark(t *testing.T) {
 	assert.Equal(t, "30.00 [10.78, 60.32] warning (check failed: square: square does not beat white-box)", cellText(byLabel[AutoAttackLabel], "±", "*"))
 	assert.Equal(t, "50.00 [23.66, 76.34] reliable", cellText(byLabel["PGD-20 (RA)"], "±", "*"))
 }
+
+// TestCaptionNamesBF16: tables of results whose attacks ran with bf16
+// steps say so in the caption's attack line; float32 ones say nothing new.
+func TestCaptionNamesBF16(t *testing.T) {
+	f := fixture("bn", "shared", 1, 1, 0.8, 0.5, 0.45)
+	rep, err := Build([]results.Source{{Path: "bn.json", File: f}}, Options{})
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(rep.Caption.Attacks, "\n"), "bf16")
+	for i := range f.Attacks {
+		f.Attacks[i].Precision = "bf16"
+	}
+	rep, err = Build([]results.Source{{Path: "bn.json", File: f}}, Options{})
+	require.NoError(t, err)
+	assert.Contains(t, rep.Caption.Attacks[0], "pgd-10: eps 8/255, step 2/255, 10 steps, 1 restart(s), random start, ce loss, bf16 attack steps")
+}

@@ -480,7 +480,11 @@ func caption(srcs []results.Source) Caption {
 		if !a.RandomStart {
 			start = "no random start"
 		}
-		c.Attacks = append(c.Attacks, fmt.Sprintf("%s: eps %s, step %.4g/255, %d steps, %d restart(s), %s, %s loss", a.Name, a.Eps255, a.Step*255, a.Steps, a.Restarts, start, a.Loss))
+		desc := fmt.Sprintf("%s: eps %s, step %.4g/255, %d steps, %d restart(s), %s, %s loss", a.Name, a.Eps255, a.Step*255, a.Steps, a.Restarts, start, a.Loss)
+		if a.Precision != "" {
+			desc += ", " + a.Precision + " attack steps"
+		}
+		c.Attacks = append(c.Attacks, desc)
 		c.Eps255 = a.Eps255
 	}
 	seeds, evalSeeds := map[uint64]bool{}, map[uint64]bool{}
