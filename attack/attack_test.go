@@ -469,3 +469,47 @@ func TestPackSize(t *testing.T) {
 		assert.Equal(t, c.want, packed{full: c.full}.size(c.n), "n %d, batch %d", c.n, c.full)
 	}
 }
+
+// seedFooled is a per-example seeded attack whose outcome is its seed's:
+// an example is fooled when its seed is a multiple of 3.
+type seedFooled struct{ scripted }
+
+func (a seedFooled) Perturb(m Model, x []float32, y []int, s Setting, rng *rand.Rand) (*Outcome, error) {
+	return a.perturbSeeded(m, x, y, s, drawSeeds(rng, len(y)))
+}
+
+func (a seedFooled) perturbSeeded(_ Model, x []float32, y []int, _ Setting, seeds []uint64) (*Outcome, error) {
+	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, len(y)), ZeroGrad: make([]bool, len(y))}
+	for i, s := range seeds {
+		out.Fooled[i] = s%3 == 0
+	}
+	return out, nil
+}
+
+// TestCheckPerturbSeeded: a check attack with per-example seeds, run on the
+// examples a check counts, gives each of them the outcome the attack of
+// the whole batch gives it (its own seed from the batch's draws), and leaves
+// the others unfooled.
+func TestCheckPerturbSeeded(t *testing.T) {
+	const n = 40
+	x, y := images(rand.New(rand.NewPCG(5, 5)), n), make([]int, n)
+	a := seedFooled{scripted{name: "seeded"}}
+	full, err := a.Perturb(nil, x, y, evalSetting, rand.New(rand.NewPCG(7, 8)))
+	require.NoError(t, err)
+	counts := func(i int) bool { return i%4 != 1 }
+	got, err := (&Evaluation{}).checkPerturb(nil, a, x, y, evalSetting, rand.New(rand.NewPCG(7, 8)), counts)
+	require.NoError(t, err)
+	fooled := 0
+	for i := range y {
+		if !counts(i) {
+			assert.False(t, got.Fooled[i], "example %d is not attacked", i)
+			continue
+		}
+		assert.Equal(t, full.Fooled[i], got.Fooled[i], "example %d", i)
+		if got.Fooled[i] {
+			fooled++
+		}
+	}
+	assert.Greater(t, fooled, 3, "some counted examples fooled")
+	assert.Less(t, fooled, 27, "and some not")
+}
