@@ -301,31 +301,42 @@ func (e *Evaluation) Add(m Model, attacks []Attack, x []float32, y []int) error 
 // cumulative over the pruned attacks so far; attacked receives the
 // examples it ran on.
 func (e *Evaluation) perturbPruned(m Model, a seededAttack, ai, first int, x []float32, y, clean []int, chain, attacked []bool) (*Outcome, error) {
-	n := len(y)
-	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: append([]bool(nil), chain...), ZeroGrad: make([]bool, n)}
-	out.FooledAny = out.Fooled
 	var idx []int
+	var seeds []uint64
 	for i := range y {
 		if clean[i] == y[i] && (!chain[i] || e.Config.Unpruned) {
 			idx = append(idx, i)
 			attacked[i] = true
+			seeds = append(seeds, rand.New(rand.NewPCG(e.Config.Seed, 1<<62|uint64(ai)<<40|uint64(first+i))).Uint64())
 		}
 	}
+	out, err := seededOn(m, a, x, y, e.Config.Setting, idx, seeds)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range chain {
+		out.Fooled[i] = out.Fooled[i] || c
+	}
+	return out, nil
+}
+
+// seededOn runs a on the examples idx of the batch, gathered into one
+// smaller batch (re-packed), example idx[j] with seed seeds[j]. The outcome
+// is the whole batch's: the others returned as given and not fooled.
+func seededOn(m Model, a seededAttack, x []float32, y []int, s Setting, idx []int, seeds []uint64) (*Outcome, error) {
+	n := len(y)
+	out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, n), ZeroGrad: make([]bool, n)}
+	out.FooledAny = out.Fooled
 	if len(idx) == 0 {
 		return out, nil
 	}
-	seeds := make([]uint64, len(idx))
-	for j, i := range idx {
-		seeds[j] = rand.New(rand.NewPCG(e.Config.Seed, 1<<62|uint64(ai)<<40|uint64(first+i))).Uint64()
-	}
-	sub, err := a.perturbSeeded(packed{m: m, full: n}, gather(x, idx), gatherInts(y, idx), e.Config.Setting, seeds)
+	sub, err := a.perturbSeeded(packed{m: m, full: n}, gather(x, idx), gatherInts(y, idx), s, seeds)
 	if err != nil {
 		return nil, err
 	}
 	for j, i := range idx {
 		copy(out.XAdv[i*imageSize:(i+1)*imageSize], sub.XAdv[j*imageSize:(j+1)*imageSize])
-		out.Fooled[i] = out.Fooled[i] || sub.Fooled[j]
-		out.ZeroGrad[i] = sub.ZeroGrad[j]
+		out.Fooled[i], out.ZeroGrad[i] = sub.Fooled[j], sub.ZeroGrad[j]
 	}
 	out.Trace = sub.Trace
 	return out, nil
@@ -484,29 +495,16 @@ func (e *Evaluation) checkPerturb(m Model, a Attack, x []float32, y []int, s Set
 			idx = append(idx, i)
 		}
 	}
-	pm := packed{m: m, full: len(y)}
 	switch a := a.(type) {
 	case activeAttack:
-		return a.perturbActive(pm, x, y, s, rng, active)
+		return a.perturbActive(packed{m: m, full: len(y)}, x, y, s, rng, active)
 	case seededAttack:
 		seeds := drawSeeds(rng, len(y))
-		out := &Outcome{XAdv: append([]float32(nil), x...), Fooled: make([]bool, len(y)), ZeroGrad: make([]bool, len(y))}
-		if len(idx) == 0 {
-			return out, nil
-		}
 		pick := make([]uint64, len(idx))
 		for j, i := range idx {
 			pick[j] = seeds[i]
 		}
-		sub, err := a.perturbSeeded(pm, gather(x, idx), gatherInts(y, idx), s, pick)
-		if err != nil {
-			return nil, err
-		}
-		for j, i := range idx {
-			copy(out.XAdv[i*imageSize:(i+1)*imageSize], sub.XAdv[j*imageSize:(j+1)*imageSize])
-			out.Fooled[i], out.ZeroGrad[i] = sub.Fooled[j], sub.ZeroGrad[j]
-		}
-		return out, nil
+		return seededOn(m, a, x, y, s, idx, pick)
 	}
 	return a.Perturb(m, x, y, s, rng)
 }

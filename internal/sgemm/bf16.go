@@ -111,17 +111,7 @@ func kernelBF16Go(mr int) kernelFunc {
 					}
 				}
 			}
-			cq := c[q*mr*ldc:]
-			for i := 0; i < mr; i++ {
-				row := cq[i*ldc : i*ldc+nr]
-				if set {
-					copy(row, acc[i*nr:])
-					continue
-				}
-				for j := range row {
-					row[j] += acc[i*nr+j]
-				}
-			}
+			storeTile(c[q*mr*ldc:], acc, mr, ldc, set)
 		}
 	}
 }

@@ -2,7 +2,8 @@ package sgemm
 
 import "golang.org/x/sys/cpu"
 
-// kernelBF16x16 is the AVX512_BF16 kernel on kp pair rows (bf16_amd64.s).
+// kernelBF16x16 is the AVX512_BF16 kernel on kp pair rows (kernel_amd64.s,
+// beside kernel16x16, whose tile macros it shares).
 //
 //go:noescape
 func kernelBF16x16(kp int, a, b, c *float32, ldc int)

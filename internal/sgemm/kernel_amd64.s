@@ -364,6 +364,62 @@ store16:
 	VZEROUPPER
 	RET
 
+// DPBF16(p0, modrm, d) is VDPBF16PS d*4(SI){1to16}, Z16, Zi with i the
+// register ModRM and p0 name (AVX512_BF16; the Go assembler has no
+// mnemonic for it): EVEX.512.F3.0F38.W0 52 /r, the broadcast 32-bit word
+// of A at SI+4i, the pair row of B in Z16, the accumulator Zi. Checked
+// against GNU as's encoding of the same instructions.
+#define DPBF16(p0, modrm, d) \
+	BYTE $0x62; BYTE $p0; BYTE $0x7E; BYTE $0x50; BYTE $0x52; BYTE $modrm; BYTE $d
+
+// DP16 adds the 16 rows' words of A at SI times the pair row in Z16 into
+// Z0..Z15.
+#define DP16 \
+	DPBF16(0xF2, 0x46, 0x00); \
+	DPBF16(0xF2, 0x4E, 0x01); \
+	DPBF16(0xF2, 0x56, 0x02); \
+	DPBF16(0xF2, 0x5E, 0x03); \
+	DPBF16(0xF2, 0x66, 0x04); \
+	DPBF16(0xF2, 0x6E, 0x05); \
+	DPBF16(0xF2, 0x76, 0x06); \
+	DPBF16(0xF2, 0x7E, 0x07); \
+	DPBF16(0x72, 0x46, 0x08); \
+	DPBF16(0x72, 0x4E, 0x09); \
+	DPBF16(0x72, 0x56, 0x0A); \
+	DPBF16(0x72, 0x5E, 0x0B); \
+	DPBF16(0x72, 0x66, 0x0C); \
+	DPBF16(0x72, 0x6E, 0x0D); \
+	DPBF16(0x72, 0x76, 0x0E); \
+	DPBF16(0x72, 0x7E, 0x0F)
+
+// func kernelBF16x16(kp int, a, b, c *float32, ldc int)
+// C[16x16] (row stride ldc floats) += A · B over kp pair rows: A's pair
+// row p is 16 words (one per row) at a+64p, B's 16 words (one per column)
+// at b+64p.
+TEXT ·kernelBF16x16(SB), NOSPLIT, $0-40
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	ZERO16
+	TESTQ CX, CX
+	JE    storebf
+
+loopbf:
+	VMOVDQU32 (DI), Z16
+	DP16
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNE  loopbf
+
+storebf:
+	STORE16
+	VZEROUPPER
+	RET
+
 // func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
 // C[16x16] += A (k x 16, packed) * B, where row p of B is read in place at
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs

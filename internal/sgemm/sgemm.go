@@ -487,7 +487,13 @@ func tileGo(k int, a, b, c []float32, ldc int, set bool) {
 			}
 		}
 	}
-	for i := 0; i < mr; i++ {
+	storeTile(c, acc[:], mr, ldc, set)
+}
+
+// storeTile adds the rows x 16 tile acc into C (row stride ldc), or writes
+// it over C when set: the portable kernels' last step.
+func storeTile(c, acc []float32, rows, ldc int, set bool) {
+	for i := 0; i < rows; i++ {
 		row := c[i*ldc : i*ldc+nr]
 		if set {
 			copy(row, acc[i*nr:])
