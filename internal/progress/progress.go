@@ -96,7 +96,7 @@ func (r *Reporter) draw(done float64, t time.Time) {
 			fmt.Fprintf(&b, " ETA %s", (time.Duration((r.total-done)/rate) * time.Second).Round(time.Second))
 		}
 	}
-	fmt.Fprintf(&b, " %s/s", r.amount(rate))
+	b.WriteString(" " + r.rate(rate))
 	if r.tty {
 		fmt.Fprintf(r.w, "\r\033[K%s", b.String())
 	} else {
@@ -109,6 +109,23 @@ func (r *Reporter) amount(v float64) string {
 		return fmt.Sprintf("%.1f MiB", v/(1<<20))
 	}
 	return fmt.Sprintf("%.0f %s", v, r.unit)
+}
+
+// rate renders a rate with three significant figures; below one unit a
+// second it gives the time per unit instead ("19.5 s/img"), so slow work such
+// as AutoAttack never reads "0 img/s".
+func (r *Reporter) rate(v float64) string {
+	switch {
+	case r.unit == "B":
+		return r.amount(v) + "/s"
+	case v <= 0:
+		return fmt.Sprintf("0 %s/s", r.unit)
+	case v < 1:
+		return fmt.Sprintf("%.3g s/%s", 1/v, r.unit)
+	case v < 100:
+		return fmt.Sprintf("%.3g %s/s", v, r.unit)
+	}
+	return fmt.Sprintf("%.0f %s/s", v, r.unit)
 }
 
 // SetTotal sets the total once it becomes known.

@@ -40,3 +40,27 @@ func TestDoneDoesNotRepeat(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(buf.String(), "\n"), buf.String())
 	assert.Contains(t, buf.String(), "256 img / 256 img (100%)")
 }
+
+// TestSlowRate: work slower than one unit a second shows the time per unit,
+// and moderate rates keep their fraction ("0 img/s" and "2 img/s" for 0.4 and
+// 2.46 img/s before).
+func TestSlowRate(t *testing.T) {
+	for _, c := range []struct {
+		done float64
+		secs int
+		want string
+	}{
+		{4, 10, " 2.5 s/img"},
+		{64, 26, " 2.46 img/s"},
+		{1280, 10, " 128 img/s"},
+		{0, 10, " 0 img/s"},
+	} {
+		var buf bytes.Buffer
+		r := New(&buf, "eval", 1000, "img")
+		clock := r.start
+		r.now = func() time.Time { return clock }
+		clock = clock.Add(time.Duration(c.secs) * time.Second)
+		r.Update(c.done)
+		assert.True(t, strings.HasSuffix(strings.TrimSpace(buf.String()), strings.TrimSpace(c.want)), "%q, want suffix %q", buf.String(), c.want)
+	}
+}
