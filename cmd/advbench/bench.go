@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -263,17 +261,11 @@ func runBench(opts benchOptions, stdout, stderr io.Writer) error {
 	if prec == nn.BF16 {
 		res.GEMMKernel += "+" + sgemm.BF16Kernel().Name
 	}
-	if opts.Profile != "" {
-		f, err := os.Create(opts.Profile)
-		if err != nil {
-			return fmt.Errorf("bench: --cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench: --cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile("bench", opts.Profile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	for r := 0; r < opts.Runs; r++ {
 		start := time.Now()
 		if err := work(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -148,6 +149,27 @@ func attackOptions(eps, step string) (attack.Options, error) {
 
 // forceFlag is the --force flag of commands that write files: without it
 // they refuse to replace an existing one.
+// startCPUProfile starts a pprof CPU profile written to path ("" starts
+// nothing) and returns the function that ends it; cmd names the command in
+// errors.
+func startCPUProfile(cmd, path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: --cpuprofile: %w", cmd, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: --cpuprofile: %w", cmd, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 func forceFlag(dst *bool) cli.Flag {
 	return &cli.BoolFlag{Name: "force", Usage: "replace existing output files", Destination: dst}
 }

@@ -35,6 +35,8 @@ type evalOptions struct {
 	Restarts int
 	// Precision is --attack-precision.
 	Precision string
+	// Profile is --cpuprofile: a pprof CPU profile of the whole evaluation.
+	Profile string
 }
 
 func newEvalCommand() *cli.Command {
@@ -119,6 +121,7 @@ Examples:
 			&cli.BoolFlag{Name: "sweep", Usage: "robust accuracy against eps instead of the attacks", Destination: &opts.Sweep},
 			&cli.StringFlag{Name: "sweep-eps", Value: "0,2,4,8,16", Usage: "--sweep: eps values in /255", Destination: &opts.SweepEps},
 			&cli.IntFlag{Name: "sweep-steps", Value: 10, Usage: "--sweep: PGD steps", Destination: &opts.SweepSteps},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a pprof CPU profile of the evaluation to `FILE` (go tool pprof FILE): where an AutoAttack run spends its time", Destination: &opts.Profile},
 			forceFlag(&opts.Force),
 			formatFlag(&opts.Format, tableJSON),
 		},
@@ -196,6 +199,11 @@ func runEval(ctx context.Context, opts evalOptions, stdout, stderr io.Writer) er
 			return usagef("--attacks %s: %v", a, err)
 		}
 	}
+	stopProfile, err := startCPUProfile("eval", opts.Profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	switch opts.Spec.Branch {
 	case "", "clean", "adv", "both":
 	default:

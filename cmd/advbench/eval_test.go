@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -104,9 +105,13 @@ func TestEvalAutoAttackSuite(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "bn")
 	code, _, stderr := runCLI(t, "train", "--preset", "smoke", "--norm", "bn", "--epochs", "1", "--out", dir)
 	require.Equal(t, exitOK, code, stderr)
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	code, out, stderr := runCLI(t, "eval", dir, "--test-n", "16", "--batch", "16", "--format", "json",
-		"--attacks", "pgd-10,apgd-ce,apgd-t", "--loss", "cw", "--restarts", "2", "--eps", "2/255")
+		"--attacks", "pgd-10,apgd-ce,apgd-t", "--loss", "cw", "--restarts", "2", "--eps", "2/255", "--cpuprofile", prof)
 	require.Equal(t, exitOK, code, stderr)
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	assert.Greater(t, st.Size(), int64(0), "a CPU profile was written")
 	var files []results.File
 	require.NoError(t, json.Unmarshal([]byte(out), &files))
 	require.Len(t, files, 1)
