@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 // beside kernel16x16, whose tile macros it shares).
 //
 //go:noescape
-func kernelBF16x16(kp int, a, b, c *float32, ldc int)
+func kernelBF16x16(kp int, a, b, c *float32, ldc, set, panels int)
 
 // pairRows16 is pairRowsGo for rows of 16 (bf16_amd64.s, AVX-512F).
 //
@@ -20,8 +20,11 @@ func asmBF16Kernel() (Kernel, bool) {
 	if !hasBF16 {
 		return Kernel{}, false
 	}
-	kern := func(k int, a, b, c *float32, ldc int) { kernelBF16x16((k+1)/2, a, b, c, ldc) }
-	return Kernel{Name: "avx512bf16", MR: 16, fn: asm(16, 16, perPanel(16, adding(16, kern))), pairs: true}, true
+	// One panel a call: the pair panels stay k*16 words apart, as the
+	// float32 ones they were made from, not (k+1)/2*16 as the kernel's own
+	// loop over panels would take them.
+	kern := func(k int, a, b, c *float32, ldc, set int) { kernelBF16x16((k+1)/2, a, b, c, ldc, set, 1) }
+	return Kernel{Name: "avx512bf16", MR: 16, fn: asm(16, 16, perPanel(16, kern)), pairs: true}, true
 }
 
 // pairRows is pairRowsGo, on AVX-512 for rows of 16.

@@ -40,16 +40,18 @@ func kernel2x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dis
 
 // kernel16x16 is the AVX-512 micro-kernel with a 16-row tile: channel
 // counts (64, 128, 256, 512) are whole multiples of it, so no edge tile
-// computes padding rows (kernel_amd64.s).
+// computes padding rows (kernel_amd64.s). Like the AVX2 kernels it runs
+// panels consecutive panels a call and writes the tile over C when set is
+// 1.
 //
 //go:noescape
-func kernel16x16(k int, a, b, c *float32, ldc int)
+func kernel16x16(k int, a, b, c *float32, ldc, set, panels int)
 
 // kernel16x16ind is kernel16x16 reading B in place through an offset
 // table, each row as segs runs dist floats apart (kernel_amd64.s).
 //
 //go:noescape
-func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
+func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)
 
 // gather16 is Gather16's AVX-512 loop (kernel_amd64.s).
 //
@@ -78,8 +80,8 @@ var (
 func asmKernels() []Kernel {
 	var ks []Kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, 16, perPanel(16, adding(16, kernel16x16))),
-			ind: indirect(16, 16, perPanelInd(16, addingInd(16, kernel16x16ind)))})
+		ks = append(ks, Kernel{Name: "avx512", MR: 16, fn: asm(16, 16, kernel16x16),
+			ind: indirect(16, 16, kernel16x16ind)})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, Kernel{Name: "avx2", MR: 6, fn: asm(6, 6, kernel6x16), ind: indirect(6, 6, kernel6x16ind),
@@ -144,36 +146,6 @@ func flag(set bool) int {
 		return 1
 	}
 	return 0
-}
-
-// adding gives an AVX-512 kernel, which only adds its tile into C, the set
-// argument: it clears the mr x 16 tile of C first.
-func adding(mr int, f func(k int, a, b, c *float32, ldc int)) func(k int, a, b, c *float32, ldc, set int) {
-	return func(k int, a, b, c *float32, ldc, set int) {
-		if set != 0 {
-			clearTile(c, mr, ldc)
-		}
-		f(k, a, b, c, ldc)
-	}
-}
-
-// addingInd is adding for an in-place kernel.
-func addingInd(mr int, f func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)) func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int) {
-	return func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int) {
-		if set != 0 {
-			clearTile(c, mr, ldc)
-		}
-		f(k, a, b, offs, c, ldc, segs, dist)
-	}
-}
-
-// clearTile zeroes rows x 16 floats of C at c, ldc apart (bounds checked
-// by the wrappers above).
-func clearTile(c *float32, rows, ldc int) {
-	s := unsafe.Slice(c, (rows-1)*ldc+nr)
-	for i := 0; i < rows; i++ {
-		clear(s[i*ldc : i*ldc+nr])
-	}
 }
 
 // dot4x6 is DotTile's AVX-512 kernel (dot_amd64.s).

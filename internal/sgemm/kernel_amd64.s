@@ -338,18 +338,76 @@ next6i:
 	VADDPS (DX), Z15, Z15; \
 	VMOVUPS Z15, (DX)
 
-// func kernel16x16(k int, a, b, c *float32, ldc int)
+// SET16 writes Z0..Z15 into the 16 rows of C at DX, R8 bytes apart (C's
+// previous values are not read).
+#define SET16 \
+	VMOVUPS Z0, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z1, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z2, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z3, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z4, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z5, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z6, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z7, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z8, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z9, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z10, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z11, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z12, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z13, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z14, (DX); \
+	ADDQ R8, DX; \
+	VMOVUPS Z15, (DX)
+
+// Like the AVX2 kernels, the AVX-512 ones run panels consecutive 16-row
+// panels of A (k*16 floats apart) and C (16 rows apart) against one B
+// panel, and add the tile into C or, when set is not 0, write it over C.
+
+// END16(set, store, setl, next, top) ends one 16-row panel: the tile added
+// (written, when the argument at set is not 0) into C, C moved to the next
+// panel's first row, and back to top while panels (R14) remain.
+#define END16(set, store, setl, next, top) \
+	MOVQ  set, AX; \
+	TESTQ AX, AX; \
+	JNE   setl; \
+	STORE16; \
+	JMP   next; \
+setl: \
+	SET16; \
+next: \
+	ADDQ R8, DX; \
+	DECQ R14; \
+	JNE  top
+
+// func kernel16x16(k int, a, b, c *float32, ldc, set, panels int)
 // C[16x16] (row stride ldc floats) += A (k x 16, packed) * B (k x 16, packed).
-TEXT ·kernel16x16(SB), NOSPLIT, $0-40
-	MOVQ k+0(FP), CX
+TEXT ·kernel16x16(SB), NOSPLIT, $0-56
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	MOVQ panels+48(FP), R14
+
+panel16:
+	MOVQ  k+0(FP), CX
+	MOVQ  b+16(FP), DI
 	ZERO16
 	TESTQ CX, CX
-	JE    store16
+	JE    end16
 
 loop16:
 	VMOVUPS (DI), Z16
@@ -359,8 +417,8 @@ loop16:
 	DECQ CX
 	JNE  loop16
 
-store16:
-	STORE16
+end16:
+	END16(set+40(FP), store16, set16, next16, panel16)
 	VZEROUPPER
 	RET
 
@@ -392,20 +450,23 @@ store16:
 	DPBF16(0x72, 0x76, 0x0E); \
 	DPBF16(0x72, 0x7E, 0x0F)
 
-// func kernelBF16x16(kp int, a, b, c *float32, ldc int)
+// func kernelBF16x16(kp int, a, b, c *float32, ldc, set, panels int)
 // C[16x16] (row stride ldc floats) += A · B over kp pair rows: A's pair
 // row p is 16 words (one per row) at a+64p, B's 16 words (one per column)
 // at b+64p.
-TEXT ·kernelBF16x16(SB), NOSPLIT, $0-40
-	MOVQ kp+0(FP), CX
+TEXT ·kernelBF16x16(SB), NOSPLIT, $0-56
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	MOVQ panels+48(FP), R14
+
+panelbf:
+	MOVQ  kp+0(FP), CX
+	MOVQ  b+16(FP), DI
 	ZERO16
 	TESTQ CX, CX
-	JE    storebf
+	JE    endbf
 
 loopbf:
 	VMOVDQU32 (DI), Z16
@@ -415,20 +476,33 @@ loopbf:
 	DECQ CX
 	JNE  loopbf
 
-storebf:
-	STORE16
+endbf:
+	END16(set+40(FP), storebf, setbf, nextbf, panelbf)
 	VZEROUPPER
 	RET
 
-// func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int)
+// func kernel16x16ind(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set, panels int)
 // C[16x16] += A (k x 16, packed) * B, where row p of B is read in place at
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
 // floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide).
-TEXT ·kernel16x16ind(SB), NOSPLIT, $0-64
-	IND_ARGS
+TEXT ·kernel16x16ind(SB), NOSPLIT, $0-80
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ segs+48(FP), BX
+	MOVQ dist+56(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	MOVQ panels+72(FP), R14
+
+panel16i:
+	MOVQ  k+0(FP), CX
+	MOVQ  offs+24(FP), R9
 	ZERO16
 	TESTQ CX, CX
-	JE    store16i
+	JE    end16i
 	CMPQ  BX, $2
 	JEQ   loop16i2
 	JGT   loop16i4
@@ -441,7 +515,7 @@ loop16i:
 	ADDQ $4, R9
 	DECQ CX
 	JNE  loop16i
-	JMP  store16i
+	JMP  end16i
 
 loop16i2:
 	MOVLQSX      (R9), R10
@@ -453,7 +527,7 @@ loop16i2:
 	ADDQ $4, R9
 	DECQ CX
 	JNE  loop16i2
-	JMP  store16i
+	JMP  end16i
 
 loop16i4:
 	MOVLQSX      (R9), R10
@@ -468,8 +542,8 @@ loop16i4:
 	DECQ CX
 	JNE  loop16i4
 
-store16i:
-	STORE16
+end16i:
+	END16(set+64(FP), store16i, set16i, next16i, panel16i)
 	VZEROUPPER
 	RET
 

@@ -10,18 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestAddingWrappers runs the wrappers the AVX-512 kernels go through (one
-// panel a call, C cleared first for a written product: asm, perPanel,
-// adding, indirect, perPanelInd, addingInd) around the portable kernel, so that they are checked
-// on CPUs without AVX-512 too: written over NaNs, then added, with packed and
-// in-place B, several panels and a last panel of 1 row.
-func TestAddingWrappers(t *testing.T) {
+// TestWrappers runs the wrappers the one-panel-a-call assembly kernels go
+// through (asm, perPanel, indirect, perPanelInd) around the portable
+// kernel, so that they are checked on CPUs without AVX2 too: written over
+// NaNs, then added, with packed and in-place B, several panels and a last
+// panel of 1 row.
+func TestWrappers(t *testing.T) {
 	defer func(k Kernel) { Active = k }(Active)
 	const mr = 6
-	packedKernel := func(k int, a, b, c *float32, ldc int) {
-		kernelGo(k, 1, unsafe.Slice(a, k*mr), unsafe.Slice(b, k*nr), unsafe.Slice(c, (mr-1)*ldc+nr), ldc, false)
+	packedKernel := func(k int, a, b, c *float32, ldc, set int) {
+		kernelGo(k, 1, unsafe.Slice(a, k*mr), unsafe.Slice(b, k*nr), unsafe.Slice(c, (mr-1)*ldc+nr), ldc, set != 0)
 	}
-	inPlaceKernel := func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist int) {
+	inPlaceKernel := func(k int, a, b *float32, offs *int32, c *float32, ldc, segs, dist, set int) {
 		os := unsafe.Slice(offs, k)
 		src := unsafe.Slice(b, int(slices.Max(os))+(segs-1)*dist+nr/segs)
 		panel := make([]float32, k*nr)
@@ -30,10 +30,10 @@ func TestAddingWrappers(t *testing.T) {
 				panel[p*nr+t] = src[int(o)+(t/(nr/segs))*dist+t%(nr/segs)]
 			}
 		}
-		packedKernel(k, a, &panel[0], c, ldc)
+		packedKernel(k, a, &panel[0], c, ldc, set)
 	}
-	Active = Kernel{Name: "wrapped-go", MR: mr, fn: asm(mr, mr, perPanel(mr, adding(mr, packedKernel))),
-		ind: indirect(mr, mr, perPanelInd(mr, addingInd(mr, inPlaceKernel)))}
+	Active = Kernel{Name: "wrapped-go", MR: mr, fn: asm(mr, mr, perPanel(mr, packedKernel)),
+		ind: indirect(mr, mr, perPanelInd(mr, inPlaceKernel))}
 	rng := rand.New(rand.NewPCG(11, 11))
 	const m, k, n = 37, 301, 48
 	for _, seg := range []Segments{{1, 0}, {2, 11}, {4, 6}} {
@@ -66,5 +66,38 @@ func TestAddingWrappers(t *testing.T) {
 				require.InDelta(t, 2*want[i], float64(c[i]), 2e-3*(1+math.Abs(want[i])), "%v %T: element %d", seg, right, i)
 			}
 		}
+	}
+}
+
+// BenchmarkKernelL1 times the 16x16 micro-kernels alone on operands that
+// stay in the L1 cache (k 96: 12 KiB of A and B), the ceiling the packed
+// products can reach on this CPU; compare with scripts/fma_peak.c's figure.
+func BenchmarkKernelL1(b *testing.B) {
+	if !hasAVX512 {
+		b.Skip("no AVX-512")
+	}
+	const k = 96
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, y, c := randSlice(rng, k*16), randSlice(rng, k*16), make([]float32, 16*16)
+	offs := make([]int32, k)
+	for p := range offs {
+		offs[p] = int32(16 * p)
+	}
+	run := func(b *testing.B, flops float64, f func()) {
+		for b.Loop() {
+			f()
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+	b.Run("fp32", func(b *testing.B) {
+		run(b, 2*16*16*k, func() { kernel16x16(k, &x[0], &y[0], &c[0], 16, 0, 1) })
+	})
+	b.Run("fp32-ind", func(b *testing.B) {
+		run(b, 2*16*16*k, func() { kernel16x16ind(k, &x[0], &y[0], &offs[0], &c[0], 16, 1, 0, 0, 1) })
+	})
+	if hasBF16 {
+		b.Run("bf16", func(b *testing.B) {
+			run(b, 2*16*16*2*(k/2), func() { kernelBF16x16(k/2, &x[0], &y[0], &c[0], 16, 0, 1) })
+		})
 	}
 }
