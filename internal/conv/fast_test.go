@@ -114,3 +114,48 @@ func requireClose(t *testing.T, want, got []float32, what string) {
 		require.LessOrEqual(t, max(d, -d), 1e-5*scale, fmt.Sprintf("%s: element %d: want %g, got %g", what, i, want[i], got[i]))
 	}
 }
+
+// packOnly hides everything of a right operand but BPanels, so that the
+// bf16 GEMM packs and then pairs its panels.
+type packOnly struct{ sgemm.BOperand }
+
+// TestPairPanelsIdentical: the bf16 product that gathers and pairs the
+// patches in one pass (patches.BPairPanels) equals, bit for bit, the one
+// that packs them (BPanels) and pairs the packed panels, on geometries
+// whose panels are 1, 2 and 4 even runs (32-, 8- and 4-wide rows, stride
+// 1 and 2) and ones that are not (7- and 5-wide rows: runs across rows
+// and images, ragged last panels), with an odd depth.
+func TestPairPanelsIdentical(t *testing.T) {
+	geoms := []Geom{
+		{C: 3, H: 32, W: 32, Cout: 16, K: 3, Stride: 1, Pad: 1},
+		{C: 8, H: 8, W: 8, Cout: 20, K: 3, Stride: 1, Pad: 1},
+		{C: 16, H: 4, W: 4, Cout: 8, K: 3, Stride: 1, Pad: 1},
+		{C: 4, H: 16, W: 16, Cout: 16, K: 3, Stride: 2, Pad: 1},
+		{C: 5, H: 7, W: 7, Cout: 6, K: 3, Stride: 1, Pad: 1},
+		{C: 3, H: 9, W: 9, Cout: 5, K: 3, Stride: 2, Pad: 1},
+		{C: 300, H: 4, W: 4, Cout: 40, K: 3, Stride: 1, Pad: 1},
+	}
+	rng := rand.New(rand.NewPCG(3, 7))
+	for _, g := range geoms {
+		t.Run(g.String(), func(t *testing.T) {
+			const n = 3
+			x := make([]float32, n*g.C*g.H*g.W)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			w := make([]float32, g.Cout*g.colRows())
+			for i := range w {
+				w[i] = float32(rng.NormFloat64())
+			}
+			a := sgemm.Pack(false, g.Cout, g.colRows(), w, g.colRows(), 1)
+			pt := newPatches(g, patchRows(g))
+			defer pt.done()
+			pt.load(x, 0, n)
+			cols := n * g.colCols()
+			want, got := make([]float32, g.Cout*cols), make([]float32, g.Cout*cols)
+			sgemm.GemmSetBF16(g.Cout, cols, g.colRows(), a, packOnly{pt}, want, cols, nil)
+			sgemm.GemmSetBF16(g.Cout, cols, g.colRows(), a, pt, got, cols, nil)
+			require.Equal(t, want, got)
+		})
+	}
+}

@@ -65,6 +65,76 @@ func pairRowsGo(dst []uint32, src []float32, width, k int) {
 	}
 }
 
+// PairRows pairs the k rows of one packed 16-column panel in place:
+// panel's first ⌈k/2⌉·16 floats become the words of its pair rows
+// (pairRowsGo), what the bf16 kernel reads.
+func PairRows(panel []float32, k int) {
+	if k > 0 {
+		pairRows(words(panel), panel[:k*nr], nr, k)
+	}
+}
+
+// Offsets is a table of row offsets (offs[p]: where row p starts) with
+// its range, made once for the many PairGather calls that read it.
+type Offsets struct {
+	offs   []int32
+	lo, hi int32
+}
+
+// NewOffsets returns offs with its range.
+func NewOffsets(offs []int32) Offsets {
+	o := Offsets{offs: offs}
+	if len(offs) > 0 {
+		o.lo, o.hi = offs[0], offs[0]
+	}
+	for _, v := range offs {
+		o.lo, o.hi = min(o.lo, v), max(o.hi, v)
+	}
+	return o
+}
+
+// PairGather writes into dst, as words of bf16 pairs over its floats
+// (PairRows's layout: pair row q from rows 2q and 2q+1, a zero row past
+// the last), the rows of 16 floats that lie in src at base+offs[p]: 16
+// contiguous floats (seg.N 1), or seg.N runs of 16/seg.N floats seg.Dist
+// apart (N 2 or 4). It is the packing of one panel of an operand read in
+// place (IndirectB) and its pairing in one pass. It panics if a read falls
+// outside src or the pairs outside dst.
+func PairGather(dst, src []float32, base int, offs Offsets, seg Segments) {
+	k := len(offs.offs)
+	if k == 0 {
+		return
+	}
+	if seg.N != 1 && seg.N != 2 && seg.N != 4 || seg.Dist < 0 {
+		panic("sgemm: PairGather needs 1, 2 or 4 runs a row, a distance >= 0")
+	}
+	_ = dst[(k+1)/2*nr-1]
+	if base+int(offs.lo) < 0 || base+int(offs.hi)+(seg.N-1)*seg.Dist+nr/seg.N > len(src) {
+		panic("sgemm: PairGather index out of range")
+	}
+	pairGather(words(dst), src[base:], offs.offs, seg)
+}
+
+// pairGatherGo is PairGather's portable body (src already at base).
+func pairGatherGo(dst []uint32, src []float32, offs []int32, seg Segments) {
+	run := nr / seg.N
+	load := func(row *[nr]float32, off int32) {
+		for s := 0; s < seg.N; s++ {
+			copy(row[s*run:(s+1)*run], src[int(off)+s*seg.Dist:])
+		}
+	}
+	for q := 0; 2*q < len(offs); q++ {
+		var lo, hi [nr]float32
+		load(&lo, offs[2*q])
+		if 2*q+1 < len(offs) {
+			load(&hi, offs[2*q+1])
+		}
+		for j := range nr {
+			dst[q*nr+j] = pairWord(lo[j], hi[j])
+		}
+	}
+}
+
 // words is s seen as the words it stores (bf16 pairs written over floats).
 func words(s []float32) []uint32 {
 	if len(s) == 0 {

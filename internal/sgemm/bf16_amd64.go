@@ -13,6 +13,11 @@ func kernelBF16x16(kp int, a, b, c *float32, ldc, set, panels int)
 //go:noescape
 func pairRows16(dst *uint32, src *float32, k int)
 
+// pairGather16 is pairGatherGo on AVX-512F (bf16_amd64.s).
+//
+//go:noescape
+func pairGather16(dst *uint32, src *float32, offs *int32, k, segs, dist int)
+
 // hasBF16 says whether the CPU has VDPBF16PS (and the AVX-512 around it).
 var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16
 
@@ -36,4 +41,13 @@ func pairRows(dst []uint32, src []float32, width, k int) {
 	_ = src[k*nr-1]
 	_ = dst[(k+1)/2*nr-1]
 	pairRows16(&dst[0], &src[0], k)
+}
+
+// pairGather is pairGatherGo, on AVX-512.
+func pairGather(dst []uint32, src []float32, offs []int32, seg Segments) {
+	if !hasAVX512 {
+		pairGatherGo(dst, src, offs, seg)
+		return
+	}
+	pairGather16(&dst[0], &src[0], &offs[0], len(offs), seg.N, seg.Dist)
 }

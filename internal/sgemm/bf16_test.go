@@ -64,6 +64,44 @@ func TestPairRowsAgree(t *testing.T) {
 	}
 }
 
+// TestPairGather: gathering rows in place and pairing them in one pass
+// writes the words of packing the same rows (indexed here by hand) and
+// pairing them with pairRowsGo, for 1, 2 and 4 runs a row, even and odd
+// depths and special values, on the assembly path where there is one and
+// on the portable one; reads outside src panic.
+func TestPairGather(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	src := randSlice(rng, 4096)
+	for i, b := range specials {
+		src[(i*331)%len(src)] = math.Float32frombits(b)
+	}
+	const base = 5
+	for _, seg := range []Segments{{N: 1}, {N: 2, Dist: 40}, {N: 4, Dist: 33}} {
+		run := nr / seg.N
+		for _, k := range []int{1, 2, 7, 64, 257} {
+			offs := make([]int32, k)
+			packed := make([]float32, k*nr)
+			for p := range offs {
+				offs[p] = int32(rng.IntN(len(src) - base - 3*seg.Dist - nr))
+				for t := range nr {
+					packed[p*nr+t] = src[base+int(offs[p])+(t/run)*seg.Dist+t%run]
+				}
+			}
+			want := make([]uint32, (k+1)/2*nr)
+			pairRowsGo(want, packed, nr, k)
+			got := make([]float32, k*nr)
+			PairGather(got, src, base, NewOffsets(offs), seg)
+			require.Equal(t, want, words(got)[:len(want)], "segs %d k %d", seg.N, k)
+			portable := make([]uint32, len(want))
+			pairGatherGo(portable, src[base:], offs, seg)
+			require.Equal(t, want, portable, "portable, segs %d k %d", seg.N, k)
+		}
+	}
+	assert.Panics(t, func() { PairGather(make([]float32, nr), src, len(src)-8, NewOffsets([]int32{0}), Segments{N: 1}) })
+	assert.Panics(t, func() { PairGather(make([]float32, nr), src, 0, NewOffsets([]int32{3, -1}), Segments{N: 1}) })
+	assert.Panics(t, func() { PairGather(make([]float32, nr), src, 0, NewOffsets([]int32{0}), Segments{N: 3}) })
+}
+
 // TestPairWord: a word holds the even depth's bf16 in its low half.
 func TestPairWord(t *testing.T) {
 	assert.Equal(t, uint32(0xc0203f80), pairWord(1, -2.5))

@@ -23,3 +23,5 @@ func dot4x6(n int, a *float32, lda int, aoff *int32, b *float32, boff *int32, ro
 func asmBF16Kernel() (Kernel, bool) { return Kernel{}, false }
 
 var pairRows = pairRowsGo
+
+var pairGather = pairGatherGo

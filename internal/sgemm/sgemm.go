@@ -125,6 +125,15 @@ type IndirectB interface {
 	BOffsets() []int32
 }
 
+// PairedB is a right operand that packs its panels for a bf16 kernel
+// itself: BPairPanels writes what BPanels and then PairRows on each panel
+// write (panel q at dst[q·kcur·16:], its pair rows as words over the first
+// ⌈kcur/2⌉·16 floats), in one pass where it can.
+type PairedB interface {
+	BOperand
+	BPairPanels(dst []float32, pc, kcur, jc, ncur int)
+}
+
 // Segments is how a row of a B tile lies in memory: N runs of 16/N
 // contiguous floats (N = 1, 2 or 4), run s starting s·Dist floats after the
 // first. N == 0 means the operand cannot be read in place.
@@ -203,11 +212,14 @@ func gemm(kern Kernel, m, n, k int, a AOperand, b BOperand, c []float32, ldc int
 				})
 				continue
 			}
-			b.BPanels(bufs.b, pc, kcur, jc, ncur)
-			if kern.pairs {
-				for q := 0; q < (ncur+nr-1)/nr; q++ {
-					panel := bufs.b[q*kcur*nr : (q+1)*kcur*nr]
-					pairRows(words(panel), panel, nr, kcur)
+			if pb, ok := b.(PairedB); ok && kern.pairs {
+				pb.BPairPanels(bufs.b, pc, kcur, jc, ncur)
+			} else {
+				b.BPanels(bufs.b, pc, kcur, jc, ncur)
+				if kern.pairs {
+					for q := 0; q < (ncur+nr-1)/nr; q++ {
+						PairRows(bufs.b[q*kcur*nr:(q+1)*kcur*nr], kcur)
+					}
 				}
 			}
 			macro(kern, a, bufs, m, jc, ncur, pc, kcur, c, ldc, off, first, func(panel []float32, jr, rows, panels int, dst []float32, ld int, set bool) bool {
