@@ -44,13 +44,7 @@ func TestFastMatchesIm2col(t *testing.T) {
 		{C: 7, H: 32, W: 32, Cout: 6, K: 1, Stride: 2, Pad: 0},
 	}
 	rng := rand.New(rand.NewPCG(9, 9))
-	random := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(rng.NormFloat64())
-		}
-		return s
-	}
+	random := func(n int) []float32 { return normals(rng, n) }
 	for _, g := range geoms {
 		t.Run(g.String(), func(t *testing.T) {
 			const n = 5
@@ -92,6 +86,15 @@ func TestFastMatchesIm2col(t *testing.T) {
 			requireClose(t, wantDw, gotDw, "weight gradient, one image per chunk")
 		})
 	}
+}
+
+// normals returns n standard normal values.
+func normals(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
 }
 
 // roundedBF16 is v with every value rounded to bfloat16.
@@ -139,14 +142,7 @@ func TestPairPanelsIdentical(t *testing.T) {
 	for _, g := range geoms {
 		t.Run(g.String(), func(t *testing.T) {
 			const n = 3
-			x := make([]float32, n*g.C*g.H*g.W)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			w := make([]float32, g.Cout*g.colRows())
-			for i := range w {
-				w[i] = float32(rng.NormFloat64())
-			}
+			x, w := normals(rng, n*g.C*g.H*g.W), normals(rng, g.Cout*g.colRows())
 			a := sgemm.Pack(false, g.Cout, g.colRows(), w, g.colRows(), 1)
 			pt := newPatches(g, patchRows(g))
 			defer pt.done()

@@ -1,7 +1,8 @@
 #include "textflag.h"
 
-// IND_ARGS loads the arguments of the in-place kernels that take one panel
-// a call (kernel16x16ind, kernel4x16ind, kernel2x16ind): k in CX, A in SI,
+// IND_ARGS loads the arguments of the in-place kernels (kernel6x16ind,
+// kernel16x16ind, and kernel4x16ind and kernel2x16ind, which take one panel
+// a call; the first two reload k and offs per panel): k in CX, A in SI,
 // B in DI, offs in R9, C in DX, ldc in bytes in R8, segs in BX, dist in
 // bytes in R12 and three times that in R13. It stands before every
 // function, so vet reads its frame offsets as nobody's.
@@ -194,15 +195,7 @@ next:
 // floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide); for
 // panels consecutive 6-row panels of A and C, as kernel6x16.
 TEXT ·kernel6x16ind(SB), NOSPLIT, $0-80
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVQ segs+48(FP), BX
-	MOVQ dist+56(FP), R12
-	SHLQ $2, R12
-	LEAQ (R12)(R12*2), R13
+	IND_ARGS
 	MOVQ panels+72(FP), R14
 
 panel6i:
@@ -486,15 +479,7 @@ endbf:
 // b + 4*offs[p]: 16 contiguous floats (segs 1), or segs runs of 16/segs
 // floats dist floats apart (segs 2 or 4: output rows 8 or 4 wide).
 TEXT ·kernel16x16ind(SB), NOSPLIT, $0-80
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVQ segs+48(FP), BX
-	MOVQ dist+56(FP), R12
-	SHLQ $2, R12
-	LEAQ (R12)(R12*2), R13
+	IND_ARGS
 	MOVQ panels+72(FP), R14
 
 panel16i:
