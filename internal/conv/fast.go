@@ -39,6 +39,9 @@ type patches struct {
 	ph, pw int       // phase plane height and width
 	rows   []int32   // per depth row: offset of its tap in a padded image
 	key    any       // where done keeps pad (bufPools)
+	// wo, p and img are g.OutW(), g.colCols() and the floats of one padded
+	// image, kept for origin, which runs once per tile.
+	wo, p, img int
 }
 
 // phasePlane returns the height and width of one phase plane of g.
@@ -60,7 +63,9 @@ func newScratchPatches(g Geom, rows []int32) *patches {
 
 func patchesFrom(g Geom, rows []int32, key any) *patches {
 	ph, pw := g.phasePlane()
-	return &patches{g: g, ph: ph, pw: pw, rows: rows, pad: takeBuf(key), key: key}
+	pt := &patches{g: g, ph: ph, pw: pw, rows: rows, pad: takeBuf(key), key: key, wo: g.OutW(), p: g.colCols()}
+	pt.img = g.C * pt.channelSize()
+	return pt
 }
 
 // done gives the buffer back for the next call of the same geometry; pt is
@@ -264,10 +269,8 @@ func (pt *patches) BOffsets() []int32 { return pt.rows }
 // origin is the padded offset of column j's patch origin (tap (0, 0) of
 // channel 0, in phase plane (0, 0)).
 func (pt *patches) origin(j int) int {
-	g := pt.g
-	wo, p := g.OutW(), g.colCols()
-	pos := j % p
-	return (j/p)*g.C*pt.channelSize() + (pos/wo)*pt.pw + pos%wo
+	pos := j % pt.p
+	return (j/pt.p)*pt.img + (pos/pt.wo)*pt.pw + pos%pt.wo
 }
 
 // run is a stretch of n consecutive columns (or positions) starting t0
@@ -277,7 +280,7 @@ type run struct{ t0, n, base int }
 
 // runs appends to dst the runs covering columns [j0, j0+count).
 func (pt *patches) runs(dst []run, j0, count int) []run {
-	wo, p := pt.g.OutW(), pt.g.colCols()
+	wo, p := pt.wo, pt.p
 	for t := 0; t < count; {
 		j := j0 + t
 		ox := j % p % wo
