@@ -342,45 +342,23 @@ func (pt *patches) BPanels(dst []float32, pc, kcur, jc, ncur int) {
 }
 
 // BPairPanels is BPanels with each panel's depth rows paired as the bf16
-// kernel reads them (sgemm.PairedB): a panel of 16 columns on runs of
-// equal length a fixed distance apart is gathered and paired in one pass
-// (sgemm.PairGather), any other packed and then paired.
+// kernel reads them (sgemm.PairedB): where the float32 kernel could read a
+// tile in place (Indirect), its panel is gathered from there and paired in
+// one pass (sgemm.PairGather); any other is packed and then paired.
 func (pt *patches) BPairPanels(dst []float32, pc, kcur, jc, ncur int) {
 	const nr = 16
+	seg := pt.Indirect()
 	rows := sgemm.NewOffsets(pt.rows[pc : pc+kcur])
-	var buf [nr]run
 	for q := 0; q*nr < ncur; q++ {
 		panel := dst[q*kcur*nr : (q+1)*kcur*nr]
 		cols := min(nr, ncur-q*nr)
-		segs := pt.runs(buf[:0], jc+q*nr, cols)
-		if seg, ok := evenRuns(segs, cols); ok {
-			sgemm.PairGather(panel, pt.pad, segs[0].base, rows, seg)
+		if seg.N != 0 && cols == nr {
+			sgemm.PairGather(panel, pt.pad, pt.origin(jc+q*nr), rows, seg)
 			continue
 		}
 		pt.BPanels(panel, pc, kcur, jc+q*nr, cols)
 		sgemm.PairRows(panel, kcur)
 	}
-}
-
-// evenRuns says whether the runs of a 16-column panel are 1, 2 or 4 of
-// equal length at one distance from each other, and which.
-func evenRuns(segs []run, cols int) (sgemm.Segments, bool) {
-	ns := len(segs)
-	if cols != 16 || (ns != 1 && ns != 2 && ns != 4) {
-		return sgemm.Segments{}, false
-	}
-	dist := 0
-	if ns > 1 {
-		if dist = segs[1].base - segs[0].base; dist <= 0 {
-			return sgemm.Segments{}, false
-		}
-	}
-	for i, s := range segs {
-		if s.n != 16/ns || s.base != segs[0].base+i*dist {
-			return sgemm.Segments{}, false
-		}
-	}
-	return sgemm.Segments{N: ns, Dist: dist}, true
 }
 
 var _ sgemm.PairedB = (*patches)(nil)
